@@ -1,0 +1,176 @@
+/* Unit tests for json/: reader, accessors, JSONL, writer. (Conformance: tests/unit/test_json_conf.c) */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "json/json.h"
+#include "json/jsonl.h"
+#include "json/write.h"
+
+static void test_basic(void **state)
+{
+    (void)state;
+    cn_json j;
+    cn_json_init(&j);
+    const char *s = "{\"a\": [1, 2.5, \"x\\ny\"], \"b\": {\"c\": true}, \"a\": null}";
+    assert_int_equal(cn_json_parse(&j, s, strlen(s), NULL), CAIRN_OK);
+    cn_jval r = cn_json_root(&j);
+    assert_true(cn_json_is(r, CN_JSON_OBJECT));
+    /* duplicate key: last wins */
+    assert_true(cn_json_is(cn_json_get(r, "a"), CN_JSON_NULL));
+    assert_true(cn_json_is(cn_json_path(r, "b", "c", NULL), CN_JSON_TRUE));
+    assert_false(cn_json_exists(cn_json_get(r, "zz")));
+    assert_int_equal(cn_json_count(r), 3);
+    cn_json_release(&j);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    cn_json j;
+    cn_arena a;
+    cn_json_init(&j);
+    cn_arena_init(&a, 0, 0);
+    const char *s = "[\"plain\", \"t\\u00e9\\t\\ud83d\\ude00\", \"\\ud800x\"]";
+    assert_int_equal(cn_json_parse(&j, s, strlen(s), NULL), CAIRN_OK);
+    cn_jiter it = cn_json_iter(cn_json_root(&j));
+    cn_jval v;
+    cairn_str out;
+    assert_true(cn_json_next(&it, NULL, &v));
+    assert_int_equal(cn_json_str(v, &a, &out), CAIRN_OK);
+    assert_ptr_equal(out.ptr, s + 2); /* zero-copy */
+    assert_true(cn_json_next(&it, NULL, &v));
+    assert_int_equal(cn_json_str(v, &a, &out), CAIRN_OK);
+    assert_string_equal(out.ptr, "t\xC3\xA9\t\xF0\x9F\x98\x80");
+    assert_true(cn_json_next(&it, NULL, &v));
+    assert_int_equal(cn_json_str(v, &a, &out), CAIRN_OK);
+    assert_string_equal(out.ptr, "\xEF\xBF\xBDx"); /* lone surrogate -> U+FFFD */
+    assert_false(cn_json_next(&it, NULL, &v));
+    cn_arena_release(&a);
+    cn_json_release(&j);
+}
+
+static void test_numbers(void **state)
+{
+    (void)state;
+    cn_json j;
+    int64_t i;
+    double d;
+    cn_json_init(&j);
+    const char *s = "[9223372036854775807, 9223372036854775808, -5, 1e3, 1.5, 1e400]";
+    assert_int_equal(cn_json_parse(&j, s, strlen(s), NULL), CAIRN_OK);
+    cn_jiter it = cn_json_iter(cn_json_root(&j));
+    cn_jval v;
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_i64(v, &i), CAIRN_OK);
+    assert_true(i == INT64_MAX);
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_i64(v, &i), CAIRN_RANGE);
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_i64(v, &i), CAIRN_OK);
+    assert_true(i == -5);
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_i64(v, &i), CAIRN_OK);
+    assert_true(i == 1000);
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_i64(v, &i), CAIRN_INVAL);
+    assert_int_equal(cn_json_f64(v, &d), CAIRN_OK);
+    assert_true(d == 1.5);
+    cn_json_next(&it, NULL, &v);
+    assert_int_equal(cn_json_f64(v, &d), CAIRN_RANGE);
+    cn_json_release(&j);
+}
+
+static void expect_fail(const char *s, size_t n, const char *what)
+{
+    cn_json j;
+    cairn_err e;
+    cn_json_init(&j);
+    assert_int_equal(cn_json_parse(&j, s, n, &e), CAIRN_PARSE);
+    if (!strstr(e.msg, what))
+        fail_msg("'%s': got '%s', expected '%s'", s, e.msg, what);
+    cn_json_release(&j);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_fail("[1,2,]", 6, "trailing comma");
+    expect_fail("{\"a\":1,}", 8, "trailing comma");
+    expect_fail("[01]", 4, "leading zero");
+    expect_fail("", 0, "empty input");
+    expect_fail("\xEF\xBB\xBF{}", 5, "byte order mark");
+    expect_fail("[\"a\x01\"]", 6, "control character");
+    expect_fail("[\"\xC0\x80\"]", 6, "invalid UTF-8");
+    expect_fail("[\"\xED\xA0\x80\"]", 7, "invalid UTF-8");
+    expect_fail("{\"a\"\n 1}", 8, "line 2, column 2");
+    expect_fail("[1] x", 5, "after the JSON value");
+    expect_fail("[\"abc", 5, "unterminated string");
+    char deep[1200];
+    memset(deep, '[', 600);
+    memset(deep + 600, ']', 600);
+    expect_fail(deep, sizeof deep, "nesting too deep");
+}
+
+static void test_jsonl(void **state)
+{
+    (void)state;
+    const char *s = "{\"a\":1}\r\n\n  \n{\"b\":2}\n{\"c\":";
+    cn_jsonl r;
+    cairn_str line;
+    cn_jsonl_init(&r, (cairn_str){s, strlen(s)});
+    assert_int_equal(cn_jsonl_next(&r, &line), CAIRN_OK);
+    assert_int_equal(line.len, 7);
+    assert_int_equal(r.line_no, 1);
+    assert_int_equal(cn_jsonl_next(&r, &line), CAIRN_OK);
+    assert_memory_equal(line.ptr, "{\"b\":2}", 7);
+    assert_int_equal(r.line_no, 4);
+    assert_int_equal(cn_jsonl_next(&r, &line), CAIRN_AGAIN);
+    assert_int_equal(cn_jsonl_offset(&r), strlen(s) - 5);
+}
+
+static void test_writer(void **state)
+{
+    (void)state;
+    cn_buf b;
+    cn_jw w;
+    cn_buf_init(&b, 0);
+    cn_jw_init(&w, &b, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "s");
+    cn_jw_str(&w, (cairn_str){"q\"\\\n\x01\xFF", 6});
+    cn_jw_key(&w, "n");
+    cn_jw_arr(&w);
+    cn_jw_i64(&w, -3);
+    cn_jw_f64(&w, 0.1);
+    cn_jw_bool(&w, true);
+    cn_jw_null(&w);
+    cn_jw_arr_end(&w);
+    cn_jw_obj_end(&w);
+    assert_int_equal(cn_jw_finish(&w), CAIRN_OK);
+    assert_string_equal(cn_buf_cstr(&b),
+                        "{\"s\":\"q\\\"\\\\\\n\\u0001\xEF\xBF\xBD\",\"n\":[-3,0.1,true,null]}");
+    /* the output reads back */
+    cn_json j;
+    cn_json_init(&j);
+    assert_int_equal(cn_json_parse(&j, b.ptr, b.len, NULL), CAIRN_OK);
+    cn_json_release(&j);
+    cn_jw_init(&w, &b, false);
+    cn_jw_obj(&w);
+    assert_int_equal(cn_jw_finish(&w), CAIRN_INVAL); /* unclosed */
+    cn_buf_release(&b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basic),  cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_numbers), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_jsonl),  cmocka_unit_test(test_writer),
+    };
+    return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}

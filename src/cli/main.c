@@ -1,8 +1,210 @@
-/* cli/main.c - the cairn command (placeholder until the command table lands). */
-#include <stdio.h>
+/*
+ * cli/main.c - argument parsing and the command table of `cairn`.
+ *
+ * Options may stand anywhere after the command.  A command accepts exactly
+ * the options its help text lists (so --help stays true); --help, --quiet
+ * and --verbose are accepted everywhere.
+ */
+#include <stdlib.h>
+#include <string.h>
 
-int main(void)
+#include "base/clock.h"
+#include "base/str.h"
+#include "cli/cli.h"
+
+static const char SOURCE_HELP[] =
+    "  --source KIND=DIR   read this agent dir instead of the discovered ones (repeatable;\n"
+    "                      KIND is opencode)\n";
+
+static const cli_cmd commands[] = {
+    {"sources", cmd_sources, "[--source KIND=DIR]... [--json]",
+     "list the agent histories found on this machine, with counts",
+     "%s  --json              machine-readable output\n"},
+    {"sessions", cmd_sessions,
+     "[--agent A] [--project P] [--since T] [--until T] [--source KIND=DIR]... [--json]",
+     "list sessions, newest first",
+     "  --agent A           only this agent (opencode)\n"
+     "  --project P         only sessions whose project id or directory contains P\n"
+     "  --since T           updated at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
+     "  --until T           updated before T\n"
+     "%s  --json              machine-readable output\n"},
+    {"show", cmd_show, "SESSION_ID [--source KIND=DIR]... [--json]",
+     "show one session as a tree: messages, parts, tool calls, files, tokens, cost",
+     "  SESSION_ID          a session id, or a unique prefix of one\n"
+     "%s  --json              machine-readable output\n"},
+};
+
+static const cli_cmd *find_cmd(const char *name)
 {
-    puts("cairn");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "cairn %s - local-first memory for AI coding agents\n\n"
+               "usage: cairn COMMAND [OPTIONS]\n\ncommands:\n",
+            CAIRN_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`cairn COMMAND --help` shows a command's options.\n"
+               "Exit status: 0 all read, 1 usage or fatal error, 2 done with issues (reported "
+               "on stderr).\n");
+}
+
+static void cmd_help(const cli_cmd *cmd)
+{
+    printf("usage: cairn %s %s\n\n%s.\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
+    printf(cmd->help, SOURCE_HELP);
+    printf("  --quiet             no progress or issue lines on stderr\n"
+           "  --verbose           every issue, not only the first 20\n");
+}
+
+static bool allowed(const cli_cmd *cmd, const char *opt)
+{
+    char probe[64];
+    snprintf(probe, sizeof probe, "%s ", opt);
+    if (strstr(cmd->help, probe) || strstr(cmd->usage, opt))
+        return true;
+    return !strcmp(opt, "--source") && strstr(cmd->help, "%s");
+}
+
+/* Options that take a value. */
+static int set_value(cli *c, const char *opt, const char *val)
+{
+    cairn_err e;
+    if (!strcmp(opt, "--source")) {
+        if (c->nsources == CLI_MAX_SOURCES) {
+            cli_error("too many --source options (at most %d)", CLI_MAX_SOURCES);
+            return -1;
+        }
+        if (cairn_source_parse(val, &c->sources[c->nsources], &e)) {
+            cli_error("%s", e.msg);
+            return -1;
+        }
+        c->nsources++;
+        c->sources_given = true;
+    } else if (!strcmp(opt, "--agent")) {
+        c->agent = cairn_agent_parse(cn_str(val));
+        if (!c->agent) {
+            cli_error("unknown agent '%s' (opencode, claude, codex)", val);
+            return -1;
+        }
+    } else if (!strcmp(opt, "--project")) {
+        c->project = val;
+    } else if (!strcmp(opt, "--data-dir")) {
+        c->data_dir = val;
+    } else if (!strcmp(opt, "--since") || !strcmp(opt, "--until")) {
+        int64_t t;
+        if (cn_time_parse(cn_str(val), cn_now_ms(), &t, &e)) {
+            cli_error("%s %s", opt, e.msg);
+            return -1;
+        }
+        *(opt[2] == 's' ? &c->since_ms : &c->until_ms) = t;
+    } else {
+        return 1; /* not a value option */
+    }
     return 0;
+}
+
+static const char *const VALUE_OPTS[] = {"--source", "--agent", "--project", "--data-dir",
+                                         "--since", "--until"};
+
+static bool takes_value(const char *opt)
+{
+    for (size_t i = 0; i < sizeof VALUE_OPTS / sizeof VALUE_OPTS[0]; i++)
+        if (!strcmp(VALUE_OPTS[i], opt))
+            return true;
+    return false;
+}
+
+int main(int argc, char **argv)
+{
+    cli c = {0};
+    const cli_cmd *cmd = NULL;
+    char **pos = calloc((size_t)argc + 1, sizeof *pos);
+    int npos = 0, status;
+
+    if (!pos)
+        return EXIT_FATAL;
+    if (argc < 2) {
+        usage(stdout);
+        free(pos);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        free(pos);
+        return EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("cairn %s\n", CAIRN_VERSION);
+        free(pos);
+        return EXIT_OK;
+    }
+    if (!(cmd = find_cmd(argv[1]))) {
+        cli_error("unknown command '%s'; see 'cairn --help'", argv[1]);
+        free(pos);
+        return EXIT_FATAL;
+    }
+    for (int i = 2; i < argc; i++) {
+        char *a = argv[i], *eq;
+        if (a[0] != '-' || !a[1]) {
+            pos[npos++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            while (++i < argc)
+                pos[npos++] = argv[i];
+            break;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            cmd_help(cmd);
+            free(pos);
+            return EXIT_OK;
+        }
+        char opt[64];
+        const char *val = NULL;
+        if ((eq = strchr(a, '=')) && (size_t)(eq - a) < sizeof opt) {
+            memcpy(opt, a, (size_t)(eq - a));
+            opt[eq - a] = '\0';
+            val = eq + 1;
+        } else {
+            snprintf(opt, sizeof opt, "%s", a);
+        }
+        bool global = !strcmp(opt, "--quiet") || !strcmp(opt, "--verbose");
+        if (!global && !allowed(cmd, opt)) {
+            cli_error("'%s' does not take option '%s'; see 'cairn %s --help'", cmd->name, opt,
+                      cmd->name);
+            free(pos);
+            return EXIT_FATAL;
+        }
+        if (takes_value(opt)) {
+            if (!val) {
+                if (i + 1 >= argc) {
+                    cli_error("option '%s' needs a value", opt);
+                    free(pos);
+                    return EXIT_FATAL;
+                }
+                val = argv[++i];
+            }
+            if (set_value(&c, opt, val)) {
+                free(pos);
+                return EXIT_FATAL;
+            }
+        } else if (!strcmp(opt, "--json")) {
+            c.json = true;
+        } else if (!strcmp(opt, "--quiet")) {
+            c.quiet = true;
+        } else if (!strcmp(opt, "--verbose")) {
+            c.verbose = true;
+        }
+    }
+    c.args = pos;
+    c.nargs = npos;
+    status = cmd->run(&c);
+    free(pos);
+    return status;
 }

@@ -579,8 +579,11 @@ cairn_rc cn_json_i64(cn_jval v, int64_t *out)
         cairn_rc rc = cn_json_f64(v, &d);
         if (rc)
             return rc;
-        if (d != (double)(int64_t)d || d >= 9223372036854775808.0 || d < -9223372036854775808.0)
-            return d == (long long)d ? CAIRN_RANGE : CAIRN_INVAL;
+        /* range first: converting an out-of-range double is undefined; all are integral */
+        if (d >= 9223372036854775808.0 || d < -9223372036854775808.0)
+            return CAIRN_RANGE;
+        if (d != (double)(int64_t)d)
+            return CAIRN_INVAL;
         *out = (int64_t)d;
         return CAIRN_OK;
     }

@@ -1,0 +1,73 @@
+/*
+ * cli/cli.h - the cairn command: shared options, the command table, helpers.
+ *
+ * Each command is a row in the table in main.c (name, handler, usage,
+ * summary); `cairn --help` and `cairn CMD --help` are printed from it.
+ * Exit status: 0 all read, 1 usage or fatal error, 2 done with issues.
+ */
+#ifndef CN_CLI_H
+#define CN_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cairn/cairn.h"
+
+enum { EXIT_OK = 0, EXIT_FATAL = 1, EXIT_ISSUES = 2 };
+
+#define CLI_MAX_SOURCES 16
+
+typedef struct cli {
+    cairn_source sources[CLI_MAX_SOURCES];
+    size_t nsources;
+    bool sources_given; /* --source used: only those */
+    bool json;
+    bool quiet;
+    bool verbose;
+    const char *data_dir;
+    /* filters */
+    cairn_agent agent;
+    const char *project;
+    int64_t since_ms, until_ms;
+    /* positional arguments after the command */
+    char **args;
+    int nargs;
+} cli;
+
+typedef struct cli_cmd {
+    const char *name;
+    int (*run)(cli *c);
+    const char *usage;   /* after "cairn NAME " */
+    const char *summary; /* one line */
+    const char *help;    /* the options it takes, one per line */
+} cli_cmd;
+
+/* loading */
+typedef struct cli_load {
+    cairn_batch *batches[CLI_MAX_SOURCES];
+    size_t n;
+    cairn_report *rep;
+} cli_load;
+
+/** Load every source (given or discovered); issues collected in l->rep. 0 or EXIT_FATAL. */
+int cli_load_all(cli *c, cli_load *l);
+void cli_load_free(cli_load *l);
+/** Print the report's issues to stderr (all with --verbose, else the first 20). */
+void cli_print_issues(const cli *c, const cairn_report *rep);
+/** The exit status for a finished command: EXIT_ISSUES when the report is not empty. */
+int cli_status(const cairn_report *rep);
+
+/** Print "cairn: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** Write the JSON in buf to stdout with a newline. */
+void cli_put_json(const char *s, size_t n);
+/** One line of s, at most max bytes (UTF-8 safe), newlines shown as spaces. */
+void cli_put_line(FILE *f, cairn_str s, size_t max);
+/** "2026-11-21 05:44" (UTC) or "-". */
+const char *cli_time(int64_t ms, char *buf, size_t n);
+
+int cmd_sources(cli *c);
+int cmd_sessions(cli *c);
+int cmd_show(cli *c);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * source/batch.h - building cairn_batch objects (internal).
+ *
+ * A batch owns one arena (records and unescaped strings), the resolved file
+ * contents it points into, and any mappings.  Readers allocate the record
+ * arrays from the arena and fill them.
+ */
+#ifndef CN_SOURCE_BATCH_H
+#define CN_SOURCE_BATCH_H
+
+#include "base/arena.h"
+#include "base/file.h"
+#include "cairn/source.h"
+
+struct cn_batch_priv {
+    cn_arena arena;         /* records, strings */
+    struct cairn_resolved *res; /* content the strings point into, or NULL */
+};
+
+/** A new empty batch for agent, or NULL when out of memory. */
+cairn_batch *cn_batch_new(cairn_agent agent);
+/** The batch's arena, for records and strings that live as long as it. */
+cn_arena *cn_batch_arena(cairn_batch *b);
+/** Give res to b (freed with it). */
+void cn_batch_adopt(cairn_batch *b, struct cairn_resolved *res);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * source/pipeline.h - the internals shared by every reader (internal).
+ *
+ * Each agent reader supplies three stage functions in a cn_reader; the
+ * public cairn_plan_new / cairn_resolve / cairn_hydrate_take dispatch through
+ * the table in pipeline.c.  Plans and resolved sets use the generic shapes
+ * below so that the store and the watcher need not know any format.
+ */
+#ifndef CN_SOURCE_PIPELINE_H
+#define CN_SOURCE_PIPELINE_H
+
+#include "base/arena.h"
+#include "base/file.h"
+#include "cairn/source.h"
+
+struct cairn_plan {
+    cairn_source src;
+    cn_arena arena; /* item strings */
+    cairn_plan_item *items;
+    size_t n, cap;
+    char *db_path; /* opencode: the database planned, or NULL */
+};
+
+/* One resolved entity: the raw content of a file or a row, not parsed. */
+typedef struct cn_unit {
+    uint8_t kind;   /* cairn_item_kind */
+    uint8_t origin; /* cairn_origin */
+    cairn_str id, parent_id, session_id;
+    cairn_str path;    /* for messages: file path or "db: table id" */
+    cairn_str content; /* the JSON text (file contents, or the row's data column) */
+    int64_t time_created_ms, time_updated_ms; /* row columns; 0 for files */
+    int64_t mtime_ns;
+} cn_unit;
+
+struct cairn_resolved {
+    cairn_agent agent;
+    cn_arena arena; /* contents and strings */
+    cn_unit *units;
+    size_t n, cap;
+    cn_file *maps; /* large files mapped, unmapped on free */
+    size_t nmaps, mapcap;
+    size_t bytes;
+};
+
+typedef struct cn_reader {
+    cairn_agent agent;
+    cairn_rc (*plan)(cairn_plan *p, cairn_report *rep, cairn_err *err);
+    cairn_rc (*resolve)(const cairn_plan *p, cairn_resolved *res, cairn_report *rep,
+                        cairn_err *err);
+    cairn_rc (*hydrate)(cairn_resolved *res, cairn_batch *b, cairn_report *rep, cairn_err *err);
+} cn_reader;
+
+extern const cn_reader cn_reader_opencode;
+
+/** Append an item; its strings are copied into the plan's arena. NULL on OOM. */
+cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);
+/** Append a unit (strings are NOT copied: they must live in res->arena or a map). */
+cn_unit *cn_resolved_add(cairn_resolved *res);
+/** Read a file into the resolved set (read or map); the content span is returned. */
+cairn_rc cn_resolved_load(cairn_resolved *res, int dirfd, const char *name, const char *label,
+                          size_t max_bytes, cairn_str *content, int64_t *mtime_ns,
+                          cairn_err *err);
+/** Add an issue formatted printf-style. */
+void cn_report_addf(cairn_report *r, cairn_rc rc, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#define CN_FILE_MAX ((size_t)64 << 20) /* largest single JSON file read */
+
+#endif

@@ -16,7 +16,9 @@
 #include "cairn/err.h"
 #include "cairn/record.h"
 #include "cairn/registry.h"
+#include "cairn/search.h"
 #include "cairn/source.h"
+#include "cairn/store.h"
 #include "cairn/str.h"
 
 #endif

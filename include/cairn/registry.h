@@ -44,6 +44,10 @@ CAIRN_API void cairn_registry_free(cairn_registry *r);
 /**
  * Add every record of batch b, which the registry takes (b is owned by the
  * registry from this call on, even on error).  One writer at a time.
+ * It waits for readers (an RCU grace period) when a batch is retired, so it
+ * must not be called inside a read-side section: CAIRN_BUSY.  CAIRN_INVAL
+ * when a session's messages or a message's parts lie outside b's arrays;
+ * CAIRN_NOMEM.
  */
 CAIRN_API cairn_rc cairn_registry_add_take(cairn_registry *r, cairn_batch *b, cairn_err *err);
 

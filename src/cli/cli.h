@@ -24,11 +24,14 @@ typedef struct cli {
     bool json;
     bool quiet;
     bool verbose;
+    bool full;
     const char *data_dir;
     /* filters */
     cairn_agent agent;
     const char *project;
     int64_t since_ms, until_ms;
+    const char *session, *role, *tool, *type;
+    size_t limit;
     /* positional arguments after the command */
     char **args;
     int nargs;
@@ -49,6 +52,8 @@ typedef struct cli_load {
     cairn_report *rep;
 } cli_load;
 
+/** Fill c->sources with the discovered sources that exist, unless --source was given. */
+size_t cli_pick_sources(cli *c);
 /** Load every source (given or discovered); issues collected in l->rep. 0 or EXIT_FATAL. */
 int cli_load_all(cli *c, cli_load *l);
 void cli_load_free(cli_load *l);
@@ -69,5 +74,13 @@ const char *cli_time(int64_t ms, char *buf, size_t n);
 int cmd_sources(cli *c);
 int cmd_sessions(cli *c);
 int cmd_show(cli *c);
+int cmd_ingest(cli *c);
+int cmd_search(cli *c);
+int cmd_stats(cli *c);
+int cmd_prune(cli *c);
+int cmd_default(cli *c);
+/** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
+int cli_ingest(cli *c, bool quiet_summary);
+int cli_stats(cli *c);
 
 #endif

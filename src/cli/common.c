@@ -19,7 +19,7 @@ void cli_error(const char *fmt, ...)
 }
 
 /* The sources a command reads: --source ones, else the discovered ones that exist. */
-static size_t pick_sources(cli *c)
+size_t cli_pick_sources(cli *c)
 {
     if (c->sources_given)
         return c->nsources;
@@ -40,7 +40,7 @@ int cli_load_all(cli *c, cli_load *l)
         cli_error("out of memory");
         return EXIT_FATAL;
     }
-    pick_sources(c);
+    cli_pick_sources(c);
     for (size_t i = 0; i < c->nsources; i++) {
         cairn_err e;
         cairn_batch *b;

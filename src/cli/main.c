@@ -16,7 +16,35 @@ static const char SOURCE_HELP[] =
     "  --source KIND=DIR   read this agent dir instead of the discovered ones (repeatable;\n"
     "                      KIND is opencode)\n";
 
+
 static const cli_cmd commands[] = {
+    {"ingest", cmd_ingest, "[--source KIND=DIR]... [--full] [--data-dir DIR] [--quiet]",
+     "index every agent history into cairn's store (incremental; Ctrl-C stops safely)",
+     "%s  --full              re-read everything, not only what changed\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
+    {"search", cmd_search,
+     "QUERY [--project P] [--agent A] [--session S] [--since T] [--until T] [--role R]"
+     " [--tool NAME] [--type TYPE] [--limit N] [--json]",
+     "full-text search over everything indexed, best matches first",
+     "  QUERY               words (all must match), \"a phrase\", prefix*, -excluded, a OR b\n"
+     "  --project P         project id, or a part of the project directory\n"
+     "  --agent A           opencode, claude-code or codex\n"
+     "  --session S         one session id\n"
+     "  --since T           at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
+     "  --until T           before T\n"
+     "  --role R            user or assistant\n"
+     "  --tool NAME         only tool calls of this tool (bash, write, ...)\n"
+     "  --type TYPE         only parts of this type (text, tool, reasoning, file, patch, ...)\n"
+     "  --limit N           at most N hits (default 20)\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
+    {"stats", cmd_stats, "[--data-dir DIR] [--json]",
+     "what the store holds: counts per agent and project, size, last ingest",
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
+    {"prune", cmd_prune, "[--data-dir DIR]",
+     "delete from the store the sessions whose agent files are gone",
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"sources", cmd_sources, "[--source KIND=DIR]... [--json]",
      "list the agent histories found on this machine, with counts",
      "%s  --json              machine-readable output\n"},
@@ -49,7 +77,8 @@ static void usage(FILE *f)
             CAIRN_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`cairn COMMAND --help` shows a command's options.\n"
+    fprintf(f, "\n`cairn` alone ingests what is on this machine and prints the stats.\n"
+               "`cairn COMMAND --help` shows a command's options.\n"
                "Exit status: 0 all read, 1 usage or fatal error, 2 done with issues (reported "
                "on stderr).\n");
 }
@@ -96,6 +125,30 @@ static int set_value(cli *c, const char *opt, const char *val)
         c->project = val;
     } else if (!strcmp(opt, "--data-dir")) {
         c->data_dir = val;
+    } else if (!strcmp(opt, "--session")) {
+        c->session = val;
+    } else if (!strcmp(opt, "--role")) {
+        if (strcmp(val, "user") && strcmp(val, "assistant")) {
+            cli_error("--role takes user or assistant, not '%s'", val);
+            return -1;
+        }
+        c->role = val;
+    } else if (!strcmp(opt, "--tool")) {
+        c->tool = val;
+    } else if (!strcmp(opt, "--type")) {
+        if (cairn_part_type_parse(cn_str(val)) == CAIRN_PART_UNKNOWN) {
+            cli_error("--type: unknown part type '%s' (text, reasoning, tool, file, step-start, "
+                      "step-finish, snapshot, patch, agent, subtask, retry, compaction)", val);
+            return -1;
+        }
+        c->type = val;
+    } else if (!strcmp(opt, "--limit")) {
+        int64_t n;
+        if (cn_str_to_i64(cn_str(val), &n) || n < 1 || n > 10000) {
+            cli_error("--limit takes a number from 1 to 10000, not '%s'", val);
+            return -1;
+        }
+        c->limit = (size_t)n;
     } else if (!strcmp(opt, "--since") || !strcmp(opt, "--until")) {
         int64_t t;
         if (cn_time_parse(cn_str(val), cn_now_ms(), &t, &e)) {
@@ -109,8 +162,9 @@ static int set_value(cli *c, const char *opt, const char *val)
     return 0;
 }
 
-static const char *const VALUE_OPTS[] = {"--source", "--agent", "--project", "--data-dir",
-                                         "--since", "--until"};
+static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "--data-dir",
+                                         "--since",  "--until",  "--session", "--role",
+                                         "--tool",   "--type",   "--limit"};
 
 static bool takes_value(const char *opt)
 {
@@ -130,9 +184,8 @@ int main(int argc, char **argv)
     if (!pos)
         return EXIT_FATAL;
     if (argc < 2) {
-        usage(stdout);
         free(pos);
-        return EXIT_OK;
+        return cmd_default(&c);
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
@@ -194,6 +247,8 @@ int main(int argc, char **argv)
                 free(pos);
                 return EXIT_FATAL;
             }
+        } else if (!strcmp(opt, "--full")) {
+            c.full = true;
         } else if (!strcmp(opt, "--json")) {
             c.json = true;
         } else if (!strcmp(opt, "--quiet")) {

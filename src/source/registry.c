@@ -5,7 +5,8 @@
  * Owns: every batch added, each wrapped in a holder that also carries one node per record
  * (arrays parallel to the batch's record arrays, so a node lives exactly as long as its
  * batch); four cds_lfht tables (projects, sessions, messages, parts); the current snapshot
- * (sessions sorted by time_updated_ms, held batches sorted by record address, stats).
+ * (sessions sorted by time_updated_ms, stats) and range set (held batches sorted by the
+ * address of their record arrays), each published with rcu_assign_pointer.
  *
  * Keys are (agent, id).  The hash is XXH3 of the id alone, so that a lookup with
  * CAIRN_AGENT_NONE finds every agent's copy in the same chain.  Messages and parts take the
@@ -20,10 +21,11 @@
  *   linked part's owner message: unlinking a session unlinks the messages it owns, unlinking
  *   a message unlinks the parts it owns.  So a holder with no linked session and no linked
  *   project has no linked node at all, and is dead.
- * - messages_of / parts_of find a record's batch by its address in the snapshot's ranges,
- *   which works for an old copy a reader still holds too.  So a dead holder leaves the time
- *   index first, stays in the ranges until synchronize_rcu() has returned (no reader can
- *   still hold a pointer into it), and is freed with call_rcu() after it has left them.
+ * - messages_of / parts_of find a record's batch by its address in the range set, which
+ *   works for an old copy a reader still holds too.  So a batch enters the range set before
+ *   any of its nodes is linked; and a dead holder leaves the tables and the time index
+ *   first, stays in the range set until synchronize_rcu() has returned (no reader can still
+ *   hold a pointer into it), and is freed with call_rcu() after it has left it.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -61,21 +63,27 @@ struct holder {
     struct rcu_head rcu;
 };
 
-/* What readers see; replaced as a whole after every add, never changed once published. */
+/* The time index and stats; replaced as a whole after every add, never changed once seen. */
 typedef struct snap {
     struct rcu_head rcu;
     cairn_registry_stats stats;
     node **by_time; /* linked session nodes, time_updated_ms descending, then id */
     size_t nsessions;
+} snap;
+
+/* The batches readers may hold pointers into; replaced as a whole, like snap. */
+typedef struct rset {
+    struct rcu_head rcu;
     holder **by_sess; /* batches with sessions, by address of their sessions array */
     size_t nby_sess;
     holder **by_msg; /* batches with messages, by address of their messages array */
     size_t nby_msg;
-} snap;
+} rset;
 
 struct cairn_registry {
     struct cds_lfht *ht[K_COUNT];
     snap *cur;            /* RCU-published */
+    rset *ranges;         /* RCU-published */
     pthread_mutex_t lock; /* one writer at a time; everything below is the writer's */
     holder *held;         /* batches with something live */
     size_t nheld;
@@ -189,17 +197,26 @@ static holder *holder_new(cairn_batch *b)
     return h;
 }
 
-/* A snapshot with room for nsess sessions and nhold batches in each range list, or NULL. */
-static snap *snap_alloc(size_t nsess, size_t nhold)
+/* A snapshot with room for nsess sessions, or NULL. */
+static snap *snap_alloc(size_t nsess)
 {
-    if (nsess > (SIZE_MAX - sizeof(snap)) / sizeof(node *) / 2 ||
-        nhold > (SIZE_MAX - sizeof(snap)) / sizeof(holder *) / 4)
+    if (nsess > (SIZE_MAX - sizeof(snap)) / sizeof(node *))
         return NULL;
-    snap *s = calloc(1, sizeof *s + nsess * sizeof(node *) + 2 * nhold * sizeof(holder *));
+    snap *s = calloc(1, sizeof *s + nsess * sizeof(node *));
+    if (s)
+        s->by_time = (node **)(s + 1);
+    return s;
+}
+
+/* A range set with room for nhold batches, or NULL. */
+static rset *rset_alloc(size_t nhold)
+{
+    if (nhold > (SIZE_MAX - sizeof(rset)) / sizeof(holder *) / 2)
+        return NULL;
+    rset *s = calloc(1, sizeof *s + 2 * nhold * sizeof(holder *));
     if (!s)
         return NULL;
-    s->by_time = (node **)(s + 1);
-    s->by_sess = (holder **)(s->by_time + nsess);
+    s->by_sess = (holder **)(s + 1);
     s->by_msg = s->by_sess + nhold;
     return s;
 }
@@ -209,11 +226,23 @@ static void snap_free_cb(struct rcu_head *head)
     free(caa_container_of(head, snap, rcu));
 }
 
-static void publish(cairn_registry *r, snap *s)
+static void rset_free_cb(struct rcu_head *head)
+{
+    free(caa_container_of(head, rset, rcu));
+}
+
+static void publish_snap(cairn_registry *r, snap *s)
 {
     snap *old = r->cur;
     rcu_assign_pointer(r->cur, s);
     call_rcu(&old->rcu, snap_free_cb);
+}
+
+static void publish_ranges(cairn_registry *r, rset *s)
+{
+    rset *old = r->ranges;
+    rcu_assign_pointer(r->ranges, s);
+    call_rcu(&old->rcu, rset_free_cb);
 }
 
 /* ---- linking (writer, inside a read-side section) ---- */
@@ -378,7 +407,7 @@ static int qcmp_msg(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void add_ranges(snap *s, holder *h)
+static void add_range(rset *s, holder *h)
 {
     if (h->b->nsessions)
         s->by_sess[s->nby_sess++] = h;
@@ -386,15 +415,19 @@ static void add_ranges(snap *s, holder *h)
         s->by_msg[s->nby_msg++] = h;
 }
 
-/* Ranges of the held batches, and of the dying ones if any; stats. */
-static void fill_ranges(cairn_registry *r, snap *s, holder *dying)
+/* The ranges of the held batches, and of extra (the batch about to be linked) if not NULL. */
+static void fill_ranges(cairn_registry *r, rset *s, holder *extra)
 {
     for (holder *h = r->held; h; h = h->next)
-        add_ranges(s, h);
-    for (holder *h = dying; h; h = h->next)
-        add_ranges(s, h);
+        add_range(s, h);
+    if (extra)
+        add_range(s, extra);
     qsort(s->by_sess, s->nby_sess, sizeof *s->by_sess, qcmp_sess);
     qsort(s->by_msg, s->nby_msg, sizeof *s->by_msg, qcmp_msg);
+}
+
+static void fill_stats(cairn_registry *r, snap *s)
+{
     s->stats = (cairn_registry_stats){
         .projects = r->count[K_PROJECT],
         .sessions = r->count[K_SESSION],
@@ -448,14 +481,17 @@ cairn_registry *cairn_registry_new(void)
         if (!r->ht[k])
             goto fail;
     }
-    r->cur = snap_alloc(0, 0);
-    if (!r->cur)
+    r->cur = snap_alloc(0);
+    r->ranges = rset_alloc(0);
+    if (!r->cur || !r->ranges)
         goto fail;
     return r;
 fail:
     for (int k = 0; k < K_COUNT; k++)
         if (r->ht[k])
             cds_lfht_destroy(r->ht[k], NULL);
+    free(r->cur);
+    free(r->ranges);
     pthread_mutex_destroy(&r->lock);
     free(r);
     return NULL;
@@ -484,6 +520,7 @@ void cairn_registry_free(cairn_registry *r)
         holder_free(h);
     }
     free(r->cur);
+    free(r->ranges);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }
@@ -501,8 +538,7 @@ static cairn_rc check_batch(const cairn_batch *b, cairn_err *err)
         if (s->nmessages && (uint64_t)s->first_message + s->nmessages > b->nmessages)
             return cn_err_set(err, CAIRN_INVAL,
                               "registry: session '%.*s': messages %u+%u beyond the batch's %zu",
-                              CAIRN_STR_FMT(s->id), s->first_message, s->nmessages,
-                              b->nmessages);
+                              CAIRN_STR_FMT(s->id), s->first_message, s->nmessages, b->nmessages);
         if (s->id.len && !s->id.ptr)
             return cn_err_set(err, CAIRN_INVAL, "registry: session %zu: id without bytes", i);
     }
@@ -568,34 +604,39 @@ cairn_rc cairn_registry_add_take(cairn_registry *r, cairn_batch *b, cairn_err *e
         return cn_err_set(err, CAIRN_NOMEM, "registry: out of memory indexing %zu records", nrec);
 
     pthread_mutex_lock(&r->lock);
-    /* Both snapshots are allocated before anything changes, so nothing can fail after. */
+    /* Everything is allocated before anything changes, so that nothing can fail after. */
     size_t nsess = r->cur->nsessions + b->nsessions, nhold = r->nheld + 1;
-    snap *s1 = nsess >= b->nsessions ? snap_alloc(nsess, nhold) : NULL;
-    snap *s2 = s1 ? snap_alloc(nsess, nhold) : NULL;
-    if (!s2) {
+    snap *sn = nsess >= b->nsessions ? snap_alloc(nsess) : NULL;
+    node **scratch = malloc((b->nsessions ? b->nsessions : 1) * sizeof *scratch);
+    rset *rin = rset_alloc(nhold), *rout = rset_alloc(nhold);
+    if (!sn || !scratch || !rin || !rout) {
         pthread_mutex_unlock(&r->lock);
-        free(s1);
+        free(sn);
+        free(scratch);
+        free(rin);
+        free(rout);
         holder_free(h);
-        return cn_err_set(err, CAIRN_NOMEM, "registry: out of memory indexing %zu sessions",
-                          nsess);
+        return cn_err_set(err, CAIRN_NOMEM, "registry: out of memory indexing %zu sessions", nsess);
     }
+    /* A reader that finds one of h's records must find h in the ranges. */
+    fill_ranges(r, rin, h);
+    publish_ranges(r, rin);
     txn t = {r, h, NULL};
     link_batch(&t);
     r->last_update_ms = cn_now_ms();
-    fill_time(r, s1, h, s2->by_time);
-    fill_ranges(r, s1, t.dying);
-    publish(r, s1);
+    fill_time(r, sn, h, scratch);
+    fill_stats(r, sn);
+    publish_snap(r, sn);
+    free(scratch);
     if (!t.dying) {
-        free(s2);
+        free(rout);
         pthread_mutex_unlock(&r->lock);
         return CAIRN_OK;
     }
     /* No reader can reach the dead batches any more; wait until none holds a pointer. */
     synchronize_rcu();
-    memcpy(s2->by_time, s1->by_time, s1->nsessions * sizeof *s1->by_time);
-    s2->nsessions = s1->nsessions;
-    fill_ranges(r, s2, NULL);
-    publish(r, s2);
+    fill_ranges(r, rout, NULL);
+    publish_ranges(r, rout);
     while (t.dying) {
         holder *d = t.dying;
         t.dying = d->next;
@@ -667,8 +708,9 @@ size_t cairn_registry_messages_of(cairn_registry *r, const cairn_session *s,
     size_t n = 0;
     if (r && s) {
         rcu_read_lock();
-        const snap *sn = rcu_dereference(r->cur);
-        const cairn_batch *b = batch_of(sn->by_sess, sn->nby_sess, K_SESSION, s, sizeof *s);
+        cmm_smp_rmb(); /* s was found in what was published after its batch's range */
+        const rset *rs = rcu_dereference(r->ranges);
+        const cairn_batch *b = batch_of(rs->by_sess, rs->nby_sess, K_SESSION, s, sizeof *s);
         if (b && s->nmessages) {
             first = b->messages + s->first_message;
             n = s->nmessages;
@@ -686,8 +728,9 @@ size_t cairn_registry_parts_of(cairn_registry *r, const cairn_message *m, const 
     size_t n = 0;
     if (r && m) {
         rcu_read_lock();
-        const snap *sn = rcu_dereference(r->cur);
-        const cairn_batch *b = batch_of(sn->by_msg, sn->nby_msg, K_MESSAGE, m, sizeof *m);
+        cmm_smp_rmb(); /* m was found in what was published after its batch's range */
+        const rset *rs = rcu_dereference(r->ranges);
+        const cairn_batch *b = batch_of(rs->by_msg, rs->nby_msg, K_MESSAGE, m, sizeof *m);
         if (b && m->nparts) {
             first = b->parts + m->first_part;
             n = m->nparts;

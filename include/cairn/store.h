@@ -1,0 +1,152 @@
+/*
+ * cairn/store.h - cairn's store: one SQLite database holding the index of
+ * every agent session and cairn's own data.
+ *
+ * The store is an interface (DESIGN.md §7): callers see these functions and
+ * plain structs, never SQL.  The default file is $XDG_DATA_HOME/cairn/cairn.db
+ * ($CAIRN_DATA_DIR or an explicit data dir override it).  The schema is
+ * versioned and migrated on open; a store written by a newer cairn is
+ * refused and left untouched.
+ *
+ * Threads: a cairn_store handle belongs to one thread.  Only one handle per
+ * process should write; other threads open their own handles to read (WAL).
+ */
+#ifndef CAIRN_STORE_H
+#define CAIRN_STORE_H
+
+#include <signal.h>
+
+#include "cairn/search.h"
+#include "cairn/source.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_store cairn_store;
+
+#define CAIRN_STORE_READONLY 1u
+
+/**
+ * Open (creating if needed) the store in data_dir (NULL: the default).
+ * CAIRN_SCHEMA when the file's schema is newer than this binary knows;
+ * CAIRN_CORRUPT when it is not a cairn store; CAIRN_IO / CAIRN_PERM.
+ */
+CAIRN_API cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **out,
+                                    cairn_err *err);
+/** NULL allowed. */
+CAIRN_API void cairn_store_close(cairn_store *s);
+/** The database file's path; valid until close. */
+CAIRN_API const char *cairn_store_path(const cairn_store *s);
+/** The schema version this binary writes. */
+CAIRN_API int cairn_store_schema_version(void);
+
+/* ---- ingest ---- */
+
+typedef struct cairn_ingest_progress {
+    cairn_agent agent;
+    size_t sessions_done, sessions_todo; /* sessions to (re)index in this source */
+    size_t bytes_done;
+    double elapsed_s;
+} cairn_ingest_progress;
+
+typedef struct cairn_ingest_opts {
+    const cairn_source *sources;
+    size_t nsources;
+    bool full; /* re-read everything, ignoring what is known */
+    void (*progress)(const cairn_ingest_progress *p, void *ud); /* NULL: none */
+    void *ud;
+    volatile sig_atomic_t *stop; /* set to non-zero to stop after the current batch */
+} cairn_ingest_opts;
+
+typedef struct cairn_ingest_stats {
+    size_t sources;
+    size_t sessions_new, sessions_changed, sessions_unchanged, sessions_gone;
+    size_t messages, parts; /* written */
+    size_t bytes;           /* of agent data read */
+    double seconds;
+} cairn_ingest_stats;
+
+/**
+ * Index what the sources hold, incrementally: a session whose files or rows
+ * did not change since the last ingest (size, mtime, or time_updated) is
+ * skipped without being read; a changed one is re-read; one that is gone is
+ * marked gone (its text stays searchable until cairn_store_prune).  Work is
+ * committed in batches, so an interrupted ingest leaves a consistent store
+ * and the next run resumes.  Bad files are issues in rep.
+ * CAIRN_INTERRUPTED when *opts->stop was set.
+ */
+CAIRN_API cairn_rc cairn_store_ingest(cairn_store *s, const cairn_ingest_opts *opts,
+                                      cairn_ingest_stats *out, cairn_report *rep,
+                                      cairn_err *err);
+
+/** Delete the sessions marked gone, with their text; *n receives how many. */
+CAIRN_API cairn_rc cairn_store_prune(cairn_store *s, size_t *n, cairn_err *err);
+
+/* ---- search ---- */
+
+typedef struct cairn_search_opts {
+    const cairn_query *query;
+    const char *project; /* project id or directory substring, or NULL */
+    cairn_agent agent;   /* CAIRN_AGENT_NONE: all */
+    const char *session; /* session id, or NULL */
+    int64_t since_ms, until_ms;
+    const char *role; /* "user", "assistant", or NULL */
+    const char *tool; /* tool name, or NULL */
+    const char *type; /* part type name ("text", "tool", ...), or NULL */
+    size_t limit;     /* 0: 20 */
+} cairn_search_opts;
+
+typedef struct cairn_hit {
+    double score; /* BM25, lower is better (as SQLite reports it) */
+    const char *agent;
+    const char *project_id;
+    const char *directory;
+    const char *session_id;
+    const char *session_title;
+    const char *message_id;
+    const char *part_id;
+    const char *part_type;
+    const char *role;
+    const char *tool;
+    int64_t time_ms;
+    const char *snippet; /* matched terms between \x01 and \x02 */
+} cairn_hit;
+
+typedef struct cairn_hits {
+    cairn_hit *items;
+    size_t n;
+    bool capped; /* a term matched so much that only the newest matches were ranked */
+    struct cn_hits_priv *priv;
+} cairn_hits;
+
+/** Run a search; *out is freed with cairn_hits_free. */
+CAIRN_API cairn_rc cairn_store_search(cairn_store *s, const cairn_search_opts *o,
+                                      cairn_hits **out, cairn_err *err);
+CAIRN_API void cairn_hits_free(cairn_hits *h);
+
+/* ---- stats ---- */
+
+typedef struct cairn_store_count {
+    char agent[32];
+    char project[512]; /* project id ("" for the agent's total row) */
+    char directory[512];
+    int64_t sessions, messages, parts, gone;
+} cairn_store_count;
+
+typedef struct cairn_store_stats {
+    int64_t sessions, messages, parts, gone;
+    int64_t db_bytes;
+    int64_t last_ingest_ms; /* 0: never */
+    cairn_store_count *counts; /* per agent and project */
+    size_t ncounts;
+} cairn_store_stats;
+
+/** Counts, sizes and the time of the last ingest; free with cairn_store_stats_release. */
+CAIRN_API cairn_rc cairn_store_stats_get(cairn_store *s, cairn_store_stats *out, cairn_err *err);
+CAIRN_API void cairn_store_stats_release(cairn_store_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,70 @@
+/*
+ * store/db.h - the SQLite store's internals (the only includer of sqlite3.h
+ * besides source/opencode/db.c, which reads agent databases).
+ */
+#ifndef CN_STORE_DB_H
+#define CN_STORE_DB_H
+
+#include <sqlite3.h>
+
+#include "cairn/store.h"
+
+/* Prepared statements reused by the writer (one write connection). */
+enum {
+    ST_SOURCE_GET,
+    ST_SOURCE_ADD,
+    ST_SOURCE_TOUCH,
+    ST_SESSION_FIND,
+    ST_SESSION_INSERT,
+    ST_SESSION_UPDATE,
+    ST_SESSION_FP,
+    ST_PARTS_FTS_DELETE,
+    ST_PARTS_DELETE,
+    ST_MESSAGES_DELETE,
+    ST_SESSION_FTS_DELETE,
+    ST_SESSION_FTS_INSERT,
+    ST_MESSAGE_INSERT,
+    ST_PART_INSERT,
+    ST_PART_FTS_INSERT,
+    ST_PROJECT_UPSERT,
+    ST_COUNT
+};
+
+struct cairn_store {
+    sqlite3 *db;
+    char *path;
+    bool readonly;
+    sqlite3_stmt *st[ST_COUNT];
+};
+
+/** Translate the connection's last error into a cairn_err naming what failed. */
+cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);
+/** Prepare (once) and return statement id; NULL with err set on failure. */
+sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err);
+/** Run SQL with no results. */
+cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err);
+
+/** Migrations: the SQL of each schema version, in order. */
+extern const char *const cn_store_migrations[];
+extern const int cn_store_nmigrations;
+
+/* write.c */
+typedef struct cn_writer cn_writer;
+/** Begin a write transaction. */
+cairn_rc cn_store_begin(cairn_store *s, cairn_err *err);
+cairn_rc cn_store_commit(cairn_store *s, cairn_err *err);
+void cn_store_rollback(cairn_store *s);
+/** The source's row id, created if new. */
+cairn_rc cn_store_source_id(cairn_store *s, cairn_agent agent, const char *path, int64_t *id,
+                            cairn_err *err);
+/**
+ * Write session i of batch b (replacing what was stored for it), with its
+ * messages and parts and their full-text entries.  fp_meta / fp_content
+ * are the fingerprints ingest compares next time.
+ */
+cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_batch *b,
+                                size_t i, int64_t fp_meta, int64_t fp_content, cairn_err *err);
+/** Upsert every project of b. */
+cairn_rc cn_store_write_projects(cairn_store *s, const cairn_batch *b, cairn_err *err);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * store/ingest.c - incremental, resumable indexing of agent sources.
+ *
+ * Per source:
+ *   plan -> one fingerprint per session from its items' (kind, id, size,
+ *   mtime) -> compare with the stored fingerprint -> the changed sessions
+ *   are resolved and hydrated in chunks (bounded bytes) -> each chunk is
+ *   written in one transaction together with the new fingerprints ->
+ *   sessions no longer planned are marked gone.
+ * A session whose files changed but whose content hash did not is only
+ * re-fingerprinted.  A session read with problems (fewer records than
+ * planned) is stored with fingerprint 0, so the next run tries it again.
+ * Killing the process at any point leaves the last committed chunk in place;
+ * the next run skips what was committed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/hash.h"
+#include "base/map.h"
+#include "base/str.h"
+#include "source/pipeline.h"
+#include "store/db.h"
+
+#define CHUNK_BYTES ((int64_t)32 << 20)
+#define CHUNK_SESSIONS 256
+#define ROW_BYTES 1024 /* weight of one SQLite row when sizing chunks */
+
+enum { S_UNKNOWN, S_NEW, S_CHANGED, S_UNCHANGED };
+
+typedef struct sess {
+    cairn_str id;
+    uint64_t meta, content;
+    uint64_t stored_meta, stored_content;
+    int64_t bytes;
+    uint32_t items; /* planned messages + parts */
+    uint32_t chunk; /* 0: not to read */
+    uint8_t state;
+    bool known;
+} sess;
+
+typedef struct run {
+    cairn_store *s;
+    const cairn_ingest_opts *o;
+    cairn_ingest_stats *st;
+    cairn_report *rep;
+    cairn_plan *plan;
+    int64_t source_id;
+    sess *ss;
+    size_t nss;
+    cn_map idx;          /* session id -> index in ss */
+    uint32_t *item_sess; /* plan item -> index in ss, or UINT32_MAX */
+    size_t todo, done;
+    uint64_t t0;
+} run;
+
+static uint64_t item_hash(const cairn_plan_item *it)
+{
+    struct {
+        int64_t size, mtime;
+        uint64_t id;
+        uint32_t kind;
+    } k = {it->size, it->mtime_ns, cn_hash_str(it->id), it->kind};
+    return cn_hash64(&k, sizeof k);
+}
+
+/* One sess per planned session; every item adds to its session's fingerprint. */
+static cairn_rc fingerprint(run *r, cairn_err *err)
+{
+    size_t n = cairn_plan_count(r->plan);
+    r->ss = calloc(n + 1, sizeof *r->ss);
+    r->item_sess = malloc((n + 1) * sizeof *r->item_sess);
+    if (!r->ss || !r->item_sess)
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        cairn_plan_item *it = cairn_plan_item_at(r->plan, i);
+        r->item_sess[i] = UINT32_MAX;
+        if (it->kind != CAIRN_ITEM_SESSION || it->shadowed)
+            continue;
+        if (cn_map_get(&r->idx, it->id) != UINT32_MAX)
+            continue;
+        r->ss[r->nss].id = it->id;
+        if (cn_map_put(&r->idx, it->id, (uint32_t)r->nss))
+            return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        r->nss++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cairn_plan_item *it = cairn_plan_item_at(r->plan, i);
+        if (it->shadowed || !it->session_id.len)
+            continue;
+        uint32_t k = cn_map_get(&r->idx, it->session_id);
+        if (k == UINT32_MAX)
+            continue;
+        sess *x = &r->ss[k];
+        r->item_sess[i] = k;
+        x->meta += item_hash(it);
+        if (it->origin == CAIRN_ORIGIN_SQLITE && it->kind == CAIRN_ITEM_SESSION) {
+            x->items += (uint32_t)it->size;
+            x->bytes += it->size * ROW_BYTES;
+        } else {
+            x->items += it->kind == CAIRN_ITEM_MESSAGE || it->kind == CAIRN_ITEM_PART;
+            x->bytes += it->size;
+        }
+    }
+    for (size_t k = 0; k < r->nss; k++)
+        r->ss[k].meta &= INT64_MAX; /* stored as a signed SQLite integer; 0 means "retry" */
+    return CAIRN_OK;
+}
+
+static cairn_rc load_known(run *r, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(r->s->db,
+                           "SELECT session_id, fp_meta, fp_content FROM sessions WHERE"
+                           " source_id = ?1 AND gone_at IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(r->s, err, "cannot read sessions");
+    sqlite3_bind_int64(st, 1, r->source_id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *id = (const char *)sqlite3_column_text(st, 0);
+        uint32_t k = cn_map_get(&r->idx, (cairn_str){id, (size_t)sqlite3_column_bytes(st, 0)});
+        if (k == UINT32_MAX)
+            continue;
+        r->ss[k].known = true;
+        r->ss[k].stored_meta = (uint64_t)sqlite3_column_int64(st, 1);
+        r->ss[k].stored_content = (uint64_t)sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    return CAIRN_OK;
+}
+
+/* Assign chunk numbers (1..) to the sessions that must be read; returns the last chunk. */
+static uint32_t plan_chunks(run *r)
+{
+    uint32_t chunk = 0, count = CHUNK_SESSIONS;
+    int64_t bytes = CHUNK_BYTES;
+    for (size_t k = 0; k < r->nss; k++) {
+        sess *x = &r->ss[k];
+        if (!r->o->full && x->known && x->stored_meta == x->meta && x->meta) {
+            x->state = S_UNCHANGED;
+            r->st->sessions_unchanged++;
+            continue;
+        }
+        if (bytes + x->bytes > CHUNK_BYTES || count == CHUNK_SESSIONS) {
+            chunk++;
+            bytes = 0;
+            count = 0;
+        }
+        x->chunk = chunk;
+        bytes += x->bytes;
+        count++;
+        r->todo++;
+    }
+    return chunk;
+}
+
+static void select_chunk(run *r, uint32_t chunk)
+{
+    size_t n = cairn_plan_count(r->plan);
+    for (size_t i = 0; i < n; i++) {
+        cairn_plan_item *it = cairn_plan_item_at(r->plan, i);
+        uint32_t k = r->item_sess[i];
+        if (it->kind == CAIRN_ITEM_PROJECT)
+            it->selected = !it->shadowed;
+        else if (it->kind == CAIRN_ITEM_DB)
+            it->selected = true;
+        else if (it->kind == CAIRN_ITEM_DIFF)
+            it->selected = false;
+        else
+            it->selected = k != UINT32_MAX && r->ss[k].chunk == chunk;
+    }
+}
+
+static void report_progress(run *r, size_t bytes)
+{
+    if (!r->o->progress)
+        return;
+    cairn_ingest_progress p = {r->plan->src.agent, r->done, r->todo, bytes,
+                               (double)(cn_mono_ns() - r->t0) / 1e9};
+    r->o->progress(&p, r->o->ud);
+}
+
+/* Write the sessions of one hydrated chunk in one transaction. */
+static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
+{
+    cairn_rc rc = cn_store_begin(r->s, err);
+    if (rc)
+        return rc;
+    rc = cn_store_write_projects(r->s, b, err);
+    for (size_t i = 0; i < b->nsessions && !rc; i++) {
+        const cairn_session *x = &b->sessions[i];
+        uint32_t k = cn_map_get(&r->idx, x->id);
+        if (k == UINT32_MAX)
+            continue;
+        sess *e = &r->ss[k];
+        size_t got = x->nmessages;
+        for (uint32_t m = 0; m < x->nmessages; m++)
+            got += b->messages[x->first_message + m].nparts;
+        uint64_t meta = got < e->items ? 0 : e->meta; /* incomplete: retry next run */
+        if (e->known && !r->o->full && e->content == e->stored_content && meta) {
+            /* only the fingerprint moves: the content is what was indexed */
+            sqlite3_stmt *st = cn_store_stmt(r->s, ST_SESSION_FP, err);
+            if (!st) {
+                rc = CAIRN_IO;
+                break;
+            }
+            sqlite3_bind_text(st, 1, x->id.ptr, (int)x->id.len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, (int64_t)meta);
+            if (sqlite3_step(st) != SQLITE_DONE) {
+                rc = cn_store_error(r->s, err, "cannot write fingerprint");
+                break;
+            }
+            e->state = S_UNCHANGED;
+            r->st->sessions_unchanged++;
+            continue;
+        }
+        rc = cn_store_write_session(r->s, r->source_id, b, i, (int64_t)meta,
+                                    (int64_t)(e->content & INT64_MAX), err);
+        if (rc)
+            break;
+        e->state = e->known ? S_CHANGED : S_NEW;
+        *(e->known ? &r->st->sessions_changed : &r->st->sessions_new) += 1;
+        r->st->messages += x->nmessages;
+        r->st->parts += got - x->nmessages;
+    }
+    if (rc) {
+        cn_store_rollback(r->s);
+        return rc;
+    }
+    return cn_store_commit(r->s, err);
+}
+
+static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
+{
+    cairn_resolved *res;
+    cairn_batch *b;
+    cairn_rc rc;
+
+    select_chunk(r, chunk);
+    if ((rc = cairn_resolve(r->plan, &res, r->rep, err)))
+        return rc;
+    for (size_t u = 0; u < res->n; u++) {
+        uint32_t k = cn_map_get(&r->idx, res->units[u].session_id);
+        if (k != UINT32_MAX)
+            r->ss[k].content += cn_hash_str(res->units[u].content);
+    }
+    size_t bytes = cairn_resolved_bytes(res);
+    r->st->bytes += bytes;
+    if ((rc = cairn_hydrate_take(res, &b, r->rep, err)))
+        return rc;
+    rc = write_chunk(r, b, err);
+    for (size_t k = 0; k < r->nss; k++)
+        r->done += r->ss[k].chunk == chunk;
+    cairn_batch_free(b);
+    report_progress(r, r->st->bytes);
+    return rc;
+}
+
+static cairn_rc mark_gone(run *r, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    cairn_rc rc;
+    if ((rc = cn_store_begin(r->s, err)) ||
+        (rc = cn_store_exec(r->s, "CREATE TEMP TABLE IF NOT EXISTS seen(id TEXT PRIMARY KEY);"
+                                  "DELETE FROM temp.seen", err)))
+        goto fail;
+    if (sqlite3_prepare_v2(r->s->db, "INSERT OR IGNORE INTO temp.seen VALUES(?1)", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = cn_store_error(r->s, err, "cannot mark gone sessions");
+        goto fail;
+    }
+    for (size_t k = 0; k < r->nss; k++) {
+        sqlite3_bind_text(st, 1, r->ss[k].id.ptr, (int)r->ss[k].id.len, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(r->s->db,
+                           "UPDATE sessions SET gone_at = ?2 WHERE source_id = ?1 AND gone_at"
+                           " IS NULL AND session_id NOT IN (SELECT id FROM temp.seen)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = cn_store_error(r->s, err, "cannot mark gone sessions");
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, r->source_id);
+    sqlite3_bind_int64(st, 2, cn_now_ms());
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    r->st->sessions_gone += (size_t)sqlite3_changes(r->s->db);
+    if (!(st = cn_store_stmt(r->s, ST_SOURCE_TOUCH, err))) {
+        rc = CAIRN_IO;
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, r->source_id);
+    sqlite3_bind_int64(st, 2, cn_now_ms());
+    sqlite3_step(st);
+    return cn_store_commit(r->s, err);
+fail:
+    cn_store_rollback(r->s);
+    return rc;
+}
+
+static cairn_rc ingest_source(cairn_store *s, const cairn_ingest_opts *o, const cairn_source *src,
+                              cairn_ingest_stats *st, cairn_report *rep, cairn_err *err)
+{
+    run r = {.s = s, .o = o, .st = st, .rep = rep, .t0 = cn_mono_ns()};
+    cairn_rc rc;
+    cairn_err e;
+
+    cn_map_init(&r.idx);
+    if ((rc = cairn_plan_new(src, &r.plan, rep, &e))) {
+        if (rc == CAIRN_NOMEM)
+            return cn_err_set(err, rc, "%s", e.msg);
+        /* a source that cannot be listed is an issue; its sessions are not marked gone */
+        cairn_report_add(rep, rc, src->path, e.msg);
+        return CAIRN_OK;
+    }
+    if ((rc = cn_store_source_id(s, src->agent, src->path, &r.source_id, err)) ||
+        (rc = fingerprint(&r, err)) || (rc = load_known(&r, err)))
+        goto out;
+    uint32_t chunks = plan_chunks(&r);
+    report_progress(&r, 0);
+    for (uint32_t c = 1; c <= chunks && !rc; c++) {
+        if (o->stop && *o->stop) {
+            rc = cn_err_set(err, CAIRN_INTERRUPTED, "interrupted: %zu of %zu sessions indexed",
+                            r.done, r.todo);
+            goto out;
+        }
+        rc = read_chunk(&r, c, err);
+    }
+    if (!rc)
+        rc = mark_gone(&r, err);
+out:
+    st->sources++;
+    cn_map_release(&r.idx);
+    free(r.ss);
+    free(r.item_sess);
+    cairn_plan_free(r.plan);
+    return rc;
+}
+
+cairn_rc cairn_store_ingest(cairn_store *s, const cairn_ingest_opts *o, cairn_ingest_stats *out,
+                            cairn_report *rep, cairn_err *err)
+{
+    cairn_rc rc = CAIRN_OK;
+    uint64_t t0 = cn_mono_ns();
+
+    memset(out, 0, sizeof *out);
+    if (s->readonly)
+        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    for (size_t i = 0; i < o->nsources && !rc; i++)
+        rc = ingest_source(s, o, &o->sources[i], out, rep, err);
+    if (!rc) {
+        char sql[128];
+        snprintf(sql, sizeof sql,
+                 "INSERT OR REPLACE INTO meta(key, value) VALUES('last_ingest_ms', '%lld')",
+                 (long long)cn_now_ms());
+        rc = cn_store_exec(s, sql, err);
+    }
+    out->seconds = (double)(cn_mono_ns() - t0) / 1e9;
+    return rc;
+}

@@ -1,0 +1,206 @@
+/*
+ * store/open.c - opening the store: the file, pragmas, schema migrations.
+ *
+ * Lifecycle: open (create dir 0700 and file) -> check user_version against
+ * the migrations this binary knows (newer: refuse, touch nothing) -> WAL ->
+ * apply missing migrations, each in its own IMMEDIATE transaction -> ready.
+ * synchronous=NORMAL: the transcript index can be rebuilt from the agents'
+ * files; writers of cairn's own data switch to FULL for their commits.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/path.h"
+#include "store/db.h"
+
+int cairn_store_schema_version(void)
+{
+    return cn_store_nmigrations;
+}
+
+cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what)
+{
+    int code = sqlite3_errcode(s->db);
+    cairn_rc rc = code == SQLITE_BUSY || code == SQLITE_LOCKED ? CAIRN_BUSY
+                  : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? CAIRN_CORRUPT
+                  : code == SQLITE_NOMEM ? CAIRN_NOMEM
+                  : code == SQLITE_FULL ? CAIRN_TOOBIG
+                  : code == SQLITE_READONLY || code == SQLITE_PERM || code == SQLITE_CANTOPEN
+                      ? CAIRN_PERM
+                      : CAIRN_IO;
+    return cn_err_set(err, rc, "store '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err)
+{
+    if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot write");
+    return CAIRN_OK;
+}
+
+/* mkdir -p with mode 0700 for what it creates. */
+static cairn_rc make_dirs(const char *dir, cairn_err *err)
+{
+    char tmp[4096];
+    size_t n = strlen(dir);
+    if (n >= sizeof tmp)
+        return cn_err_set(err, CAIRN_INVAL, "data dir path too long: '%s'", dir);
+    memcpy(tmp, dir, n + 1);
+    for (char *p = tmp + 1;; p++) {
+        if (*p == '/' || !*p) {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return cn_err_set(err, cn_err_from_errno(errno), "cannot create '%s': %s", tmp,
+                                  strerror(errno));
+            *p = c;
+            if (!c)
+                break;
+        }
+    }
+    return CAIRN_OK;
+}
+
+static int user_version(cairn_store *s, int *v)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st);
+    *v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* A version-0 file that already has tables was not made by cairn. */
+static bool foreign_tables(cairn_store *s)
+{
+    sqlite3_stmt *st;
+    bool any = false;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1, &st, NULL) ==
+        SQLITE_OK) {
+        any = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return any;
+}
+
+static cairn_rc migrate(cairn_store *s, int from, cairn_err *err)
+{
+    for (int v = from; v < cn_store_nmigrations; v++) {
+        char pragma[64];
+        cairn_rc rc;
+        if ((rc = cn_store_exec(s, "BEGIN IMMEDIATE", err)))
+            return rc;
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        if ((rc = cn_store_exec(s, cn_store_migrations[v], err)) ||
+            (rc = cn_store_exec(s, pragma, err)) || (rc = cn_store_exec(s, "COMMIT", err))) {
+            cn_err_prefix(err, "migration to schema %d", v + 1);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return CAIRN_OK;
+}
+
+cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **out, cairn_err *err)
+{
+    cairn_store *s;
+    cn_buf dir, path;
+    cairn_rc rc = CAIRN_OK;
+    int v = 0;
+
+    *out = NULL;
+    cn_buf_init(&dir, 4096);
+    cn_buf_init(&path, 4096);
+    if (data_dir)
+        rc = cn_buf_adds(&dir, data_dir) ? cn_err_set(err, CAIRN_INVAL, "data dir too long") : 0;
+    else
+        rc = cn_path_cairn_data(&dir, err);
+    if (rc || (rc = cn_path_join(&path, dir.ptr, "cairn.db"))) {
+        cn_buf_release(&dir);
+        cn_buf_release(&path);
+        return rc ? rc : CAIRN_INVAL;
+    }
+    if (!(s = calloc(1, sizeof *s))) {
+        cn_buf_release(&dir);
+        cn_buf_release(&path);
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    }
+    s->path = cn_buf_detach(&path, NULL);
+    s->readonly = flags & CAIRN_STORE_READONLY;
+    if (!s->readonly && (rc = make_dirs(dir.ptr, err)))
+        goto out;
+    int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(s->path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = s->db ? cn_store_error(s, err, "cannot open")
+                   : cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        if (s->readonly && rc == CAIRN_PERM)
+            rc = cn_err_set(err, CAIRN_NOTFOUND, "no store at '%s' yet: run 'cairn ingest'",
+                            s->path);
+        goto out;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (user_version(s, &v) != 0) {
+        rc = sqlite3_errcode(s->db) == SQLITE_NOTADB
+                 ? cn_err_set(err, CAIRN_CORRUPT, "'%s' is not a cairn store (not a database)",
+                              s->path)
+                 : cn_store_error(s, err, "cannot read");
+        goto out;
+    }
+    if (v > cn_store_nmigrations) {
+        rc = cn_err_set(err, CAIRN_SCHEMA,
+                        "store '%s' has schema version %d, newer than this cairn knows (%d): "
+                        "upgrade cairn; the store was left untouched",
+                        s->path, v, cn_store_nmigrations);
+        goto out;
+    }
+    if (v == 0 && foreign_tables(s)) {
+        rc = cn_err_set(err, CAIRN_CORRUPT, "'%s' is not a cairn store (it has other tables)",
+                        s->path);
+        goto out;
+    }
+    if (s->readonly) {
+        if (v < cn_store_nmigrations)
+            rc = cn_err_set(err, CAIRN_SCHEMA,
+                            "store '%s' has schema %d, this cairn needs %d: open it for writing "
+                            "(e.g. 'cairn ingest') to migrate",
+                            s->path, v, cn_store_nmigrations);
+        goto out;
+    }
+    if ((rc = cn_store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
+        (rc = cn_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
+                               "PRAGMA cache_size=-65536",
+                            err)))
+        goto out;
+    rc = migrate(s, v, err);
+out:
+    cn_buf_release(&dir);
+    if (rc) {
+        cairn_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return CAIRN_OK;
+}
+
+void cairn_store_close(cairn_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s->path);
+    free(s);
+}
+
+const char *cairn_store_path(const cairn_store *s)
+{
+    return s->path;
+}

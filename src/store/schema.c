@@ -1,0 +1,66 @@
+/*
+ * store/schema.c - the schema, as numbered migrations (PRAGMA user_version).
+ *
+ * Transcripts: projects, sessions, messages, parts, indexed by two FTS5
+ * external-content tables kept in sync by explicit inserts (a trigger was
+ * measured 3.4x slower, DESIGN.md §8): fts_parts(body, input, paths) over
+ * parts and fts_sessions(title, directory) over sessions.  unicode61 with
+ * diacritics removed; no trigram index (docs/SEARCH.md says why).
+ * sessions also carries the columns of cairn's own session API (tool_id,
+ * user_id, workspace_path, context_json, pinned, ...): re-indexing a
+ * transcript never touches them.
+ */
+#include "store/db.h"
+
+const char *const cn_store_migrations[] = {
+    /* 1 */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE TABLE sources("
+    "  id INTEGER PRIMARY KEY, agent TEXT NOT NULL, path TEXT NOT NULL,"
+    "  last_ingest_ms INTEGER, UNIQUE(agent, path));"
+    "CREATE TABLE projects("
+    "  id INTEGER PRIMARY KEY, agent TEXT NOT NULL, project_id TEXT NOT NULL,"
+    "  worktree TEXT, vcs TEXT, name TEXT, dirs TEXT,"
+    "  time_created INTEGER, time_updated INTEGER, UNIQUE(agent, project_id));"
+    "CREATE TABLE sessions("
+    "  id INTEGER PRIMARY KEY,"
+    "  session_id TEXT NOT NULL UNIQUE,"
+    "  tool_id TEXT NOT NULL,"
+    "  user_id TEXT, workspace_path TEXT, project_id TEXT,"
+    "  created_at INTEGER, last_activity INTEGER, ended_at INTEGER,"
+    "  context_json TEXT, pinned INTEGER NOT NULL DEFAULT 0,"
+    "  archived INTEGER NOT NULL DEFAULT 0, compressed_context BLOB,"
+    "  context_size_bytes INTEGER, metrics_json TEXT, process_id INTEGER,"
+    "  title TEXT, directory TEXT, slug TEXT, parent_id TEXT, version TEXT,"
+    "  agent_name TEXT, model TEXT,"
+    "  tokens_input INTEGER, tokens_output INTEGER, tokens_reasoning INTEGER,"
+    "  tokens_cache_read INTEGER, tokens_cache_write INTEGER, cost REAL,"
+    "  totals_computed INTEGER, nmessages INTEGER, nparts INTEGER,"
+    "  source_id INTEGER REFERENCES sources(id), origin TEXT, source_path TEXT,"
+    "  fp_meta INTEGER, fp_content INTEGER, indexed_at INTEGER, gone_at INTEGER);"
+    "CREATE INDEX sessions_project ON sessions(project_id);"
+    "CREATE INDEX sessions_workspace ON sessions(workspace_path);"
+    "CREATE INDEX sessions_activity ON sessions(last_activity DESC);"
+    "CREATE INDEX sessions_process ON sessions(process_id, ended_at);"
+    "CREATE INDEX sessions_source ON sessions(source_id);"
+    "CREATE TABLE messages("
+    "  id INTEGER PRIMARY KEY, session_rowid INTEGER NOT NULL, message_id TEXT NOT NULL,"
+    "  seq INTEGER, role TEXT, model TEXT, provider TEXT, agent_name TEXT, finish TEXT,"
+    "  error TEXT, time_created INTEGER, time_completed INTEGER,"
+    "  tokens_input INTEGER, tokens_output INTEGER, tokens_reasoning INTEGER,"
+    "  tokens_cache_read INTEGER, tokens_cache_write INTEGER, cost REAL);"
+    "CREATE INDEX messages_session ON messages(session_rowid, seq);"
+    "CREATE TABLE parts("
+    "  id INTEGER PRIMARY KEY, session_rowid INTEGER NOT NULL, message_rowid INTEGER,"
+    "  part_id TEXT NOT NULL, seq INTEGER, type TEXT, tool TEXT, status TEXT,"
+    "  call_id TEXT, synthetic INTEGER, time_start INTEGER, time_end INTEGER,"
+    "  body TEXT, input TEXT, paths TEXT);"
+    "CREATE INDEX parts_session ON parts(session_rowid);"
+    "CREATE INDEX parts_message ON parts(message_rowid, seq);"
+    "CREATE VIRTUAL TABLE fts_parts USING fts5(body, input, paths, content='parts',"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+    "CREATE VIRTUAL TABLE fts_sessions USING fts5(title, directory, content='sessions',"
+    "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');",
+};
+
+const int cn_store_nmigrations = sizeof cn_store_migrations / sizeof cn_store_migrations[0];

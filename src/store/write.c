@@ -1,0 +1,411 @@
+/*
+ * store/write.c - writing records: sessions with their messages and parts,
+ * and the full-text rows that index them.
+ *
+ * Invariant: fts_parts holds exactly one row per parts row that has text,
+ * with the same values; rows are deleted from fts_parts (the 'delete'
+ * command, fed the old values) before the parts rows they index.  A session
+ * keeps its rowid across re-indexing, and the columns that belong to
+ * cairn's own session API (context, pinned, archived, ...) are never
+ * written here.
+ */
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/str.h"
+#include "json/json.h"
+#include "store/db.h"
+
+#define BODY_MAX ((size_t)64 << 10)  /* text indexed per part */
+#define INPUT_MAX ((size_t)16 << 10) /* tool input indexed per part */
+
+static const char *const sql[ST_COUNT] = {
+    [ST_SOURCE_GET] = "SELECT id FROM sources WHERE agent = ?1 AND path = ?2",
+    [ST_SOURCE_ADD] = "INSERT INTO sources(agent, path) VALUES(?1, ?2)",
+    [ST_SOURCE_TOUCH] = "UPDATE sources SET last_ingest_ms = ?2 WHERE id = ?1",
+    [ST_SESSION_FIND] = "SELECT id, title, directory FROM sessions WHERE session_id = ?1",
+    [ST_SESSION_INSERT] =
+        "INSERT INTO sessions(session_id, tool_id, workspace_path, project_id, created_at,"
+        " last_activity, title, directory, slug, parent_id, version, agent_name, model,"
+        " tokens_input, tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write,"
+        " cost, totals_computed, nmessages, nparts, source_id, origin, source_path, fp_meta,"
+        " fp_content, indexed_at, gone_at, archived)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
+        "?22,?23,?24,?25,?26,?27,?28,NULL,?29)",
+    [ST_SESSION_UPDATE] =
+        "UPDATE sessions SET tool_id=?2, workspace_path=?3, project_id=?4, created_at=?5,"
+        " last_activity=max(coalesce(last_activity, 0), ?6), title=?7, directory=?8, slug=?9,"
+        " parent_id=?10, version=?11, agent_name=?12, model=?13, tokens_input=?14,"
+        " tokens_output=?15, tokens_reasoning=?16, tokens_cache_read=?17,"
+        " tokens_cache_write=?18, cost=?19, totals_computed=?20, nmessages=?21, nparts=?22,"
+        " source_id=?23, origin=?24, source_path=?25, fp_meta=?26, fp_content=?27,"
+        " indexed_at=?28, gone_at=NULL WHERE session_id=?1",
+    [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE session_id=?1",
+    [ST_PARTS_FTS_DELETE] =
+        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths) SELECT 'delete', id,"
+        " body, input, paths FROM parts WHERE session_rowid = ?1 AND"
+        " (body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL)",
+    [ST_PARTS_DELETE] = "DELETE FROM parts WHERE session_rowid = ?1",
+    [ST_MESSAGES_DELETE] = "DELETE FROM messages WHERE session_rowid = ?1",
+    [ST_SESSION_FTS_DELETE] =
+        "INSERT INTO fts_sessions(fts_sessions, rowid, title, directory) VALUES('delete', ?1,"
+        " ?2, ?3)",
+    [ST_SESSION_FTS_INSERT] =
+        "INSERT INTO fts_sessions(rowid, title, directory) VALUES(?1, ?2, ?3)",
+    [ST_MESSAGE_INSERT] =
+        "INSERT INTO messages(session_rowid, message_id, seq, role, model, provider,"
+        " agent_name, finish, error, time_created, time_completed, tokens_input,"
+        " tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write, cost)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+    [ST_PART_INSERT] =
+        "INSERT INTO parts(session_rowid, message_rowid, part_id, seq, type, tool, status,"
+        " call_id, synthetic, time_start, time_end, body, input, paths)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
+    [ST_PART_FTS_INSERT] = "INSERT INTO fts_parts(rowid, body, input, paths) VALUES(?1,?2,?3,?4)",
+    [ST_PROJECT_UPSERT] =
+        "INSERT INTO projects(agent, project_id, worktree, vcs, name, dirs, time_created,"
+        " time_updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(agent, project_id) DO"
+        " UPDATE SET worktree=excluded.worktree, vcs=excluded.vcs, name=excluded.name,"
+        " dirs=excluded.dirs, time_created=excluded.time_created,"
+        " time_updated=excluded.time_updated",
+};
+
+sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err)
+{
+    if (!s->st[id] && sqlite3_prepare_v3(s->db, sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                         &s->st[id], NULL) != SQLITE_OK) {
+        cn_store_error(s, err, "cannot prepare statement");
+        return NULL;
+    }
+    sqlite3_reset(s->st[id]);
+    sqlite3_clear_bindings(s->st[id]);
+    return s->st[id];
+}
+
+cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)
+{
+    return cn_store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+cairn_rc cn_store_commit(cairn_store *s, cairn_err *err)
+{
+    return cn_store_exec(s, "COMMIT", err);
+}
+
+void cn_store_rollback(cairn_store *s)
+{
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void bind_str(sqlite3_stmt *st, int i, cairn_str v)
+{
+    if (v.ptr)
+        sqlite3_bind_text(st, i, v.ptr, (int)v.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_cstr(sqlite3_stmt *st, int i, const char *v)
+{
+    sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void bind_tokens(sqlite3_stmt *st, int i, const cairn_tokens *t)
+{
+    sqlite3_bind_int64(st, i, t->input);
+    sqlite3_bind_int64(st, i + 1, t->output);
+    sqlite3_bind_int64(st, i + 2, t->reasoning);
+    sqlite3_bind_int64(st, i + 3, t->cache_read);
+    sqlite3_bind_int64(st, i + 4, t->cache_write);
+}
+
+/* Cut s to at most max bytes, on a UTF-8 character boundary. */
+static cairn_str bounded(cairn_str s, size_t max)
+{
+    if (s.len <= max)
+        return s;
+    size_t n = max;
+    while (n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
+        n--;
+    return (cairn_str){s.ptr, n};
+}
+
+static cairn_rc step(cairn_store *s, sqlite3_stmt *st, cairn_err *err, const char *what)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return cn_store_error(s, err, what);
+    return CAIRN_OK;
+}
+
+cairn_rc cn_store_source_id(cairn_store *s, cairn_agent agent, const char *path, int64_t *id,
+                            cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, ST_SOURCE_GET, err);
+    if (!st)
+        return err ? err->rc : CAIRN_IO;
+    bind_cstr(st, 1, cairn_agent_name(agent));
+    bind_cstr(st, 2, path);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        return CAIRN_OK;
+    }
+    if (!(st = cn_store_stmt(s, ST_SOURCE_ADD, err)))
+        return err ? err->rc : CAIRN_IO;
+    bind_cstr(st, 1, cairn_agent_name(agent));
+    bind_cstr(st, 2, path);
+    cairn_rc rc = step(s, st, err, "cannot add source");
+    *id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+/* Paths a part names: a tool's file argument, a file part, a patch's files. */
+static cairn_str part_paths(const cairn_part *p, cn_json *j, cn_buf *b)
+{
+    static const char *const keys[] = {"filePath", "file_path", "path", "filepath"};
+    cn_buf_reset(b);
+    if (p->type == CAIRN_PART_FILE)
+        return p->u.file.source_path.ptr ? p->u.file.source_path : p->u.file.url;
+    cairn_str raw = p->type == CAIRN_PART_TOOL    ? p->u.tool.input
+                    : p->type == CAIRN_PART_PATCH ? p->u.patch.files
+                                                  : (cairn_str){NULL, 0};
+    if (!raw.len || cn_json_parse(j, raw.ptr, raw.len, NULL))
+        return (cairn_str){NULL, 0};
+    cn_jval root = cn_json_root(j), v;
+    if (cn_json_is(root, CN_JSON_OBJECT)) {
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            v = cn_json_get(root, keys[k]);
+            if (cn_json_is(v, CN_JSON_STRING))
+                return cn_json_raw(v).len > 2
+                           ? (cairn_str){cn_json_raw(v).ptr + 1, cn_json_raw(v).len - 2}
+                           : (cairn_str){NULL, 0};
+        }
+        return (cairn_str){NULL, 0};
+    }
+    cn_jiter it = cn_json_iter(root);
+    while (cn_json_next(&it, NULL, &v)) {
+        cairn_str r = cn_json_raw(v);
+        if (cn_json_is(v, CN_JSON_STRING) && r.len > 2) {
+            if (b->len)
+                cn_buf_addc(b, ' ');
+            cn_buf_add(b, r.ptr + 1, r.len - 2);
+        }
+    }
+    return b->len ? cn_buf_str(b) : (cairn_str){NULL, 0};
+}
+
+static cairn_rc write_part(cairn_store *s, int64_t srow, int64_t mrow, uint32_t seq,
+                           const cairn_part *p, cn_json *j, cn_buf *pathbuf, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, ST_PART_INSERT, err);
+    if (!st)
+        return CAIRN_IO;
+    cairn_str body = bounded(cairn_part_text(p), BODY_MAX);
+    cairn_str input = p->type == CAIRN_PART_TOOL ? bounded(p->u.tool.input, INPUT_MAX)
+                                                 : (cairn_str){NULL, 0};
+    cairn_str paths = bounded(part_paths(p, j, pathbuf), INPUT_MAX);
+    if (p->type == CAIRN_PART_PATCH)
+        body = (cairn_str){NULL, 0}; /* its files are in paths */
+    if (!body.len)
+        body.ptr = NULL;
+    sqlite3_bind_int64(st, 1, srow);
+    sqlite3_bind_int64(st, 2, mrow);
+    bind_str(st, 3, p->id);
+    sqlite3_bind_int64(st, 4, seq);
+    bind_str(st, 5, p->type_name);
+    bind_str(st, 6, p->type == CAIRN_PART_TOOL ? p->u.tool.name : (cairn_str){NULL, 0});
+    if (p->type == CAIRN_PART_TOOL)
+        bind_cstr(st, 7, cairn_tool_status_name((cairn_tool_status)p->status));
+    bind_str(st, 8, p->type == CAIRN_PART_TOOL ? p->u.tool.call_id : (cairn_str){NULL, 0});
+    sqlite3_bind_int(st, 9, p->synthetic);
+    sqlite3_bind_int64(st, 10, p->time_start_ms);
+    sqlite3_bind_int64(st, 11, p->time_end_ms);
+    bind_str(st, 12, body);
+    bind_str(st, 13, input);
+    bind_str(st, 14, paths);
+    cairn_rc rc = step(s, st, err, "cannot write part");
+    if (rc || (!body.ptr && !input.ptr && !paths.ptr))
+        return rc;
+    int64_t prow = sqlite3_last_insert_rowid(s->db);
+    if (!(st = cn_store_stmt(s, ST_PART_FTS_INSERT, err)))
+        return CAIRN_IO;
+    sqlite3_bind_int64(st, 1, prow);
+    bind_str(st, 2, body);
+    bind_str(st, 3, input);
+    bind_str(st, 4, paths);
+    return step(s, st, err, "cannot index part");
+}
+
+static cairn_rc write_message(cairn_store *s, int64_t srow, uint32_t seq, const cairn_batch *b,
+                              const cairn_message *m, cn_json *j, cn_buf *pathbuf, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, ST_MESSAGE_INSERT, err);
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_int64(st, 1, srow);
+    bind_str(st, 2, m->id);
+    sqlite3_bind_int64(st, 3, seq);
+    bind_str(st, 4, m->role);
+    bind_str(st, 5, m->model_id);
+    bind_str(st, 6, m->provider_id);
+    bind_str(st, 7, m->agent_name);
+    bind_str(st, 8, m->finish);
+    bind_str(st, 9, m->error_message.ptr ? m->error_message : m->error_name);
+    sqlite3_bind_int64(st, 10, m->time_created_ms);
+    sqlite3_bind_int64(st, 11, m->time_completed_ms);
+    bind_tokens(st, 12, &m->tokens);
+    sqlite3_bind_double(st, 17, m->cost);
+    cairn_rc rc = step(s, st, err, "cannot write message");
+    int64_t mrow = sqlite3_last_insert_rowid(s->db);
+    for (uint32_t k = 0; k < m->nparts && !rc; k++)
+        rc = write_part(s, srow, mrow, k, &b->parts[m->first_part + k], j, pathbuf, err);
+    return rc;
+}
+
+/* Remove what was stored for session row srow (old title/dir feed the FTS delete). */
+static cairn_rc clear_session(cairn_store *s, int64_t srow, sqlite3_stmt *found, cairn_err *err)
+{
+    static const int ids[] = {ST_PARTS_FTS_DELETE, ST_PARTS_DELETE, ST_MESSAGES_DELETE};
+    sqlite3_stmt *st = cn_store_stmt(s, ST_SESSION_FTS_DELETE, err);
+    cairn_rc rc;
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_int64(st, 1, srow);
+    sqlite3_bind_value(st, 2, sqlite3_column_value(found, 1));
+    sqlite3_bind_value(st, 3, sqlite3_column_value(found, 2));
+    if ((rc = step(s, st, err, "cannot unindex session")))
+        return rc;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        if (!(st = cn_store_stmt(s, ids[i], err)))
+            return CAIRN_IO;
+        sqlite3_bind_int64(st, 1, srow);
+        if ((rc = step(s, st, err, "cannot clear session")))
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch *b,
+                         const cairn_session *x, int64_t fp_meta, int64_t fp_content,
+                         size_t nparts, cn_buf *model)
+{
+    bind_str(st, 1, x->id);
+    bind_cstr(st, 2, cairn_agent_name(x->agent));
+    bind_str(st, 3, x->directory);
+    bind_str(st, 4, x->project_id);
+    sqlite3_bind_int64(st, 5, x->time_created_ms);
+    sqlite3_bind_int64(st, 6, x->time_updated_ms);
+    bind_str(st, 7, x->title);
+    bind_str(st, 8, x->directory);
+    bind_str(st, 9, x->slug);
+    bind_str(st, 10, x->parent_id.len ? x->parent_id : (cairn_str){NULL, 0});
+    bind_str(st, 11, x->version);
+    bind_str(st, 12, x->agent_name);
+    cn_buf_reset(model);
+    if (x->model_id.len)
+        cn_buf_addf(model, "%.*s%s%.*s", CAIRN_STR_FMT(x->provider_id),
+                    x->provider_id.len ? "/" : "", CAIRN_STR_FMT(x->model_id));
+    bind_str(st, 13, model->len ? cn_buf_str(model) : (cairn_str){NULL, 0});
+    bind_tokens(st, 14, &x->tokens);
+    sqlite3_bind_double(st, 19, x->cost);
+    sqlite3_bind_int(st, 20, x->totals_computed);
+    sqlite3_bind_int64(st, 21, x->nmessages);
+    sqlite3_bind_int64(st, 22, (int64_t)nparts);
+    sqlite3_bind_int64(st, 23, source_id);
+    bind_cstr(st, 24, cairn_origin_name(x->origin));
+    bind_str(st, 25, x->source_path);
+    sqlite3_bind_int64(st, 26, fp_meta);
+    sqlite3_bind_int64(st, 27, fp_content);
+    sqlite3_bind_int64(st, 28, cn_now_ms());
+    (void)b;
+}
+
+cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_batch *b,
+                                size_t i, int64_t fp_meta, int64_t fp_content, cairn_err *err)
+{
+    const cairn_session *x = &b->sessions[i];
+    sqlite3_stmt *st = cn_store_stmt(s, ST_SESSION_FIND, err);
+    cairn_rc rc = CAIRN_OK;
+    int64_t srow = 0;
+    size_t nparts = 0;
+    cn_json j;
+    cn_buf pathbuf, model;
+
+    if (!st)
+        return CAIRN_IO;
+    for (uint32_t m = 0; m < x->nmessages; m++)
+        nparts += b->messages[x->first_message + m].nparts;
+    cn_buf_init(&model, 1024);
+    bind_str(st, 1, x->id);
+    bool exists = sqlite3_step(st) == SQLITE_ROW;
+    if (exists) {
+        srow = sqlite3_column_int64(st, 0);
+        if ((rc = clear_session(s, srow, st, err)))
+            goto out;
+        st = cn_store_stmt(s, ST_SESSION_UPDATE, err);
+    } else {
+        st = cn_store_stmt(s, ST_SESSION_INSERT, err);
+    }
+    if (!st) {
+        rc = CAIRN_IO;
+        goto out;
+    }
+    bind_session(st, source_id, b, x, fp_meta, fp_content, nparts, &model);
+    if (!exists)
+        sqlite3_bind_int(st, 29, x->time_archived_ms > 0);
+    if ((rc = step(s, st, err, "cannot write session")))
+        goto out;
+    if (!exists)
+        srow = sqlite3_last_insert_rowid(s->db);
+    if (!(st = cn_store_stmt(s, ST_SESSION_FTS_INSERT, err))) {
+        rc = CAIRN_IO;
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, srow);
+    bind_str(st, 2, x->title);
+    bind_str(st, 3, x->directory);
+    if ((rc = step(s, st, err, "cannot index session")))
+        goto out;
+    cn_json_init(&j);
+    cn_buf_init(&pathbuf, INPUT_MAX * 2);
+    for (uint32_t m = 0; m < x->nmessages && !rc; m++)
+        rc = write_message(s, srow, m, b, &b->messages[x->first_message + m], &j, &pathbuf, err);
+    cn_json_release(&j);
+    cn_buf_release(&pathbuf);
+out:
+    cn_buf_release(&model);
+    return rc;
+}
+
+cairn_rc cn_store_write_projects(cairn_store *s, const cairn_batch *b, cairn_err *err)
+{
+    cn_buf dirs;
+    cairn_rc rc = CAIRN_OK;
+    cn_buf_init(&dirs, 1 << 20);
+    for (size_t i = 0; i < b->nprojects && !rc; i++) {
+        const cairn_project *p = &b->projects[i];
+        sqlite3_stmt *st = cn_store_stmt(s, ST_PROJECT_UPSERT, err);
+        if (!st)
+            return CAIRN_IO;
+        cn_buf_reset(&dirs);
+        for (uint32_t d = 0; d < p->ndirs; d++) {
+            if (d)
+                cn_buf_addc(&dirs, '\n');
+            cn_buf_addstr(&dirs, p->dirs[d]);
+        }
+        bind_cstr(st, 1, cairn_agent_name(p->agent));
+        bind_str(st, 2, p->id);
+        bind_str(st, 3, p->worktree);
+        bind_str(st, 4, p->vcs);
+        bind_str(st, 5, p->name);
+        bind_str(st, 6, cn_buf_str(&dirs));
+        sqlite3_bind_int64(st, 7, p->time_created_ms);
+        sqlite3_bind_int64(st, 8, p->time_updated_ms);
+        rc = step(s, st, err, "cannot write project");
+    }
+    cn_buf_release(&dirs);
+    return rc;
+}

@@ -117,6 +117,7 @@ typedef struct cairn_session {
     cairn_str agent_name; /* e.g. build, general */
     cairn_str model_id, provider_id;
     cairn_str source_path; /* the file or database it was read from */
+    cairn_str key;         /* the id of the plan item it was read from (usually == id) */
     int64_t time_created_ms, time_updated_ms, time_archived_ms;
     cairn_tokens tokens;
     double cost;

@@ -145,6 +145,7 @@ typedef struct cairn_batch {
     cairn_todo *todos;
     size_t ntodos;
     size_t bytes; /* memory held: records, strings, file contents */
+    size_t skipped; /* records of unknown or unindexed types passed over knowingly */
     struct cn_batch_priv *priv;
 } cairn_batch;
 

@@ -107,86 +107,107 @@ static long hex4(const char *p)
     return v;
 }
 
+/* Bytes taken by a backslash escape, by the byte after the backslash: 0 = invalid. */
+static const unsigned char escape_len[256] = {
+    ['"'] = 2, ['\\'] = 2, ['/'] = 2, ['b'] = 2, ['f'] = 2, ['n'] = 2, ['r'] = 2, ['t'] = 2,
+    ['u'] = 6,
+};
+
+/*
+ * The byte at s is a backslash, a control character or >= 0x80 (inside a
+ * string): the number of bytes of the escape or UTF-8 sequence it starts,
+ * always within end, or 0 with *why set when it is invalid there.
+ */
+static inline size_t scan_special(const char *s, const char *end, uint8_t *flags, const char **why)
+{
+    unsigned char c = (unsigned char)*s;
+    size_t n;
+
+    if (c == '\\') {
+        *flags |= CN_JTOK_ESCAPED;
+        if (end - s < 2) {
+            *why = "unterminated string";
+            return 0;
+        }
+        n = escape_len[(unsigned char)s[1]];
+        if (n == 2)
+            return 2;
+        if (n == 0) {
+            *why = "invalid escape in string";
+            return 0;
+        }
+        if (end - s < 6 || hex4(s + 2) < 0) {
+            *why = "invalid \\u escape: expected four hex digits";
+            return 0;
+        }
+        return 6;
+    }
+    if (c < 0x20) {
+        *why = "raw control character in string (must be escaped)";
+        return 0;
+    }
+    n = cn_utf8_check((const unsigned char *)s, (const unsigned char *)end);
+    if (!n)
+        *why = "invalid UTF-8 in string";
+    return n;
+}
+
 /*
  * Scan a string body starting after the opening quote.  Returns a pointer to
  * the closing quote, or NULL with *why set (and *at at the fault).
+ * The SIMD loop handles every special byte of a 16-byte block from one
+ * load and one mask (escapes come every 15 bytes in tool outputs); a
+ * sequence that runs past the block restarts the next block after it.
  */
 static const char *scan_string(const char *p, const char *end, uint8_t *flags, const char **at,
                                const char **why)
 {
-    for (;;) {
+    size_t n;
 #ifdef __SSE2__
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        const __m128i ctl = _mm_set1_epi8(0x20);
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-                                                    _mm_cmpeq_epi8(v, bslash)),
-                                       _mm_cmplt_epi8(v, ctl));
-            int m = _mm_movemask_epi8(hit);
-            if (m) {
-                p += __builtin_ctz((unsigned)m);
-                goto special;
-            }
-            p += 16;
-        }
-#endif
-        for (;;) {
-            if (p >= end) {
-                *at = p;
-                *why = "unterminated string";
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i hit =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, ctl));
+        unsigned m = (unsigned)_mm_movemask_epi8(hit), adv = 16;
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            if (p[k] == '"')
+                return p + k;
+            if (!(n = scan_special(p + k, end, flags, why))) {
+                *at = p + k;
                 return NULL;
             }
-            unsigned char c = (unsigned char)*p;
-            if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            k += (unsigned)n;
+            if (k >= 16) {
+                adv = k;
                 break;
-            p++;
-        }
-#ifdef __SSE2__
-    special:
-#endif
-        {
-            unsigned char c = (unsigned char)*p;
-            if (c == '"')
-                return p;
-            if (c == '\\') {
-                *flags |= CN_JTOK_ESCAPED;
-                if (end - p < 2) {
-                    *at = p;
-                    *why = "unterminated string";
-                    return NULL;
-                }
-                switch (p[1]) {
-                case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-                    p += 2;
-                    break;
-                case 'u':
-                    if (end - p < 6 || hex4(p + 2) < 0) {
-                        *at = p;
-                        *why = "invalid \\u escape: expected four hex digits";
-                        return NULL;
-                    }
-                    p += 6;
-                    break;
-                default:
-                    *at = p;
-                    *why = "invalid escape in string";
-                    return NULL;
-                }
-            } else if (c < 0x20) {
-                *at = p;
-                *why = "raw control character in string (must be escaped)";
-                return NULL;
-            } else {
-                size_t n = cn_utf8_check((const unsigned char *)p, (const unsigned char *)end);
-                if (!n) {
-                    *at = p;
-                    *why = "invalid UTF-8 in string";
-                    return NULL;
-                }
-                p += n;
             }
+            m &= ~0u << k; /* drop the bytes the sequence took */
         }
+        p += adv;
+    }
+#endif
+    for (;;) {
+        if (p >= end) {
+            *at = p;
+            *why = "unterminated string";
+            return NULL;
+        }
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            return p;
+        if (c != '\\' && c >= 0x20 && c < 0x80) {
+            p++;
+            continue;
+        }
+        if (!(n = scan_special(p, end, flags, why))) {
+            *at = p;
+            return NULL;
+        }
+        p += n;
     }
 }
 

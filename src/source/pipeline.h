@@ -51,6 +51,7 @@ typedef struct cn_reader {
 } cn_reader;
 
 extern const cn_reader cn_reader_opencode;
+extern const cn_reader cn_reader_claude;
 
 /** Append an item; its strings are copied into the plan's arena. NULL on OOM. */
 cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);

@@ -114,7 +114,7 @@ static cairn_rc load_known(run *r, cairn_err *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(r->s->db,
-                           "SELECT session_id, fp_meta, fp_content FROM sessions WHERE"
+                           "SELECT source_key, fp_meta, fp_content FROM sessions WHERE"
                            " source_id = ?1 AND gone_at IS NULL",
                            -1, &st, NULL) != SQLITE_OK)
         return cn_store_error(r->s, err, "cannot read sessions");
@@ -192,7 +192,7 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
     rc = cn_store_write_projects(r->s, b, err);
     for (size_t i = 0; i < b->nsessions && !rc; i++) {
         const cairn_session *x = &b->sessions[i];
-        uint32_t k = cn_map_get(&r->idx, x->id);
+        uint32_t k = cn_map_get(&r->idx, x->key.len ? x->key : x->id);
         if (k == UINT32_MAX)
             continue;
         sess *e = &r->ss[k];
@@ -207,8 +207,9 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
                 rc = CAIRN_IO;
                 break;
             }
-            sqlite3_bind_text(st, 1, x->id.ptr, (int)x->id.len, SQLITE_STATIC);
+            sqlite3_bind_text(st, 1, e->id.ptr, (int)e->id.len, SQLITE_STATIC);
             sqlite3_bind_int64(st, 2, (int64_t)meta);
+            sqlite3_bind_int64(st, 3, r->source_id);
             if (sqlite3_step(st) != SQLITE_DONE) {
                 rc = cn_store_error(r->s, err, "cannot write fingerprint");
                 break;
@@ -280,7 +281,7 @@ static cairn_rc mark_gone(run *r, cairn_err *err)
     sqlite3_finalize(st);
     if (sqlite3_prepare_v2(r->s->db,
                            "UPDATE sessions SET gone_at = ?2 WHERE source_id = ?1 AND gone_at"
-                           " IS NULL AND session_id NOT IN (SELECT id FROM temp.seen)",
+                           " IS NULL AND source_key NOT IN (SELECT id FROM temp.seen)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = cn_store_error(r->s, err, "cannot mark gone sessions");
         goto fail;

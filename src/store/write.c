@@ -32,9 +32,9 @@ static const char *const sql[ST_COUNT] = {
         " last_activity, title, directory, slug, parent_id, version, agent_name, model,"
         " tokens_input, tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write,"
         " cost, totals_computed, nmessages, nparts, source_id, origin, source_path, fp_meta,"
-        " fp_content, indexed_at, gone_at, archived)"
+        " fp_content, indexed_at, source_key, gone_at, archived)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-        "?22,?23,?24,?25,?26,?27,?28,NULL,?29)",
+        "?22,?23,?24,?25,?26,?27,?28,?29,NULL,?30)",
     [ST_SESSION_UPDATE] =
         "UPDATE sessions SET tool_id=?2, workspace_path=?3, project_id=?4, created_at=?5,"
         " last_activity=max(coalesce(last_activity, 0), ?6), title=?7, directory=?8, slug=?9,"
@@ -42,8 +42,8 @@ static const char *const sql[ST_COUNT] = {
         " tokens_output=?15, tokens_reasoning=?16, tokens_cache_read=?17,"
         " tokens_cache_write=?18, cost=?19, totals_computed=?20, nmessages=?21, nparts=?22,"
         " source_id=?23, origin=?24, source_path=?25, fp_meta=?26, fp_content=?27,"
-        " indexed_at=?28, gone_at=NULL WHERE session_id=?1",
-    [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE session_id=?1",
+        " indexed_at=?28, source_key=?29, gone_at=NULL WHERE session_id=?1",
+    [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE source_id=?3 AND source_key=?1",
     [ST_PARTS_FTS_DELETE] =
         "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths) SELECT 'delete', id,"
         " body, input, paths FROM parts WHERE session_rowid = ?1 AND"
@@ -320,6 +320,7 @@ static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch 
     sqlite3_bind_int64(st, 26, fp_meta);
     sqlite3_bind_int64(st, 27, fp_content);
     sqlite3_bind_int64(st, 28, cn_now_ms());
+    bind_str(st, 29, x->key.len ? x->key : x->id);
     (void)b;
 }
 
@@ -355,7 +356,7 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     }
     bind_session(st, source_id, b, x, fp_meta, fp_content, nparts, &model);
     if (!exists)
-        sqlite3_bind_int(st, 29, x->time_archived_ms > 0);
+        sqlite3_bind_int(st, 30, x->time_archived_ms > 0);
     if ((rc = step(s, st, err, "cannot write session")))
         goto out;
     if (!exists)

@@ -143,6 +143,7 @@ static bool read_session(hy *h, cn_jval o, cairn_session *s)
     s->model_id = S(h, cn_json_get(f[10], "id"));
     s->provider_id = S(h, cn_json_get(f[10], "providerID"));
     s->source_path = h->u->path;
+    s->key = s->id;
     s->project = s->parent = CAIRN_NONE;
     if (!s->time_created_ms)
         s->time_created_ms = h->u->time_created_ms;

@@ -80,6 +80,7 @@ typedef enum cairn_item_kind {
     CAIRN_ITEM_TODO,
     CAIRN_ITEM_DIFF,
     CAIRN_ITEM_DB, /* an agent database: sessions are planned as its rows */
+    CAIRN_ITEM_META, /* a side file describing a session (Claude sub-agent .meta.json) */
 } cairn_item_kind;
 
 /** One thing that exists: a file, or a row group in a database. */

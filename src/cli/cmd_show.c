@@ -58,8 +58,11 @@ static size_t touched_files(const cairn_batch *b, const cairn_session *s, cairn_
             cn_jval root = cn_json_root(&j), v;
             cn_jiter it = key ? (cn_jiter){0} : cn_json_iter(root);
             cairn_str path = {NULL, 0};
-            if (key)
-                path = cn_json_str_or(cn_json_get(root, key), a);
+            if (key) {
+                static const char *const keys[] = {"filePath", "file_path", "path"};
+                for (size_t k = 0; k < 3 && !path.len; k++)
+                    path = cn_json_str_or(cn_json_get(root, keys[k]), a);
+            }
             do {
                 if (!key && cn_json_next(&it, NULL, &v))
                     path = cn_json_str_or(v, a);

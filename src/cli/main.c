@@ -14,7 +14,7 @@
 
 static const char SOURCE_HELP[] =
     "  --source KIND=DIR   read this agent dir instead of the discovered ones (repeatable;\n"
-    "                      KIND is opencode)\n";
+    "                      KIND is opencode, claude or codex)\n";
 
 
 static const cli_cmd commands[] = {
@@ -51,7 +51,7 @@ static const cli_cmd commands[] = {
     {"sessions", cmd_sessions,
      "[--agent A] [--project P] [--since T] [--until T] [--source KIND=DIR]... [--json]",
      "list sessions, newest first",
-     "  --agent A           only this agent (opencode)\n"
+     "  --agent A           only this agent (opencode, claude-code, codex)\n"
      "  --project P         only sessions whose project id or directory contains P\n"
      "  --since T           updated at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
      "  --until T           updated before T\n"

@@ -522,7 +522,7 @@ static void finish_sessions(hy *h, const cn_map *sess)
 
 static cairn_rc alloc_arrays(hy *h, const cairn_resolved *res)
 {
-    size_t count[CAIRN_ITEM_DB + 1] = {0}, todo_bytes = 1;
+    size_t count[CAIRN_ITEM_META + 1] = {0}, todo_bytes = 1;
     for (size_t i = 0; i < res->n; i++) {
         count[res->units[i].kind]++;
         if (res->units[i].kind == CAIRN_ITEM_TODO)

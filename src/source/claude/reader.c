@@ -1,0 +1,209 @@
+/*
+ * source/claude/reader.c - Claude Code transcripts: plan and resolve.
+ *
+ * <claude>/projects/<escaped-cwd>/<session>.jsonl is one session;
+ * <session>/subagents/agent-<id>.jsonl is a sub-agent run (a child session,
+ * id "agent-<id>") and agent-<id>.meta.json describes it.  A directory with
+ * no projects/ folder is read as a flat folder of transcripts (exports,
+ * test fixtures).  Only these files are read: never ~/.claude.json,
+ * .credentials.json, settings or the CLI's bookkeeping folders
+ * (shared/formats/claude-code.md §1).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/err.h"
+#include "base/str.h"
+#include "source/claude/claude.h"
+
+typedef struct walk {
+    cairn_plan *plan;
+    cairn_report *rep;
+    int rootfd;
+    cairn_rc rc;
+} walk;
+
+static bool has_suffix(const char *name, const char *suf, size_t *stem)
+{
+    size_t n = strlen(name), k = strlen(suf);
+    if (n <= k || strcmp(name + n - k, suf))
+        return false;
+    *stem = n - k;
+    return true;
+}
+
+static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str parent,
+                const struct stat *st)
+{
+    cairn_plan_item it = {.kind = kind, .origin = CAIRN_ORIGIN_JSONL, .path = cn_str(rel),
+                          .id = id, .parent_id = parent, .session_id = id,
+                          .size = st->st_size, .mtime_ns = cn_stat_mtime_ns(st)};
+    if (!cn_plan_add(w->plan, &it))
+        w->rc = CAIRN_NOMEM;
+}
+
+/* stat one entry; issues for what is not a regular file */
+static bool stat_file(walk *w, int dirfd, const char *name, const char *rel, struct stat *st)
+{
+    if (fstatat(dirfd, name, st, 0) != 0) {
+        cn_report_addf(w->rep, cn_err_from_errno(errno), rel, "%s%s", strerror(errno),
+                       errno == ELOOP ? " (symbolic link loop)" : "");
+        return false;
+    }
+    if (S_ISDIR(st->st_mode))
+        return false;
+    if (!S_ISREG(st->st_mode)) {
+        cairn_report_add(w->rep, CAIRN_INVAL, rel, "not a regular file");
+        return false;
+    }
+    return true;
+}
+
+/* <session>/subagents/agent-<id>.jsonl and .meta.json */
+static void walk_subagents(walk *w, const char *sessdir, cairn_str parent)
+{
+    char rel[4096], id[512];
+    snprintf(rel, sizeof rel, "%s/subagents", sessdir);
+    int fd = openat(w->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) && !w->rc) {
+        size_t stem;
+        uint8_t kind;
+        if (has_suffix(de->d_name, ".jsonl", &stem))
+            kind = CAIRN_ITEM_SESSION;
+        else if (has_suffix(de->d_name, ".meta.json", &stem))
+            kind = CAIRN_ITEM_META;
+        else
+            continue;
+        char path[4600];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", rel, de->d_name);
+        if (stem >= sizeof id || !stat_file(w, fd, de->d_name, path, &st))
+            continue;
+        memcpy(id, de->d_name, stem);
+        id[stem] = '\0';
+        add(w, kind, path, cn_str(id), parent, &st);
+    }
+    closedir(d);
+}
+
+/* Transcripts directly in dir (relative to the root); sub-agents below each. */
+static void walk_dir(walk *w, const char *dir, cairn_str project)
+{
+    int fd = openat(w->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        else if (errno != ENOENT)
+            cn_report_addf(w->rep, cn_err_from_errno(errno), dir, "cannot list: %s",
+                           strerror(errno));
+        return;
+    }
+    struct dirent *de;
+    char path[4600], id[512];
+    while ((de = readdir(d)) && !w->rc) {
+        size_t stem;
+        struct stat st;
+        if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".jsonl", &stem))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        if (stem >= sizeof id || !stat_file(w, fd, de->d_name, path, &st))
+            continue;
+        memcpy(id, de->d_name, stem);
+        id[stem] = '\0';
+        add(w, CAIRN_ITEM_SESSION, path, cn_str(id), project, &st);
+        snprintf(path, sizeof path, "%s/%s", dir, id);
+        walk_subagents(w, path, cn_str(id));
+    }
+    closedir(d);
+}
+
+static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
+{
+    walk w = {.plan = p, .rep = rep};
+    struct stat st;
+
+    w.rootfd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w.rootfd < 0)
+        return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
+                          strerror(errno));
+    if (fstatat(w.rootfd, "projects", &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+        int fd = openat(w.rootfd, "projects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        struct dirent *de;
+        char rel[4096];
+        while (d && (de = readdir(d)) && !w.rc) {
+            if (de->d_name[0] == '.')
+                continue;
+            snprintf(rel, sizeof rel, "projects/%s", de->d_name);
+            walk_dir(&w, rel, cn_str(de->d_name));
+        }
+        if (d)
+            closedir(d);
+        else if (fd >= 0)
+            close(fd);
+    } else {
+        walk_dir(&w, ".", CAIRN_STR(""));
+    }
+    close(w.rootfd);
+    return w.rc ? cn_err_set(err, w.rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;
+}
+
+static cairn_rc cc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_report *rep,
+                           cairn_err *err)
+{
+    char label[8192];
+    int fd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
+                          strerror(errno));
+    for (size_t i = 0; i < p->n; i++) {
+        const cairn_plan_item *it = &p->items[i];
+        if (!it->selected)
+            continue;
+        cn_unit *u = cn_resolved_add(res);
+        if (!u) {
+            close(fd);
+            return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        }
+        snprintf(label, sizeof label, "%s/%.*s", p->src.path, CAIRN_STR_FMT(it->path));
+        u->kind = it->kind;
+        u->origin = it->origin;
+        u->path = cn_arena_strdup(&res->arena, cn_str(label));
+        u->id = cn_arena_strdup(&res->arena, it->id);
+        u->parent_id = cn_arena_strdup(&res->arena, it->parent_id);
+        u->session_id = u->id;
+        cairn_err e;
+        cairn_rc rc = cn_resolved_load(res, fd, it->path.ptr, label, CN_JSONL_FILE_MAX,
+                                       &u->content, &u->mtime_ns, &e);
+        if (rc == CAIRN_NOMEM) {
+            close(fd);
+            return cn_err_set(err, rc, "%s", e.msg);
+        }
+        if (rc) {
+            cairn_report_add(rep, rc, label, e.msg);
+            res->n--;
+        }
+    }
+    close(fd);
+    return CAIRN_OK;
+}
+
+const cn_reader cn_reader_claude = {
+    .agent = CAIRN_AGENT_CLAUDE,
+    .plan = cc_plan,
+    .resolve = cc_resolve,
+    .hydrate = cn_claude_hydrate,
+};

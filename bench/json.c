@@ -445,7 +445,7 @@ int main(int argc, char **argv)
     cairn_str s;
     int status = 0;
     parser ps[] = {
-        {"cairn", "strict: RFC 8259 grammar, UTF-8, escapes, depth; tape of tokens", run_cairn, 0, 0},
+        {"cairn", "strict: RFC 8259 grammar, UTF-8, escapes, depth; token tape", run_cairn, 0, 0},
         {"jsmn", "lenient: no UTF-8 check, accepts [1,2,] 01 etc.; tokens only", run_jsmn, 0, 0},
         {"cJSON", "builds a tree (malloc per value), unescapes strings", run_cjson, 0, 0},
     };

@@ -60,8 +60,8 @@ static size_t touched_files(const cairn_batch *b, const cairn_session *s, cairn_
             cairn_str path = {NULL, 0};
             if (key) {
                 static const char *const keys[] = {"filePath", "file_path", "path"};
-                for (size_t k = 0; k < 3 && !path.len; k++)
-                    path = cn_json_str_or(cn_json_get(root, keys[k]), a);
+                for (size_t ki = 0; ki < 3 && !path.len; ki++)
+                    path = cn_json_str_or(cn_json_get(root, keys[ki]), a);
             }
             do {
                 if (!key && cn_json_next(&it, NULL, &v))

@@ -232,8 +232,7 @@ static bool check_file(const char *dir, const char *name, bool accept, const cha
         if (rc != CAIRN_OK)
             print_error("%s: rejected, expected to be accepted: %s\n", name, err.msg);
     } else {
-        ok = rc == CAIRN_PARSE && strstr(err.msg, "line ") &&
-             (!reason || strstr(err.msg, reason));
+        ok = rc == CAIRN_PARSE && strstr(err.msg, "line ") && (!reason || strstr(err.msg, reason));
         if (!ok)
             print_error("%s: %s '%s', expected a parse error with '%s'\n", name,
                         rc == CAIRN_OK ? "accepted" : "got", err.msg, reason ? reason : "line ");

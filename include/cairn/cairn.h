@@ -20,5 +20,6 @@
 #include "cairn/source.h"
 #include "cairn/store.h"
 #include "cairn/str.h"
+#include "cairn/usage.h"
 
 #endif

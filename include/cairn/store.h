@@ -125,6 +125,36 @@ CAIRN_API cairn_rc cairn_store_search(cairn_store *s, const cairn_search_opts *o
                                       cairn_hits **out, cairn_err *err);
 CAIRN_API void cairn_hits_free(cairn_hits *h);
 
+/* ---- usage rows ---- */
+
+/** One model response's usage (or a session's, when the agent kept only totals). */
+typedef struct cairn_usage_row {
+    int64_t time_ms;
+    const char *agent;
+    const char *project_id;
+    const char *directory;
+    const char *session_id;
+    const char *model;
+    cairn_tokens tokens;
+    double cost;          /* recorded by the agent for this response, 0 if none */
+    double session_cost;  /* recorded for the whole session (Claude cost-state), 0 if none */
+    cairn_tokens session_tokens; /* the session's totals, to share session_cost out */
+} cairn_usage_row;
+
+typedef struct cairn_usage_filter {
+    cairn_agent agent;
+    int64_t since_ms, until_ms;
+    const char *project;
+} cairn_usage_filter;
+
+/**
+ * Call fn for every response with token usage that matches f, oldest first.
+ * The row's strings are valid during the call only.  fn returns non-zero to stop.
+ */
+CAIRN_API cairn_rc cairn_store_usage_rows(cairn_store *s, const cairn_usage_filter *f,
+                                          int (*fn)(const cairn_usage_row *r, void *ud),
+                                          void *ud, cairn_err *err);
+
 /* ---- stats ---- */
 
 typedef struct cairn_store_count {

@@ -31,6 +31,7 @@ typedef struct cli {
     const char *project;
     int64_t since_ms, until_ms;
     const char *session, *role, *tool, *type;
+    const char *by, *prices;
     size_t limit;
     /* positional arguments after the command */
     char **args;
@@ -79,6 +80,7 @@ int cmd_search(cli *c);
 int cmd_stats(cli *c);
 int cmd_prune(cli *c);
 int cmd_default(cli *c);
+int cmd_usage(cli *c);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

@@ -42,6 +42,18 @@ static const cli_cmd commands[] = {
      "what the store holds: counts per agent and project, size, last ingest",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
      "  --json              machine-readable output\n"},
+    {"usage", cmd_usage,
+     "[--by day|week|month|project|model|session] [--agent A] [--project P] [--since T]"
+     " [--until T] [--prices FILE] [--json]",
+     "tokens and cost per day, week, month, project, model or session",
+     "  --by G              group by day (default), week, month, project, model or session\n"
+     "  --agent A           opencode, claude-code or codex\n"
+     "  --project P         project id, or a part of the project directory\n"
+     "  --since T           at or after T (2026-11-20, 7d, ...)\n"
+     "  --until T           before T\n"
+     "  --prices FILE       JSON prices per million tokens that add to or replace the shipped ones\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
@@ -133,6 +145,10 @@ static int set_value(cli *c, const char *opt, const char *val)
             return -1;
         }
         c->role = val;
+    } else if (!strcmp(opt, "--by")) {
+        c->by = val;
+    } else if (!strcmp(opt, "--prices")) {
+        c->prices = val;
     } else if (!strcmp(opt, "--tool")) {
         c->tool = val;
     } else if (!strcmp(opt, "--type")) {
@@ -164,7 +180,8 @@ static int set_value(cli *c, const char *opt, const char *val)
 
 static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "--data-dir",
                                          "--since",  "--until",  "--session", "--role",
-                                         "--tool",   "--type",   "--limit"};
+                                         "--tool",   "--type",   "--limit",  "--by",
+                                         "--prices"};
 
 static bool takes_value(const char *opt)
 {

@@ -103,11 +103,21 @@ static void cmd_help(const cli_cmd *cmd)
            "  --verbose           every issue, not only the first 20\n");
 }
 
+/* True when text names opt as a whole word ("--json" but not "--jso"). */
+static bool names(const char *text, const char *opt)
+{
+    size_t n = strlen(opt);
+    for (const char *p = strstr(text, opt); p; p = strstr(p + 1, opt)) {
+        char after = p[n];
+        if (!(after == '-' || (after >= 'a' && after <= 'z')))
+            return true;
+    }
+    return false;
+}
+
 static bool allowed(const cli_cmd *cmd, const char *opt)
 {
-    char probe[64];
-    snprintf(probe, sizeof probe, "%s ", opt);
-    if (strstr(cmd->help, probe) || strstr(cmd->usage, opt))
+    if (names(cmd->help, opt) || names(cmd->usage, opt))
         return true;
     return !strcmp(opt, "--source") && strstr(cmd->help, "%s");
 }

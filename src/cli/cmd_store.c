@@ -57,7 +57,15 @@ int cli_ingest(cli *c, bool quiet_summary)
         cairn_report_free(rep);
         return status;
     }
-    cli_pick_sources(c);
+    if (!cli_pick_sources(c) && !c->quiet) {
+        cairn_source found[CLI_MAX_SOURCES];
+        size_t n = CLI_MAX_SOURCES;
+        cairn_sources_discover(found, &n, NULL);
+        fprintf(stderr, "cairn: no agent histories found; looked in:\n");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "  %-12s %s\n", cairn_agent_name(found[i].agent), found[i].path);
+        fprintf(stderr, "  (--source KIND=DIR reads another place)\n");
+    }
     cairn_ingest_opts o = {.sources = c->sources, .nsources = c->nsources, .full = c->full,
                            .stop = &stop_flag};
     if (isatty(2) && !c->quiet)

@@ -224,6 +224,7 @@ static void show_json(const cli_load *l, const found *f, const cairn_str *files,
         cn_jw_obj(&w);
         jw_kv(&w, "id", msg->id);
         jw_kv(&w, "role", msg->role);
+        jw_kv(&w, "parent_id", msg->parent_id.len ? msg->parent_id : (cairn_str){NULL, 0});
         jw_kv(&w, "model", msg->model_id);
         jw_kv(&w, "provider", msg->provider_id);
         jw_kv(&w, "agent", msg->agent_name);

@@ -57,6 +57,7 @@ typedef struct cc {
     cn_map line_part;         /* assistant line uuid -> part index */
     cn_map uuids;             /* line uuid -> index in chain */
     cn_map responses;         /* "message.id request" -> message holding its usage */
+    cn_map seen;              /* session ids read so far (one file per session) */
     vec chain;
     cairn_str cwd, version, session_field, prompt_title, summary_title;
     double cost;
@@ -222,7 +223,8 @@ static void pair_result(cc *c, cn_jval line, cn_jval block, int64_t t)
             p->u.tool.child_session_id = (cairn_str){s, agent.len + 6};
         }
     }
-    cn_map_put(&c->tools, id, UINT32_MAX); /* answered: a reused id pairs with a later use */
+    if (cn_map_get(&c->tools, id) == pi) /* answered: a reused id pairs with a later use */
+        cn_map_put(&c->tools, id, UINT32_MAX);
 }
 
 static void chain_mark(cc *c, cairn_str uuid, uint32_t msg)
@@ -467,7 +469,7 @@ static int line(cc *c, cairn_str text)
         return 0;
     }
     if (cn_json_parse(&c->j, text.ptr, text.len, &e)) {
-        issue(c, e.rc, e.msg);
+        issue(c, e.rc, cn_str_starts(cn_str(e.msg), "line 1, ") ? e.msg + 8 : e.msg);
         return 0;
     }
     cn_jval o = cn_json_root(&c->j);
@@ -515,7 +517,10 @@ static void link_parents(cc *c, uint32_t first)
             if (k == UINT32_MAX)
                 break;
             uint32_t pm = AT(c->chain, chain_line, k)->msg;
-            if (pm != CAIRN_NONE && pm != mi) {
+            /* an assistant message answers the user message up the chain; others
+             * follow the nearest message */
+            if (pm != CAIRN_NONE && pm != mi &&
+                (!cn_str_eqc(m->role, "assistant") || cn_str_eqc(msg_at(c, pm)->role, "user"))) {
                 m->parent_id = msg_at(c, pm)->id;
                 break;
             }
@@ -545,6 +550,7 @@ static cairn_str title_of(cc *c, cairn_str s)
 static int read_file(cc *c, const cn_unit *u)
 {
     uint32_t first_msg = (uint32_t)c->messages.n;
+    size_t first_part = c->parts.n;
     cairn_session *s = push(&c->sessions, sizeof *s);
     if (!s)
         return -1;
@@ -609,8 +615,21 @@ static int read_file(cc *c, const cn_unit *u)
     if (!s->nmessages && !c->summary_title.len && !c->cwd.len) {
         c->sessions.n--; /* nothing in it: not a session */
         c->b->skipped++;
+        return 0;
     }
-    return 0;
+    uint32_t other = cn_map_get(&c->seen, s->id);
+    if (other != UINT32_MAX) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "holds session %.*s again (already read from %.*s): skipped",
+                 CAIRN_STR_FMT(s->id),
+                 CAIRN_STR_FMT(AT(c->sessions, cairn_session, other)->source_path));
+        cairn_report_add(c->rep, CAIRN_EXISTS, u->path.ptr, msg);
+        c->sessions.n--;
+        c->messages.n = first_msg;
+        c->parts.n = first_part;
+        return 0;
+    }
+    return cn_map_put(&c->seen, s->id, c->session) ? -1 : 0;
 }
 
 /* agent-<id>.meta.json: the sub-agent's description, type and model; the launching call. */
@@ -736,6 +755,7 @@ cairn_rc cn_claude_hydrate(cairn_resolved *res, cairn_batch *b, cairn_report *re
     cn_map_release(&c.line_part);
     cn_map_release(&c.uuids);
     cn_map_release(&c.responses);
+    cn_map_release(&c.seen);
     free(c.sessions.p);
     free(c.messages.p);
     free(c.parts.p);

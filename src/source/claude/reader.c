@@ -48,20 +48,38 @@ static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str 
 }
 
 /* stat one entry; issues for what is not a regular file */
+/* "<source dir>/<rel>" for messages: issues always name the full path. */
+static const char *full(walk *w, const char *rel, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s/%s", w->plan->src.path, rel);
+    return buf;
+}
+
 static bool stat_file(walk *w, int dirfd, const char *name, const char *rel, struct stat *st)
 {
+    char where[8192];
     if (fstatat(dirfd, name, st, 0) != 0) {
-        cn_report_addf(w->rep, cn_err_from_errno(errno), rel, "%s%s", strerror(errno),
-                       errno == ELOOP ? " (symbolic link loop)" : "");
+        cn_report_addf(w->rep, cn_err_from_errno(errno), full(w, rel, where, sizeof where),
+                       "%s%s", strerror(errno), errno == ELOOP ? " (symbolic link loop)" : "");
         return false;
     }
     if (S_ISDIR(st->st_mode))
         return false;
     if (!S_ISREG(st->st_mode)) {
-        cairn_report_add(w->rep, CAIRN_INVAL, rel, "not a regular file");
+        cairn_report_add(w->rep, CAIRN_INVAL, full(w, rel, where, sizeof where),
+                         "not a regular file");
         return false;
     }
     return true;
+}
+
+/* dir "." is the source dir itself: its files are named without a "./" */
+static void join(char *buf, size_t n, const char *dir, const char *name)
+{
+    if (!strcmp(dir, "."))
+        snprintf(buf, n, "%s", name);
+    else
+        snprintf(buf, n, "%s/%s", dir, name);
 }
 
 /* <session>/subagents/agent-<id>.jsonl and .meta.json */
@@ -101,14 +119,15 @@ static void walk_subagents(walk *w, const char *sessdir, cairn_str parent)
 /* Transcripts directly in dir (relative to the root); sub-agents below each. */
 static void walk_dir(walk *w, const char *dir, cairn_str project)
 {
+    char where[8192];
     int fd = openat(w->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
             close(fd);
-        else if (errno != ENOENT)
-            cn_report_addf(w->rep, cn_err_from_errno(errno), dir, "cannot list: %s",
-                           strerror(errno));
+        else if (errno != ENOENT && errno != ENOTDIR) /* a stray file is not a project */
+            cn_report_addf(w->rep, cn_err_from_errno(errno), full(w, dir, where, sizeof where),
+                           "cannot list: %s", strerror(errno));
         return;
     }
     struct dirent *de;
@@ -118,13 +137,13 @@ static void walk_dir(walk *w, const char *dir, cairn_str project)
         struct stat st;
         if (de->d_name[0] == '.' || !has_suffix(de->d_name, ".jsonl", &stem))
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        join(path, sizeof path, dir, de->d_name);
         if (stem >= sizeof id || !stat_file(w, fd, de->d_name, path, &st))
             continue;
         memcpy(id, de->d_name, stem);
         id[stem] = '\0';
         add(w, CAIRN_ITEM_SESSION, path, cn_str(id), project, &st);
-        snprintf(path, sizeof path, "%s/%s", dir, id);
+        join(path, sizeof path, dir, id);
         walk_subagents(w, path, cn_str(id));
     }
     closedir(d);

@@ -1,11 +1,14 @@
 /*
  * base/file.h - reading a whole file safely.
  *
- * Small files are read() into arena memory (cheaper than a mapping for the
- * ~1 KB files opencode writes by the million); large ones are mapped
- * read-only.  Either way the result is a span that lives as long as the
- * arena / until cn_file_close.  A file whose size or mtime moves while it is
- * read is reported as CAIRN_CHANGED, never returned half-read.
+ * Files are read() into arena memory: cheaper than a mapping for the ~1 KB
+ * files opencode writes by the million, and safe when an agent truncates a
+ * file while cairn reads it (a mapping would turn that into SIGBUS).  Only
+ * files of CN_FILE_MAP_MIN bytes or more are mapped read-only, where a copy
+ * would double the memory; agents append to such files (JSONL transcripts)
+ * rather than shrink them.  Either way the result is a span that lives as
+ * long as the arena / until cn_file_close.  A file whose size or mtime moves
+ * while it is read is reported as CAIRN_CHANGED, never returned half-read.
  * Threads: the functions are safe; a cn_file belongs to its caller.
  */
 #ifndef CN_BASE_FILE_H
@@ -18,7 +21,7 @@
 #include "base/arena.h"
 #include "cairn/err.h"
 
-#define CN_FILE_MAP_MIN ((size_t)256 << 10) /* map files at least this large */
+#define CN_FILE_MAP_MIN ((size_t)64 << 20) /* map files at least this large */
 
 typedef struct cn_file {
     cairn_str data;  /* the contents */

@@ -290,6 +290,7 @@ typedef struct fetch {
     cn_oc_db *db;
     cairn_resolved *res;
     cairn_report *rep;
+    cairn_str path; /* the database's path, in res's arena: it outlives db */
     cn_buf json;
     cn_jw w;
 } fetch;
@@ -334,7 +335,7 @@ static cn_unit *unit(fetch *f, uint8_t kind, sqlite3_stmt *st, int id_col)
         return NULL;
     u->kind = kind;
     u->origin = CAIRN_ORIGIN_SQLITE;
-    u->path = cn_str(f->db->path);
+    u->path = f->path;
     u->id = col(st, id_col, &f->res->arena);
     return u;
 }
@@ -535,10 +536,12 @@ cairn_rc cn_oc_db_resolve(cn_oc_db *db, const cairn_plan *plan, cairn_resolved *
         {T_PART, "WHERE session_id = ?1", part_row},
         {T_TODO, "WHERE session_id = ?1", todo_row},
     };
-    fetch f = {db, res, rep, {0}, {0}};
+    fetch f = {db, res, rep, cn_arena_strdup(&res->arena, cn_str(db->path)), {0}, {0}};
     size_t total = 0, chosen = 0;
     cairn_rc rc;
 
+    if (!f.path.ptr)
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     cn_buf_init(&f.json, (size_t)16 << 20);
     for (size_t i = 0; i < plan->n; i++) {
         const cairn_plan_item *it = &plan->items[i];

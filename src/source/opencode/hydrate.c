@@ -119,8 +119,9 @@ static bool read_session(hy *h, cn_jval o, cairn_session *s)
                                        "time", "summary", "cost", "tokens", "agent", "model"};
     cn_jval f[11];
     cn_json_fields(o, keys, 11, f);
-    if (!typed(h, f[1], CN_JSON_STRING, "title") || !typed(h, f[5], CN_JSON_OBJECT, "time"))
-        return false;
+    /* a field of the wrong type is an issue; the session is still read without it */
+    typed(h, f[1], CN_JSON_STRING, "title");
+    typed(h, f[5], CN_JSON_OBJECT, "time");
     memset(s, 0, sizeof *s);
     s->agent = CAIRN_AGENT_OPENCODE;
     s->origin = h->u->origin;
@@ -162,9 +163,9 @@ static bool read_message(hy *h, cn_jval o, cairn_message *m)
                                                    : "no 'role' field");
         return false;
     }
-    if (!typed(h, f[1], CN_JSON_OBJECT, "time") || !typed(h, f[9], CN_JSON_OBJECT, "tokens") ||
-        !typed(h, f[8], CN_JSON_NUMBER, "cost"))
-        return false;
+    typed(h, f[1], CN_JSON_OBJECT, "time");
+    typed(h, f[9], CN_JSON_OBJECT, "tokens");
+    typed(h, f[8], CN_JSON_NUMBER, "cost");
     memset(m, 0, sizeof *m);
     m->id = h->u->id;
     m->session_id = h->u->session_id;
@@ -494,12 +495,23 @@ done:
 static void finish_sessions(hy *h, const cn_map *sess)
 {
     cairn_batch *b = h->b;
+    cn_map missing;
+    cn_map_init(&missing);
     for (size_t i = 0; i < b->nsessions; i++) {
         cairn_session *s = &b->sessions[i];
         s->parent = s->parent_id.len ? cn_map_get(sess, s->parent_id) : CAIRN_NONE;
         for (size_t k = 0; k < b->nprojects; k++)
             if (cn_str_eq(b->projects[k].id, s->project_id))
                 s->project = (uint32_t)k;
+        /* orphan sessions are kept (formats §4.1), and their missing project reported */
+        if (s->project == CAIRN_NONE && s->project_id.len &&
+            cn_map_get(&missing, s->project_id) == UINT32_MAX) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "session's project '%.*s' has no project record",
+                     CAIRN_STR_FMT(s->project_id));
+            cairn_report_add(h->rep, CAIRN_NOTFOUND, s->source_path.ptr, msg);
+            cn_map_put(&missing, s->project_id, 1);
+        }
         const cairn_tokens *t = &s->tokens;
         if (t->input || t->output || t->reasoning || t->cache_read || t->cache_write || s->cost)
             continue;
@@ -518,6 +530,7 @@ static void finish_sessions(hy *h, const cn_map *sess)
         s->cost = cost;
         s->totals_computed = true;
     }
+    cn_map_release(&missing);
 }
 
 static cairn_rc alloc_arrays(hy *h, const cairn_resolved *res)

@@ -27,12 +27,13 @@ static bool is_base62(char c)
 
 cairn_rc cairn_oc_id_parse(cairn_str id, cairn_oc_id *out, cairn_err *err)
 {
-    const char *us = memchr(id.ptr, '_', id.len);
+    const char *us = id.ptr && id.len ? memchr(id.ptr, '_', id.len) : NULL;
     size_t plen, rest;
     uint64_t v = 0;
 
     if (!us || us == id.ptr)
-        return cn_err_set(err, CAIRN_PARSE, "bad opencode id '%.*s': no prefix", CAIRN_STR_FMT(id));
+        return cn_err_set(err, CAIRN_PARSE, "bad opencode id '%.*s': no prefix",
+                          (int)id.len, id.ptr ? id.ptr : "");
     plen = (size_t)(us - id.ptr);
     rest = id.len - plen - 1;
     if (rest != 26)

@@ -56,8 +56,8 @@ int cmd_sources(cli *c)
     cn_jw_init(&w, &out, true);
     cn_jw_arr(&w);
     if (!c->json)
-        printf("%-9s %-6s %8s %7s %7s %7s %9s  %s\n", "AGENT", "FOUND", "SESSIONS", "SQLITE",
-               "JSON", "JSON-G0", "FILES", "PATH");
+        printf("%-11s %-6s %8s %7s %7s %7s %7s %9s  %s\n", "AGENT", "FOUND", "SESSIONS",
+               "SQLITE", "JSON", "JSON-G0", "JSONL", "FILES", "PATH");
     for (size_t i = 0; i < c->nsources; i++) {
         cairn_source *s = &c->sources[i];
         plan_counts pc = {0};
@@ -70,8 +70,9 @@ int cmd_sources(cli *c)
             else
                 cairn_report_add(rep, e.rc, s->path, e.msg);
         }
-        size_t total = pc.sessions[CAIRN_ORIGIN_SQLITE] + pc.sessions[CAIRN_ORIGIN_JSON] +
-                       pc.sessions[CAIRN_ORIGIN_JSON_G0];
+        size_t total = 0;
+        for (int o = CAIRN_ORIGIN_SQLITE; o <= CAIRN_ORIGIN_JSONL; o++)
+            total += pc.sessions[o];
         if (c->json) {
             cn_jw_obj(&w);
             cn_jw_key(&w, "agent");
@@ -86,7 +87,7 @@ int cmd_sources(cli *c)
             cn_jw_i64(&w, (int64_t)total);
             cn_jw_key(&w, "by_origin");
             cn_jw_obj(&w);
-            for (int o = CAIRN_ORIGIN_SQLITE; o <= CAIRN_ORIGIN_JSON_G0; o++) {
+            for (int o = CAIRN_ORIGIN_SQLITE; o <= CAIRN_ORIGIN_JSONL; o++) {
                 cn_jw_key(&w, cairn_origin_name((cairn_origin)o));
                 cn_jw_i64(&w, (int64_t)pc.sessions[o]);
             }
@@ -107,12 +108,12 @@ int cmd_sources(cli *c)
             cn_jw_i64(&w, pc.bytes);
             cn_jw_obj_end(&w);
         } else {
-            printf("%-9s %-6s %8zu %7zu %7zu %7zu %9zu  %s\n", cairn_agent_name(s->agent),
+            printf("%-11s %-6s %8zu %7zu %7zu %7zu %7zu %9zu  %s\n", cairn_agent_name(s->agent),
                    exists ? "yes" : "no", total, pc.sessions[CAIRN_ORIGIN_SQLITE],
-                   pc.sessions[CAIRN_ORIGIN_JSON], pc.sessions[CAIRN_ORIGIN_JSON_G0], pc.files,
-                   s->path);
+                   pc.sessions[CAIRN_ORIGIN_JSON], pc.sessions[CAIRN_ORIGIN_JSON_G0],
+                   pc.sessions[CAIRN_ORIGIN_JSONL], pc.files, s->path);
             if (pc.shadowed)
-                printf("%-9s %zu sessions also in JSON are read from SQLite only\n", "",
+                printf("%-11s %zu sessions kept in two places are read once\n", "",
                        pc.shadowed);
         }
         cairn_plan_free(p);

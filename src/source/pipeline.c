@@ -15,7 +15,8 @@
 #include "base/str.h"
 #include "source/batch.h"
 
-static const cn_reader *const readers[] = {&cn_reader_opencode, &cn_reader_claude};
+static const cn_reader *const readers[] = {&cn_reader_opencode, &cn_reader_claude,
+                                           &cn_reader_codex};
 
 static const cn_reader *reader_for(cairn_agent a)
 {

@@ -52,6 +52,7 @@ typedef struct cn_reader {
 
 extern const cn_reader cn_reader_opencode;
 extern const cn_reader cn_reader_claude;
+extern const cn_reader cn_reader_codex;
 
 /** Append an item; its strings are copied into the plan's arena. NULL on OOM. */
 cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);

@@ -32,7 +32,8 @@ JSON
 cat >"$g0/info/$ses2.json" <<JSON
 {"id": "$ses2", "version": "0.5.29", "title": "G0 copy that must lose", "time": {"created": 1750000000000, "updated": 1750000001000}}
 JSON
-mkdir -p "$data/storage/session/proj1"
+mkdir -p "$data/storage/session/proj1" "$data/storage/project"
+printf '{"id": "proj1", "worktree": "/home/u/my.proj", "time": {"created": 1}}' >"$data/storage/project/proj1.json"
 cat >"$data/storage/session/proj1/$ses2.json" <<JSON
 {"id": "$ses2", "slug": "calm", "version": "1.1.65", "projectID": "proj1", "directory": "/home/u/my.proj", "title": "G1 copy that wins", "time": {"created": 1750000002000, "updated": 1750000003000}}
 JSON

@@ -88,6 +88,8 @@ typedef enum cairn_tool_status {
         CAIRN_TOOL_STATUS_COUNT_
 } cairn_tool_status;
 
+/* input counts the tokens NOT read from the cache (OpenAI's input_tokens less its
+ * cached_input_tokens), so that input + cache_read is the whole prompt for every agent. */
 typedef struct cairn_tokens {
     int64_t input, output, reasoning, cache_read, cache_write;
 } cairn_tokens;

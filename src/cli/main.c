@@ -89,7 +89,8 @@ static void usage(FILE *f)
             CAIRN_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n`cairn` alone ingests what is on this machine and prints the stats.\n"
+    fprintf(f, "\n`cairn` alone (or with ingest's options) ingests what is on this machine and\n"
+               "prints the stats.\n"
                "`cairn COMMAND --help` shows a command's options.\n"
                "Exit status: 0 all read, 1 usage or fatal error, 2 done with issues (reported "
                "on stderr).\n");
@@ -140,7 +141,7 @@ static int set_value(cli *c, const char *opt, const char *val)
     } else if (!strcmp(opt, "--agent")) {
         c->agent = cairn_agent_parse(cn_str(val));
         if (!c->agent) {
-            cli_error("unknown agent '%s' (opencode, claude, codex)", val);
+            cli_error("unknown agent '%s' (opencode, claude-code, codex)", val);
             return -1;
         }
     } else if (!strcmp(opt, "--project")) {
@@ -224,12 +225,19 @@ int main(int argc, char **argv)
         free(pos);
         return EXIT_OK;
     }
-    if (!(cmd = find_cmd(argv[1]))) {
+    /* `cairn --data-dir D`: options alone run the default, which takes ingest's options */
+    int first = 2;
+    bool bare = argv[1][0] == '-' && argv[1][1];
+    if (bare) {
+        cmd = find_cmd("ingest");
+        first = 1;
+    }
+    if (!cmd && !(cmd = find_cmd(argv[1]))) {
         cli_error("unknown command '%s'; see 'cairn --help'", argv[1]);
         free(pos);
         return EXIT_FATAL;
     }
-    for (int i = 2; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         char *a = argv[i], *eq;
         if (a[0] != '-' || !a[1]) {
             pos[npos++] = a;
@@ -256,8 +264,11 @@ int main(int argc, char **argv)
         }
         bool global = !strcmp(opt, "--quiet") || !strcmp(opt, "--verbose");
         if (!global && !allowed(cmd, opt)) {
-            cli_error("'%s' does not take option '%s'; see 'cairn %s --help'", cmd->name, opt,
-                      cmd->name);
+            if (bare)
+                cli_error("unknown option '%s'; see 'cairn --help'", opt);
+            else
+                cli_error("'%s' does not take option '%s'; see 'cairn %s --help'", cmd->name,
+                          opt, cmd->name);
             free(pos);
             return EXIT_FATAL;
         }
@@ -286,7 +297,12 @@ int main(int argc, char **argv)
     }
     c.args = pos;
     c.nargs = npos;
-    status = cmd->run(&c);
+    if (bare && npos) {
+        cli_error("unexpected argument '%s'; see 'cairn --help'", pos[0]);
+        free(pos);
+        return EXIT_FATAL;
+    }
+    status = bare ? cmd_default(&c) : cmd->run(&c);
     free(pos);
     return status;
 }

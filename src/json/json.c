@@ -8,7 +8,7 @@
  *    tok[c].next is the index just past its last descendant, so a subtree is
  *    skipped in O(1);
  *  - an object's children alternate key (a string token), value.
- * Strings are scanned 16 bytes at a time with SSE2 where available: one
+ * Strings are scanned 32 bytes at a time with SSE2 where available: one
  * signed compare against 0x20 catches both control characters and bytes
  * >= 0x80 (negative as signed), which then get the strict UTF-8 check.
  */
@@ -152,26 +152,41 @@ static inline size_t scan_special(const char *s, const char *end, uint8_t *flags
     return n;
 }
 
+#ifdef __SSE2__
+/* Bit k set when p[k] (k < 16) is a quote, a backslash, < 0x20 or >= 0x80 (signed compare). */
+static inline uint32_t special_mask16(const char *p)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i ctl = _mm_set1_epi8(0x20);
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                               _mm_cmplt_epi8(v, ctl));
+    return (uint32_t)_mm_movemask_epi8(hit);
+}
+#endif
+
 /*
  * Scan a string body starting after the opening quote.  Returns a pointer to
  * the closing quote, or NULL with *why set (and *at at the fault).
- * The SIMD loop handles every special byte of a 16-byte block from one
- * load and one mask (escapes come every 15 bytes in tool outputs); a
- * sequence that runs past the block restarts the next block after it.
+ * The SIMD loop takes 32 bytes (16 near the end of the input) per step and
+ * handles every special byte of the block from its one mask: escapes come
+ * every 15 bytes in tool outputs, and leaving the loop for each one cost
+ * 20% of the throughput.  A sequence that runs past the block restarts the
+ * loop after it.
  */
 static const char *scan_string(const char *p, const char *end, uint8_t *flags, const char **at,
                                const char **why)
 {
     size_t n;
 #ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-    const __m128i ctl = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i hit =
-            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                         _mm_cmplt_epi8(v, ctl));
-        unsigned m = (unsigned)_mm_movemask_epi8(hit), adv = 16;
+        uint32_t m = special_mask16(p);
+        unsigned width = 16;
+        if (end - p >= 32) {
+            m |= special_mask16(p + 16) << 16;
+            width = 32;
+        }
+        unsigned adv = width;
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
             if (p[k] == '"')
@@ -181,11 +196,11 @@ static const char *scan_string(const char *p, const char *end, uint8_t *flags, c
                 return NULL;
             }
             k += (unsigned)n;
-            if (k >= 16) {
+            if (k >= width) {
                 adv = k;
                 break;
             }
-            m &= ~0u << k; /* drop the bytes the sequence took */
+            m &= ~(uint32_t)0 << k; /* drop the bytes the sequence took */
         }
         p += adv;
     }

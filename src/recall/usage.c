@@ -41,6 +41,8 @@ static const price shipped[] = {
     {"claude-3-5-haiku", 0.8, 4, 0.08, 1, 0, 0, 0, 0},
     {"claude-3-haiku", 0.25, 1.25, 0.03, 0.3, 0, 0, 0, 0},
     {"claude-3-opus", 15, 75, 1.5, 18.75, 0, 0, 0, 0},
+    {"gpt-5.3", 1.75, 14, 0.175, 0, 0, 0, 0, 0},
+    {"gpt-5.2", 1.75, 14, 0.175, 0, 0, 0, 0, 0},
     {"gpt-5-mini", 0.25, 2, 0.025, 0, 0, 0, 0, 0},
     {"gpt-5-nano", 0.05, 0.4, 0.005, 0, 0, 0, 0, 0},
     {"gpt-5", 1.25, 10, 0.125, 0, 0, 0, 0, 0},
@@ -250,8 +252,6 @@ static int on_row(const cairn_usage_row *row, void *ud)
     } else {
         const price *p = lookup(&a->prices, row->model);
         cairn_tokens t = row->tokens;
-        if (row->agent && !strcmp(row->agent, "codex") && t.input >= t.cache_read)
-            t.input -= t.cache_read; /* OpenAI counts cached input inside input */
         if (p) {
             cost = cost_of(p, &t);
             estimate = true;

@@ -113,9 +113,11 @@ static cairn_rc fingerprint(run *r, cairn_err *err)
 static cairn_rc load_known(run *r, cairn_err *err)
 {
     sqlite3_stmt *st;
+    /* copies stored from this source, then copies another source's newer copy shadows */
     if (sqlite3_prepare_v2(r->s->db,
                            "SELECT source_key, fp_meta, fp_content FROM sessions WHERE"
-                           " source_id = ?1 AND gone_at IS NULL",
+                           " source_id = ?1 AND gone_at IS NULL UNION ALL SELECT source_key,"
+                           " fp_meta, 0 FROM shadows WHERE source_id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return cn_store_error(r->s, err, "cannot read sessions");
     sqlite3_bind_int64(st, 1, r->source_id);
@@ -183,6 +185,65 @@ static void report_progress(run *r, size_t bytes)
     r->o->progress(&p, r->o->ud);
 }
 
+/*
+ * A session another source (or another file of this source) also holds is
+ * stored once, from the newest copy.
+ * Returns 1 when the stored copy (another source's) is as new as x, after
+ * remembering x's fingerprint in shadows; 0 when x is to be written (a
+ * replaced copy of another source becomes that source's shadow); -1 on error.
+ */
+static int held_elsewhere(run *r, const cairn_session *x, uint64_t meta, cairn_err *err)
+{
+    sqlite3 *db = r->s->db;
+    sqlite3_stmt *st;
+    int held = 0;
+    cairn_str key = x->key.len ? x->key : x->id;
+    /* another copy: from another source, or another file of this one */
+    if (sqlite3_prepare_v2(db, "SELECT source_id, last_activity FROM sessions WHERE session_id"
+                               " = ?1 AND NOT (source_id = ?2 AND source_key = ?3) AND gone_at"
+                               " IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(r->s, err, "cannot read sessions"), -1;
+    sqlite3_bind_text(st, 1, x->id.ptr, (int)x->id.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, r->source_id);
+    sqlite3_bind_text(st, 3, key.ptr, (int)key.len, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        held = sqlite3_column_int64(st, 1) >= x->time_updated_ms ? 1 : 2;
+    sqlite3_finalize(st);
+    static const char *const sql[] = {
+        /* held == 1: remember this source's copy as a shadow */
+        "INSERT OR REPLACE INTO shadows(source_id, source_key, session_id, fp_meta)"
+        " VALUES(?2, ?3, ?1, ?4)",
+        /* held == 2: the other source's copy becomes its shadow */
+        "INSERT OR REPLACE INTO shadows(source_id, source_key, session_id, fp_meta)"
+        " SELECT source_id, source_key, session_id, fp_meta FROM sessions WHERE session_id = ?1",
+    };
+    if (held) {
+        if (sqlite3_prepare_v2(db, sql[held - 1], -1, &st, NULL) != SQLITE_OK)
+            return cn_store_error(r->s, err, "cannot write shadows"), -1;
+        sqlite3_bind_text(st, 1, x->id.ptr, (int)x->id.len, SQLITE_STATIC);
+        if (held == 1) {
+            sqlite3_bind_int64(st, 2, r->source_id);
+            sqlite3_bind_text(st, 3, key.ptr, (int)key.len, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, (int64_t)meta);
+        }
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE)
+            return cn_store_error(r->s, err, "cannot write shadows"), -1;
+    }
+    if (held != 1) { /* written from this source: it is no longer a shadow here */
+        if (sqlite3_prepare_v2(db, "DELETE FROM shadows WHERE source_id = ?1 AND source_key = ?2",
+                               -1, &st, NULL) != SQLITE_OK)
+            return cn_store_error(r->s, err, "cannot write shadows"), -1;
+        sqlite3_bind_int64(st, 1, r->source_id);
+        sqlite3_bind_text(st, 2, key.ptr, (int)key.len, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    return held == 1;
+}
+
 /* Write the sessions of one hydrated chunk in one transaction. */
 static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
 {
@@ -214,6 +275,16 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
                 rc = cn_store_error(r->s, err, "cannot write fingerprint");
                 break;
             }
+            e->state = S_UNCHANGED;
+            r->st->sessions_unchanged++;
+            continue;
+        }
+        int held = held_elsewhere(r, x, meta, err);
+        if (held < 0) {
+            rc = err ? err->rc : CAIRN_IO;
+            break;
+        }
+        if (held) {
             e->state = S_UNCHANGED;
             r->st->sessions_unchanged++;
             continue;
@@ -291,6 +362,14 @@ static cairn_rc mark_gone(run *r, cairn_err *err)
     sqlite3_step(st);
     sqlite3_finalize(st);
     r->st->sessions_gone += (size_t)sqlite3_changes(r->s->db);
+    if (sqlite3_prepare_v2(r->s->db,
+                           "DELETE FROM shadows WHERE source_id = ?1 AND source_key NOT IN"
+                           " (SELECT id FROM temp.seen)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, r->source_id);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
     if (!(st = cn_store_stmt(r->s, ST_SOURCE_TOUCH, err))) {
         rc = CAIRN_IO;
         goto fail;

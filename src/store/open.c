@@ -136,6 +136,11 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
     s->readonly = flags & CAIRN_STORE_READONLY;
     if (!s->readonly && (rc = make_dirs(dir.ptr, err)))
         goto out;
+    struct stat st;
+    if (stat(dir.ptr, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        rc = cn_err_set(err, CAIRN_INVAL, "data dir '%s' is not a directory", dir.ptr);
+        goto out;
+    }
     int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
     if (sqlite3_open_v2(s->path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         rc = s->db ? cn_store_error(s, err, "cannot open")

@@ -3,8 +3,10 @@
  *
  * Transcripts: projects, sessions, messages, parts, indexed by two FTS5
  * external-content tables kept in sync by explicit inserts (a trigger was
- * measured 3.4x slower, DESIGN.md §8): fts_parts(body, input, paths) over
- * parts and fts_sessions(title, directory) over sessions.  unicode61 with
+ * measured 3.4x slower, DESIGN.md §8): fts_parts(body, input, paths, tool)
+ * over parts and fts_sessions(title, directory) over sessions.  A session
+ * that two sources hold is stored once, from the newest copy; shadows
+ * remembers the fingerprints of the other copies so they are not re-read.  unicode61 with
  * diacritics removed; no trigram index (docs/SEARCH.md says why).
  * sessions also carries the columns of cairn's own session API (tool_id,
  * user_id, workspace_path, context_json, pinned, ...): re-indexing a
@@ -57,7 +59,9 @@ const char *const cn_store_migrations[] = {
     "  body TEXT, input TEXT, paths TEXT);"
     "CREATE INDEX parts_session ON parts(session_rowid);"
     "CREATE INDEX parts_message ON parts(message_rowid, seq);"
-    "CREATE VIRTUAL TABLE fts_parts USING fts5(body, input, paths, content='parts',"
+    "CREATE TABLE shadows(source_id INTEGER NOT NULL, source_key TEXT NOT NULL,"
+    "  session_id TEXT, fp_meta INTEGER, PRIMARY KEY(source_id, source_key)) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE fts_parts USING fts5(body, input, paths, tool, content='parts',"
     "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
     "CREATE VIRTUAL TABLE fts_sessions USING fts5(title, directory, content='sessions',"
     "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');",

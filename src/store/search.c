@@ -8,7 +8,7 @@
  * common term costs at most CANDIDATES scorings, not one per match.
  * Column weights: body 1.0 (what was said), input 0.5 (tool arguments are
  * long JSON, so one hit in them says less), paths 2.0 (a file path named by a
- * tool call or patch is a strong, short signal).  docs/SEARCH.md has the
+ * tool call or patch is a strong, short signal), tool 1.0 (the tool's name).  docs/SEARCH.md has the
  * reasoning and measurements.
  */
 #include <stdlib.h>
@@ -20,7 +20,7 @@
 #include "store/db.h"
 
 #define CANDIDATES 5000
-#define WEIGHTS "1.0, 0.5, 2.0"
+#define WEIGHTS "1.0, 0.5, 2.0, 1.0"
 
 struct cn_hits_priv {
     cn_arena arena;

@@ -79,10 +79,10 @@ void cairn_store_stats_release(cairn_store_stats *st)
 cairn_rc cairn_store_prune(cairn_store *s, size_t *n, cairn_err *err)
 {
     static const char *const steps[] = {
-        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths) SELECT 'delete', p.id,"
-        " p.body, p.input, p.paths FROM parts p JOIN sessions s ON s.id = p.session_rowid"
-        " WHERE s.gone_at IS NOT NULL AND (p.body IS NOT NULL OR p.input IS NOT NULL OR"
-        " p.paths IS NOT NULL)",
+        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths, tool) SELECT 'delete', p.id,"
+        " p.body, p.input, p.paths, p.tool FROM parts p JOIN sessions s ON s.id ="
+        " p.session_rowid WHERE s.gone_at IS NOT NULL AND (p.body IS NOT NULL OR p.input IS"
+        " NOT NULL OR p.paths IS NOT NULL OR p.tool IS NOT NULL)",
         "DELETE FROM parts WHERE session_rowid IN (SELECT id FROM sessions WHERE gone_at IS NOT"
         " NULL)",
         "DELETE FROM messages WHERE session_rowid IN (SELECT id FROM sessions WHERE gone_at IS"

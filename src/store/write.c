@@ -45,9 +45,9 @@ static const char *const sql[ST_COUNT] = {
         " indexed_at=?28, source_key=?29, gone_at=NULL WHERE session_id=?1",
     [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE source_id=?3 AND source_key=?1",
     [ST_PARTS_FTS_DELETE] =
-        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths) SELECT 'delete', id,"
-        " body, input, paths FROM parts WHERE session_rowid = ?1 AND"
-        " (body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL)",
+        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths, tool) SELECT 'delete', id,"
+        " body, input, paths, tool FROM parts WHERE session_rowid = ?1 AND"
+        " (body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL)",
     [ST_PARTS_DELETE] = "DELETE FROM parts WHERE session_rowid = ?1",
     [ST_MESSAGES_DELETE] = "DELETE FROM messages WHERE session_rowid = ?1",
     [ST_SESSION_FTS_DELETE] =
@@ -64,7 +64,8 @@ static const char *const sql[ST_COUNT] = {
         "INSERT INTO parts(session_rowid, message_rowid, part_id, seq, type, tool, status,"
         " call_id, synthetic, time_start, time_end, body, input, paths)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-    [ST_PART_FTS_INSERT] = "INSERT INTO fts_parts(rowid, body, input, paths) VALUES(?1,?2,?3,?4)",
+    [ST_PART_FTS_INSERT] =
+        "INSERT INTO fts_parts(rowid, body, input, paths, tool) VALUES(?1,?2,?3,?4,?5)",
     [ST_PROJECT_UPSERT] =
         "INSERT INTO projects(agent, project_id, worktree, vcs, name, dirs, time_created,"
         " time_updated) VALUES(?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(agent, project_id) DO"
@@ -226,8 +227,10 @@ static cairn_rc write_part(cairn_store *s, int64_t srow, int64_t mrow, uint32_t 
     bind_str(st, 12, body);
     bind_str(st, 13, input);
     bind_str(st, 14, paths);
+    cairn_str tool = p->type == CAIRN_PART_TOOL && p->u.tool.name.len ? p->u.tool.name
+                                                                      : (cairn_str){NULL, 0};
     cairn_rc rc = step(s, st, err, "cannot write part");
-    if (rc || (!body.ptr && !input.ptr && !paths.ptr))
+    if (rc || (!body.ptr && !input.ptr && !paths.ptr && !tool.ptr))
         return rc;
     int64_t prow = sqlite3_last_insert_rowid(s->db);
     if (!(st = cn_store_stmt(s, ST_PART_FTS_INSERT, err)))
@@ -236,6 +239,7 @@ static cairn_rc write_part(cairn_store *s, int64_t srow, int64_t mrow, uint32_t 
     bind_str(st, 2, body);
     bind_str(st, 3, input);
     bind_str(st, 4, paths);
+    bind_str(st, 5, tool);
     return step(s, st, err, "cannot index part");
 }
 

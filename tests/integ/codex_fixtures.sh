@@ -197,8 +197,9 @@ sj_eq '[.[] | (.source_path | capture("rollout-(?<t>[0-9]{4}-[0-9]{2}-[0-9]{2}T[
 while read -r id created updated cwd tin tcache tout treason; do
     sj_eq "[.[] | select(.id == \"$id\") | .created, .updated, .directory, .project_id]" \
         "[\"$created\",\"$updated\",\"$cwd\",\"$cwd\"]" "thread $id: created $created, updated $updated, cwd $cwd"
+    # cairn's input is the uncached part: input_tokens - cached_input_tokens
     sj_eq "[.[] | select(.id == \"$id\") | .tokens | .input, .cache_read, .output, .reasoning]" \
-        "[$tin,$tcache,$tout,$treason]" "thread $id: tokens $tin/$tcache/$tout/$treason (last total)"
+        "[$((tin - tcache)),$tcache,$tout,$treason]" "thread $id: tokens $tin/$tcache/$tout/$treason (last total; input less cached)"
 done <<'EOF'
 019c8a4c-ed82-79a1-aa28-7738fc5ab61a 2026-02-23T11:40:23.298Z 2026-02-23T12:45:33.362Z /redacted/path/fa3f7eaace 7204025 6836352 36075 17896
 019c8a4d-8f45-7010-8b5d-7fad920aa6f9 2026-02-23T11:41:04.709Z 2026-02-23T11:46:43.618Z /redacted/path/da0ba47443 1751428 1651968 14600 4293

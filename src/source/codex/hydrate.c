@@ -69,11 +69,13 @@ static int64_t timestamp(cn_jval v)
     return cn_time_parse(s, 0, &t, NULL) == CAIRN_OK ? t : 0;
 }
 
+/* OpenAI counts cached input inside input_tokens; cairn's input is the uncached part,
+ * as for the other agents (record.h). */
 static cairn_tokens tokens(cn_jval t)
 {
-    return (cairn_tokens){I(cn_json_get(t, "input_tokens")), I(cn_json_get(t, "output_tokens")),
-                          I(cn_json_get(t, "reasoning_output_tokens")),
-                          I(cn_json_get(t, "cached_input_tokens")),
+    int64_t in = I(cn_json_get(t, "input_tokens")), cached = I(cn_json_get(t, "cached_input_tokens"));
+    return (cairn_tokens){in >= cached ? in - cached : in, I(cn_json_get(t, "output_tokens")),
+                          I(cn_json_get(t, "reasoning_output_tokens")), cached,
                           I(cn_json_get(t, "cache_write_input_tokens"))};
 }
 

@@ -139,6 +139,7 @@ typedef struct cairn_usage_row {
     double cost;          /* recorded by the agent for this response, 0 if none */
     double session_cost;  /* recorded for the whole session (Claude cost-state), 0 if none */
     cairn_tokens session_tokens; /* the session's totals, to share session_cost out */
+    bool in_parent_cost; /* a sub-agent whose cost the parent's recorded total includes */
 } cairn_usage_row;
 
 typedef struct cairn_usage_filter {

@@ -3,7 +3,8 @@
  *
  * Each model response is counted once.  Its cost is the one the agent
  * recorded (opencode messages; a Claude session's cost-state total, shared
- * out over its responses by tokens) or, when the agent recorded none, an
+ * out over its responses by tokens; its sub-agents' responses then cost 0,
+ * being part of that total) or, when the agent recorded none, an
  * estimate from a model price table that ships with cairn and can be
  * overridden by a JSON file ({"model-prefix": {"input": 3, "output": 15,
  * "cache_read": 0.3, "cache_write": 3.75}}, dollars per million tokens).

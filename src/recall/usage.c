@@ -246,6 +246,8 @@ static int on_row(const cairn_usage_row *row, void *ud)
     bool estimate = false, unpriced = false;
     if (row->cost > 0) {
         cost = row->cost;
+    } else if (row->in_parent_cost && row->session_cost <= 0) {
+        cost = 0; /* Claude's cost-state of the parent already counts its sub-agents */
     } else if (row->session_cost > 0 && weight(&row->session_tokens) > 0) {
         cost = row->session_cost * (double)weight(&row->tokens) /
                (double)weight(&row->session_tokens);

@@ -14,15 +14,16 @@ static const char SQL[] =
     " coalesce(m.model, s.model), m.tokens_input, m.tokens_output, m.tokens_reasoning,"
     " m.tokens_cache_read, m.tokens_cache_write, m.cost, s.cost * (s.tool_id = 'claude-code'),"
     " s.tokens_input, s.tokens_output, s.tokens_reasoning, s.tokens_cache_read,"
-    " s.tokens_cache_write"
+    " s.tokens_cache_write, coalesce(ps.cost, 0) > 0 AND s.tool_id = 'claude-code'"
     " FROM messages m JOIN sessions s ON s.id = m.session_rowid"
+    " LEFT JOIN sessions ps ON ps.session_id = s.parent_id"
     " WHERE m.role = 'assistant' AND (m.tokens_input + m.tokens_output + m.tokens_cache_read +"
     " m.tokens_cache_write + m.tokens_reasoning > 0 OR m.cost > 0) %s"
     " UNION ALL"
     " SELECT s.created_at, s.tool_id, s.project_id, s.directory, s.session_id, s.model,"
     " s.tokens_input, s.tokens_output, s.tokens_reasoning, s.tokens_cache_read,"
     " s.tokens_cache_write, s.cost, 0, s.tokens_input, s.tokens_output, s.tokens_reasoning,"
-    " s.tokens_cache_read, s.tokens_cache_write"
+    " s.tokens_cache_read, s.tokens_cache_write, 0"
     " FROM sessions s WHERE (s.tokens_input + s.tokens_output > 0 OR s.cost > 0) AND NOT EXISTS"
     " (SELECT 1 FROM messages m WHERE m.session_rowid = s.id AND m.role = 'assistant' AND"
     " m.tokens_input + m.tokens_output + m.tokens_cache_read + m.tokens_cache_write > 0) %s"
@@ -84,6 +85,7 @@ cairn_rc cairn_store_usage_rows(cairn_store *s, const cairn_usage_filter *f,
             (cairn_tokens){sqlite3_column_int64(st, 13), sqlite3_column_int64(st, 14),
                            sqlite3_column_int64(st, 15), sqlite3_column_int64(st, 16),
                            sqlite3_column_int64(st, 17)};
+        r.in_parent_cost = sqlite3_column_int(st, 18) != 0;
         if (fn(&r, ud))
             break;
     }

@@ -50,7 +50,7 @@ const char *const cn_store_migrations[] = {
     "  seq INTEGER, role TEXT, model TEXT, provider TEXT, agent_name TEXT, finish TEXT,"
     "  error TEXT, time_created INTEGER, time_completed INTEGER,"
     "  tokens_input INTEGER, tokens_output INTEGER, tokens_reasoning INTEGER,"
-    "  tokens_cache_read INTEGER, tokens_cache_write INTEGER, cost REAL);"
+    "  tokens_cache_read INTEGER, tokens_cache_write INTEGER, cost REAL, hash INTEGER);"
     "CREATE INDEX messages_session ON messages(session_rowid, seq);"
     "CREATE TABLE parts("
     "  id INTEGER PRIMARY KEY, session_rowid INTEGER NOT NULL, message_rowid INTEGER,"

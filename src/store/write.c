@@ -7,14 +7,19 @@
  * command, fed the old values) before the parts rows they index.  A session
  * keeps its rowid across re-indexing, and the columns that belong to
  * cairn's own session API (context, pinned, archived, ...) are never
- * written here.
+ * written here.  Re-indexing a session rewrites only the messages whose
+ * content hash changed (a reply streaming into a long session, a line
+ * appended to a transcript): the unchanged ones keep their rows and index.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hash.h"
+#include "base/map.h"
 #include "base/str.h"
 #include "json/json.h"
 #include "store/db.h"
@@ -44,12 +49,6 @@ static const char *const sql[ST_COUNT] = {
         " source_id=?23, origin=?24, source_path=?25, fp_meta=?26, fp_content=?27,"
         " indexed_at=?28, source_key=?29, gone_at=NULL WHERE session_id=?1",
     [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE source_id=?3 AND source_key=?1",
-    [ST_PARTS_FTS_DELETE] =
-        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths, tool) SELECT 'delete', id,"
-        " body, input, paths, tool FROM parts WHERE session_rowid = ?1 AND"
-        " (body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL)",
-    [ST_PARTS_DELETE] = "DELETE FROM parts WHERE session_rowid = ?1",
-    [ST_MESSAGES_DELETE] = "DELETE FROM messages WHERE session_rowid = ?1",
     [ST_SESSION_FTS_DELETE] =
         "INSERT INTO fts_sessions(fts_sessions, rowid, title, directory) VALUES('delete', ?1,"
         " ?2, ?3)",
@@ -58,8 +57,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_MESSAGE_INSERT] =
         "INSERT INTO messages(session_rowid, message_id, seq, role, model, provider,"
         " agent_name, finish, error, time_created, time_completed, tokens_input,"
-        " tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write, cost)"
-        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)",
+        " tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write, cost, hash)"
+        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)",
     [ST_PART_INSERT] =
         "INSERT INTO parts(session_rowid, message_rowid, part_id, seq, type, tool, status,"
         " call_id, synthetic, time_start, time_end, body, input, paths)"
@@ -72,6 +71,14 @@ static const char *const sql[ST_COUNT] = {
         " UPDATE SET worktree=excluded.worktree, vcs=excluded.vcs, name=excluded.name,"
         " dirs=excluded.dirs, time_created=excluded.time_created,"
         " time_updated=excluded.time_updated",
+    [ST_MSG_LIST] = "SELECT id, message_id, hash, seq FROM messages WHERE session_rowid = ?1",
+    [ST_MSG_PARTS_FTS_DELETE] =
+        "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths, tool) SELECT 'delete', id,"
+        " body, input, paths, tool FROM parts WHERE message_rowid = ?1 AND"
+        " (body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL)",
+    [ST_MSG_PARTS_DELETE] = "DELETE FROM parts WHERE message_rowid = ?1",
+    [ST_MSG_DELETE] = "DELETE FROM messages WHERE id = ?1",
+    [ST_MSG_SEQ] = "UPDATE messages SET seq = ?2 WHERE id = ?1",
 };
 
 sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err)
@@ -244,7 +251,8 @@ static cairn_rc write_part(cairn_store *s, int64_t srow, int64_t mrow, uint32_t 
 }
 
 static cairn_rc write_message(cairn_store *s, int64_t srow, uint32_t seq, const cairn_batch *b,
-                              const cairn_message *m, cn_json *j, cn_buf *pathbuf, cairn_err *err)
+                              const cairn_message *m, uint64_t hash, cn_json *j, cn_buf *pathbuf,
+                              cairn_err *err)
 {
     sqlite3_stmt *st = cn_store_stmt(s, ST_MESSAGE_INSERT, err);
     if (!st)
@@ -262,6 +270,7 @@ static cairn_rc write_message(cairn_store *s, int64_t srow, uint32_t seq, const 
     sqlite3_bind_int64(st, 11, m->time_completed_ms);
     bind_tokens(st, 12, &m->tokens);
     sqlite3_bind_double(st, 17, m->cost);
+    sqlite3_bind_int64(st, 18, (int64_t)hash);
     cairn_rc rc = step(s, st, err, "cannot write message");
     int64_t mrow = sqlite3_last_insert_rowid(s->db);
     for (uint32_t k = 0; k < m->nparts && !rc; k++)
@@ -269,27 +278,148 @@ static cairn_rc write_message(cairn_store *s, int64_t srow, uint32_t seq, const 
     return rc;
 }
 
-/* Remove what was stored for session row srow (old title/dir feed the FTS delete). */
-static cairn_rc clear_session(cairn_store *s, int64_t srow, sqlite3_stmt *found, cairn_err *err)
+/* ---- message-level re-indexing ---- */
+
+static uint64_t mix(uint64_t h, uint64_t v)
 {
-    static const int ids[] = {ST_PARTS_FTS_DELETE, ST_PARTS_DELETE, ST_MESSAGES_DELETE};
-    sqlite3_stmt *st = cn_store_stmt(s, ST_SESSION_FTS_DELETE, err);
+    h ^= v + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);
+    return h;
+}
+
+static uint64_t mix_str(uint64_t h, cairn_str s)
+{
+    return mix(h, s.ptr ? cn_hash_str(s) : 0x5bd1e995u);
+}
+
+/* What a message and its parts hold that the store keeps: equal hashes, equal rows. */
+static uint64_t message_hash(const cairn_batch *b, const cairn_message *m)
+{
+    const cairn_str fields[] = {m->role, m->model_id, m->provider_id, m->agent_name, m->finish,
+                                m->error_name, m->error_message, m->parent_id};
+    int64_t nums[] = {m->time_created_ms, m->time_completed_ms, m->tokens.input, m->tokens.output,
+                      m->tokens.reasoning, m->tokens.cache_read, m->tokens.cache_write};
+    uint64_t h = 1469598103934665603u;
+    double cost = m->cost;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        h = mix_str(h, fields[i]);
+    h = mix(h, cn_hash64(nums, sizeof nums));
+    h = mix(h, cn_hash64(&cost, sizeof cost));
+    for (uint32_t k = 0; k < m->nparts; k++) {
+        const cairn_part *p = &b->parts[m->first_part + k];
+        int64_t pn[] = {p->type, p->status, p->synthetic, p->time_start_ms, p->time_end_ms};
+        h = mix_str(h, p->id);
+        h = mix_str(h, p->type_name);
+        h = mix(h, cn_hash64(pn, sizeof pn));
+        h = mix_str(h, cairn_part_text(p));
+        if (p->type == CAIRN_PART_TOOL) {
+            h = mix_str(h, p->u.tool.name);
+            h = mix_str(h, p->u.tool.input);
+            h = mix_str(h, p->u.tool.call_id);
+        } else if (p->type == CAIRN_PART_FILE) {
+            h = mix_str(h, p->u.file.url);
+        }
+    }
+    return h & INT64_MAX;
+}
+
+static cairn_rc run_id(cairn_store *s, int id, int64_t a, int64_t b2, bool two, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, id, err);
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_int64(st, 1, a);
+    if (two)
+        sqlite3_bind_int64(st, 2, b2);
+    return step(s, st, err, "cannot re-index messages");
+}
+
+/* Drop one stored message with its parts and their full-text rows. */
+static cairn_rc delete_message(cairn_store *s, int64_t mrow, cairn_err *err)
+{
     cairn_rc rc;
+    if ((rc = run_id(s, ST_MSG_PARTS_FTS_DELETE, mrow, 0, false, err)) ||
+        (rc = run_id(s, ST_MSG_PARTS_DELETE, mrow, 0, false, err)))
+        return rc;
+    return run_id(s, ST_MSG_DELETE, mrow, 0, false, err);
+}
+
+typedef struct old_msg {
+    int64_t rowid, hash, seq;
+    bool seen;
+} old_msg;
+
+typedef struct old_msgs {
+    cn_map ids; /* message_id -> index */
+    old_msg *v;
+    size_t n;
+    cn_arena a;
+} old_msgs;
+
+static cairn_rc load_old(cairn_store *s, int64_t srow, old_msgs *o, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, ST_MSG_LIST, err);
+    size_t cap = 0;
     if (!st)
         return CAIRN_IO;
     sqlite3_bind_int64(st, 1, srow);
-    sqlite3_bind_value(st, 2, sqlite3_column_value(found, 1));
-    sqlite3_bind_value(st, 3, sqlite3_column_value(found, 2));
-    if ((rc = step(s, st, err, "cannot unindex session")))
-        return rc;
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
-        if (!(st = cn_store_stmt(s, ids[i], err)))
-            return CAIRN_IO;
-        sqlite3_bind_int64(st, 1, srow);
-        if ((rc = step(s, st, err, "cannot clear session")))
-            return rc;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (o->n == cap) {
+            cap = cap ? cap * 2 : 64;
+            old_msg *v = realloc(o->v, cap * sizeof *v);
+            if (!v)
+                return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+            o->v = v;
+        }
+        cairn_str id = cn_arena_strdup(&o->a, (cairn_str){(const char *)sqlite3_column_text(st, 1),
+                                                          (size_t)sqlite3_column_bytes(st, 1)});
+        if (!id.ptr || cn_map_put(&o->ids, id, (uint32_t)o->n))
+            return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        o->v[o->n++] = (old_msg){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2),
+                                 sqlite3_column_int64(st, 3), false};
     }
     return CAIRN_OK;
+}
+
+/* Write the session's messages, keeping the stored ones whose hash is unchanged. */
+static cairn_rc write_messages(cairn_store *s, int64_t srow, bool exists, const cairn_batch *b,
+                               const cairn_session *x, cairn_err *err)
+{
+    old_msgs o = {.v = NULL};
+    cn_json j;
+    cn_buf pathbuf;
+    cairn_rc rc = CAIRN_OK;
+
+    cn_map_init(&o.ids);
+    cn_arena_init(&o.a, 0, 0);
+    cn_json_init(&j);
+    cn_buf_init(&pathbuf, INPUT_MAX * 2);
+    if (exists)
+        rc = load_old(s, srow, &o, err);
+    for (uint32_t k = 0; k < x->nmessages && !rc; k++) {
+        const cairn_message *m = &b->messages[x->first_message + k];
+        uint64_t h = message_hash(b, m);
+        uint32_t i = cn_map_get(&o.ids, m->id);
+        if (i != UINT32_MAX && !o.v[i].seen) {
+            o.v[i].seen = true;
+            if ((uint64_t)o.v[i].hash == h) {
+                if (o.v[i].seq != k)
+                    rc = run_id(s, ST_MSG_SEQ, o.v[i].rowid, k, true, err);
+                continue;
+            }
+            if ((rc = delete_message(s, o.v[i].rowid, err)))
+                break;
+        }
+        rc = write_message(s, srow, k, b, m, h, &j, &pathbuf, err);
+    }
+    for (size_t i = 0; i < o.n && !rc; i++)
+        if (!o.v[i].seen)
+            rc = delete_message(s, o.v[i].rowid, err);
+    cn_json_release(&j);
+    cn_buf_release(&pathbuf);
+    cn_map_release(&o.ids);
+    cn_arena_release(&o.a);
+    free(o.v);
+    return rc;
 }
 
 static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch *b,
@@ -336,8 +466,7 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     cairn_rc rc = CAIRN_OK;
     int64_t srow = 0;
     size_t nparts = 0;
-    cn_json j;
-    cn_buf pathbuf, model;
+    cn_buf model;
 
     if (!st)
         return CAIRN_IO;
@@ -348,7 +477,15 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     bool exists = sqlite3_step(st) == SQLITE_ROW;
     if (exists) {
         srow = sqlite3_column_int64(st, 0);
-        if ((rc = clear_session(s, srow, st, err)))
+        sqlite3_stmt *del = cn_store_stmt(s, ST_SESSION_FTS_DELETE, err);
+        if (!del) {
+            rc = CAIRN_IO;
+            goto out;
+        }
+        sqlite3_bind_int64(del, 1, srow);
+        sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
+        sqlite3_bind_value(del, 3, sqlite3_column_value(st, 2));
+        if ((rc = step(s, del, err, "cannot unindex session")))
             goto out;
         st = cn_store_stmt(s, ST_SESSION_UPDATE, err);
     } else {
@@ -374,12 +511,7 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     bind_str(st, 3, x->directory);
     if ((rc = step(s, st, err, "cannot index session")))
         goto out;
-    cn_json_init(&j);
-    cn_buf_init(&pathbuf, INPUT_MAX * 2);
-    for (uint32_t m = 0; m < x->nmessages && !rc; m++)
-        rc = write_message(s, srow, m, b, &b->messages[x->first_message + m], &j, &pathbuf, err);
-    cn_json_release(&j);
-    cn_buf_release(&pathbuf);
+    rc = write_messages(s, srow, exists, b, x, err);
 out:
     cn_buf_release(&model);
     return rc;

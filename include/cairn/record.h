@@ -128,6 +128,14 @@ typedef struct cairn_session {
     uint32_t project;     /* index into projects, or CAIRN_NONE */
     uint32_t parent;      /* index into sessions, or CAIRN_NONE */
     uint32_t first_message, nmessages;
+    /* Incremental reading of an append-only transcript (JSONL); zero elsewhere. */
+    int64_t tail_offset;   /* end of the last complete line read */
+    uint64_t tail_hash;    /* XXH3 of the file's bytes up to tail_offset */
+    int64_t resume_offset; /* where a later read may start: the last turn's first line */
+    int64_t resume_line;   /* lines before resume_offset */
+    uint32_t resume_seq;   /* messages before resume_offset */
+    uint32_t first_seq;    /* position of this batch's first message; > 0: a partial read
+                              (the messages before it, and the session's totals, are kept) */
 } cairn_session;
 
 typedef struct cairn_message {

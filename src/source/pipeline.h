@@ -30,6 +30,10 @@ typedef struct cn_unit {
     cairn_str content; /* the JSON text (file contents, or the row's data column) */
     int64_t time_created_ms, time_updated_ms; /* row columns; 0 for files */
     int64_t mtime_ns;
+    /* JSONL: continue an earlier read (set by the caller between resolve and hydrate
+     * when the bytes before resume_offset are unchanged); 0 reads the whole file */
+    int64_t resume_offset, resume_line;
+    uint32_t resume_seq;
 } cn_unit;
 
 struct cairn_resolved {

@@ -29,6 +29,7 @@ enum {
     ST_MSG_PARTS_DELETE,
     ST_MSG_DELETE,
     ST_MSG_SEQ,
+    ST_SESSION_TOTALS,
     ST_COUNT
 };
 

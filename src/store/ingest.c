@@ -305,6 +305,42 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
     return cn_store_commit(r->s, err);
 }
 
+/*
+ * A transcript that only grew is read from its last turn on: when the bytes
+ * up to the stored tail are unchanged (same XXH3), the unit is told where to
+ * resume; the store keeps the messages before that point.
+ */
+static void set_resume(run *r, cairn_resolved *res)
+{
+    sqlite3_stmt *st;
+    if (r->o->full || sqlite3_prepare_v2(r->s->db,
+                                         "SELECT tail_offset, tail_hash, resume_offset,"
+                                         " resume_line, resume_seq FROM sessions WHERE"
+                                         " source_id = ?1 AND source_key = ?2 AND gone_at IS"
+                                         " NULL AND tail_offset > 0",
+                                         -1, &st, NULL) != SQLITE_OK)
+        return;
+    for (size_t i = 0; i < res->n; i++) {
+        cn_unit *u = &res->units[i];
+        if (u->kind != CAIRN_ITEM_SESSION || u->origin != CAIRN_ORIGIN_JSONL)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, r->source_id);
+        sqlite3_bind_text(st, 2, u->id.ptr, (int)u->id.len, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            continue;
+        int64_t tail = sqlite3_column_int64(st, 0);
+        if ((uint64_t)tail > u->content.len ||
+            (int64_t)(cn_hash64(u->content.ptr, (size_t)tail) & INT64_MAX) !=
+                sqlite3_column_int64(st, 1))
+            continue; /* rewritten or truncated: read it whole */
+        u->resume_offset = sqlite3_column_int64(st, 2);
+        u->resume_line = sqlite3_column_int64(st, 3);
+        u->resume_seq = (uint32_t)sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+}
+
 static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
 {
     cairn_resolved *res;
@@ -321,6 +357,7 @@ static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
     }
     size_t bytes = cairn_resolved_bytes(res);
     r->st->bytes += bytes;
+    set_resume(r, res);
     if ((rc = cairn_hydrate_take(res, &b, r->rep, err)))
         return rc;
     rc = write_chunk(r, b, err);

@@ -37,23 +37,43 @@ static const char *const sql[ST_COUNT] = {
         " last_activity, title, directory, slug, parent_id, version, agent_name, model,"
         " tokens_input, tokens_output, tokens_reasoning, tokens_cache_read, tokens_cache_write,"
         " cost, totals_computed, nmessages, nparts, source_id, origin, source_path, fp_meta,"
-        " fp_content, indexed_at, source_key, gone_at, archived)"
+        " fp_content, indexed_at, source_key, tail_offset, tail_hash, resume_offset,"
+        " resume_line, resume_seq, gone_at, archived)"
         " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"
-        "?22,?23,?24,?25,?26,?27,?28,?29,NULL,?30)",
+        "?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,NULL,?35)",
+    /* NULL keeps the stored value: a partial read of a grown transcript binds only
+     * what its tail can tell */
     [ST_SESSION_UPDATE] =
-        "UPDATE sessions SET tool_id=?2, workspace_path=?3, project_id=?4, created_at=?5,"
-        " last_activity=max(coalesce(last_activity, 0), ?6), title=?7, directory=?8, slug=?9,"
-        " parent_id=?10, version=?11, agent_name=?12, model=?13, tokens_input=?14,"
-        " tokens_output=?15, tokens_reasoning=?16, tokens_cache_read=?17,"
-        " tokens_cache_write=?18, cost=?19, totals_computed=?20, nmessages=?21, nparts=?22,"
-        " source_id=?23, origin=?24, source_path=?25, fp_meta=?26, fp_content=?27,"
-        " indexed_at=?28, source_key=?29, gone_at=NULL WHERE session_id=?1",
+        "UPDATE sessions SET tool_id=?2, workspace_path=coalesce(?3, workspace_path),"
+        " project_id=coalesce(?4, project_id), created_at=coalesce(?5, created_at),"
+        " last_activity=max(coalesce(last_activity, 0), ?6), title=coalesce(?7, title),"
+        " directory=coalesce(?8, directory), slug=coalesce(?9, slug),"
+        " parent_id=coalesce(?10, parent_id), version=coalesce(?11, version),"
+        " agent_name=coalesce(?12, agent_name), model=coalesce(?13, model),"
+        " tokens_input=coalesce(?14, tokens_input), tokens_output=coalesce(?15, tokens_output),"
+        " tokens_reasoning=coalesce(?16, tokens_reasoning),"
+        " tokens_cache_read=coalesce(?17, tokens_cache_read),"
+        " tokens_cache_write=coalesce(?18, tokens_cache_write), cost=coalesce(?19, cost),"
+        " totals_computed=?20, nmessages=coalesce(?21, nmessages),"
+        " nparts=coalesce(?22, nparts), source_id=?23, origin=?24, source_path=?25,"
+        " fp_meta=?26, fp_content=?27, indexed_at=?28, source_key=?29, tail_offset=?30,"
+        " tail_hash=?31, resume_offset=?32, resume_line=?33, resume_seq=?34, gone_at=NULL"
+        " WHERE session_id=?1",
+    [ST_SESSION_TOTALS] =
+        "UPDATE sessions SET (tokens_input, tokens_output, tokens_reasoning, tokens_cache_read,"
+        " tokens_cache_write, nmessages) = (SELECT coalesce(sum(tokens_input), 0),"
+        " coalesce(sum(tokens_output), 0), coalesce(sum(tokens_reasoning), 0),"
+        " coalesce(sum(tokens_cache_read), 0), coalesce(sum(tokens_cache_write), 0), count(*)"
+        " FROM messages WHERE session_rowid = ?1), nparts = (SELECT count(*) FROM parts WHERE"
+        " session_rowid = ?1) WHERE id = ?1",
     [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE source_id=?3 AND source_key=?1",
     [ST_SESSION_FTS_DELETE] =
         "INSERT INTO fts_sessions(fts_sessions, rowid, title, directory) VALUES('delete', ?1,"
         " ?2, ?3)",
-    [ST_SESSION_FTS_INSERT] =
-        "INSERT INTO fts_sessions(rowid, title, directory) VALUES(?1, ?2, ?3)",
+    /* indexed from the row as stored (a partial read keeps the stored title), so that
+     * the 'delete' fed from the row later matches exactly */
+    [ST_SESSION_FTS_INSERT] = "INSERT INTO fts_sessions(rowid, title, directory) SELECT id,"
+                              " title, directory FROM sessions WHERE id = ?1",
     [ST_MESSAGE_INSERT] =
         "INSERT INTO messages(session_rowid, message_id, seq, role, model, provider,"
         " agent_name, finish, error, time_created, time_completed, tokens_input,"
@@ -395,21 +415,24 @@ static cairn_rc write_messages(cairn_store *s, int64_t srow, bool exists, const 
     cn_buf_init(&pathbuf, INPUT_MAX * 2);
     if (exists)
         rc = load_old(s, srow, &o, err);
+    /* a partial read continues after the first first_seq stored messages */
+    for (size_t i = 0; i < o.n; i++)
+        o.v[i].seen = o.v[i].seq < x->first_seq;
     for (uint32_t k = 0; k < x->nmessages && !rc; k++) {
         const cairn_message *m = &b->messages[x->first_message + k];
         uint64_t h = message_hash(b, m);
-        uint32_t i = cn_map_get(&o.ids, m->id);
+        uint32_t i = cn_map_get(&o.ids, m->id), seq = x->first_seq + k;
         if (i != UINT32_MAX && !o.v[i].seen) {
             o.v[i].seen = true;
             if ((uint64_t)o.v[i].hash == h) {
-                if (o.v[i].seq != k)
-                    rc = run_id(s, ST_MSG_SEQ, o.v[i].rowid, k, true, err);
+                if (o.v[i].seq != seq)
+                    rc = run_id(s, ST_MSG_SEQ, o.v[i].rowid, seq, true, err);
                 continue;
             }
             if ((rc = delete_message(s, o.v[i].rowid, err)))
                 break;
         }
-        rc = write_message(s, srow, k, b, m, h, &j, &pathbuf, err);
+        rc = write_message(s, srow, seq, b, m, h, &j, &pathbuf, err);
     }
     for (size_t i = 0; i < o.n && !rc; i++)
         if (!o.v[i].seen)
@@ -426,6 +449,7 @@ static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch 
                          const cairn_session *x, int64_t fp_meta, int64_t fp_content,
                          size_t nparts, cn_buf *model)
 {
+    bool partial = x->first_seq > 0;
     bind_str(st, 1, x->id);
     bind_cstr(st, 2, cairn_agent_name(x->agent));
     bind_str(st, 3, x->directory);
@@ -455,6 +479,20 @@ static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch 
     sqlite3_bind_int64(st, 27, fp_content);
     sqlite3_bind_int64(st, 28, cn_now_ms());
     bind_str(st, 29, x->key.len ? x->key : x->id);
+    sqlite3_bind_int64(st, 30, x->tail_offset);
+    sqlite3_bind_int64(st, 31, (int64_t)(x->tail_hash & INT64_MAX));
+    sqlite3_bind_int64(st, 32, x->resume_offset);
+    sqlite3_bind_int64(st, 33, x->resume_line);
+    sqlite3_bind_int64(st, 34, x->resume_seq);
+    if (partial) {
+        /* what only the whole file tells: keep the stored values; totals are summed
+         * again from the stored messages once they are written */
+        static const int keep[] = {5, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 21, 22};
+        for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
+            sqlite3_bind_null(st, keep[k]);
+        if (x->cost <= 0)
+            sqlite3_bind_null(st, 19);
+    }
     (void)b;
 }
 
@@ -497,7 +535,7 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     }
     bind_session(st, source_id, b, x, fp_meta, fp_content, nparts, &model);
     if (!exists)
-        sqlite3_bind_int(st, 30, x->time_archived_ms > 0);
+        sqlite3_bind_int(st, 35, x->time_archived_ms > 0);
     if ((rc = step(s, st, err, "cannot write session")))
         goto out;
     if (!exists)
@@ -507,11 +545,11 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
         goto out;
     }
     sqlite3_bind_int64(st, 1, srow);
-    bind_str(st, 2, x->title);
-    bind_str(st, 3, x->directory);
     if ((rc = step(s, st, err, "cannot index session")))
         goto out;
     rc = write_messages(s, srow, exists, b, x, err);
+    if (!rc && exists && x->first_seq > 0)
+        rc = run_id(s, ST_SESSION_TOTALS, srow, 0, false, err);
 out:
     cn_buf_release(&model);
     return rc;

@@ -24,6 +24,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/map.h"
 #include "base/str.h"
 #include "json/json.h"
@@ -62,6 +63,10 @@ typedef struct cc {
     cairn_str cwd, version, session_field, prompt_title, summary_title;
     double cost;
     bool have_cost;
+    /* the last typed prompt read: where a later read of a grown file may resume */
+    int64_t line_off, turn_off, turn_line;
+    uint32_t turn_msgs;
+    bool turn_seen;
 } cc;
 
 #define AT(v, T, i) (&((T *)(v).p)[i])
@@ -234,6 +239,17 @@ static void chain_mark(cc *c, cairn_str uuid, uint32_t msg)
         AT(c->chain, chain_line, k)->msg = msg;
 }
 
+/* A typed prompt starts a turn: nothing after it depends on the lines before it
+ * (tool results pair within a turn), so a grown file can be re-read from here. */
+static void turn_start(cc *c)
+{
+    cairn_session *s = AT(c->sessions, cairn_session, c->session);
+    c->turn_seen = true;
+    c->turn_off = c->line_off;
+    c->turn_line = (int64_t)c->line_no - 1;
+    c->turn_msgs = s->nmessages - 1; /* the prompt's message is the turn's first */
+}
+
 static int on_user(cc *c, cn_jval o, cairn_str uuid, int64_t t)
 {
     cn_jval content = cn_json_path(o, "message", "content", NULL);
@@ -251,6 +267,8 @@ static int on_user(cc *c, cn_jval o, cairn_str uuid, int64_t t)
         p->synthetic = meta || is_harness(text);
         if (!p->synthetic && !c->prompt_title.len)
             c->prompt_title = text;
+        if (!p->synthetic)
+            turn_start(c);
         chain_mark(c, uuid, (uint32_t)(c->messages.n - 1));
         return 0;
     }
@@ -574,26 +592,36 @@ static int read_file(cc *c, const cn_unit *u)
     s->parent_id = sub ? u->parent_id : (cairn_str){NULL, 0};
     s->project = s->parent = CAIRN_NONE;
 
+    /* a grown file whose earlier bytes are unchanged is read from its last turn on */
+    int64_t base = u->resume_offset > 0 && (size_t)u->resume_offset <= u->content.len
+                       ? u->resume_offset : 0;
     cn_jsonl r;
     cairn_str ln;
     cairn_rc rc;
-    cn_jsonl_init(&r, u->content);
-    while ((rc = cn_jsonl_next(&r, &ln)) == CAIRN_OK) {
-        c->line_no = r.line_no;
+    c->turn_seen = false;
+    cn_jsonl_init(&r, (cairn_str){u->content.ptr + base, u->content.len - (size_t)base});
+    for (;;) {
+        c->line_off = base + (int64_t)cn_jsonl_offset(&r);
+        if ((rc = cn_jsonl_next(&r, &ln)) != CAIRN_OK)
+            break;
+        c->line_no = (size_t)(base ? u->resume_line : 0) + r.line_no;
         if (line(c, ln))
             return -1;
     }
     /* a partial last line is an agent still writing: read again next time */
     s = AT(c->sessions, cairn_session, c->session);
+    s->first_seq = base ? u->resume_seq : 0;
+    s->tail_offset = base + (int64_t)cn_jsonl_offset(&r);
+    s->tail_hash = cn_hash64(u->content.ptr, (size_t)s->tail_offset);
+    s->resume_offset = c->turn_seen ? c->turn_off : base;
+    s->resume_line = c->turn_seen ? c->turn_line : (base ? u->resume_line : 0);
+    s->resume_seq = s->first_seq + (c->turn_seen ? c->turn_msgs : 0);
     if (!sub && !uuid_like(u->id) && c->session_field.len)
         s->id = c->session_field;
     for (uint32_t mi = first_msg; mi < c->messages.n; mi++)
         msg_at(c, mi)->session_id = s->id;
-    for (size_t pi = 0; pi < c->parts.n; pi++) {
-        cairn_part *p = AT(c->parts, cairn_part, pi);
-        if (p->message >= first_msg)
-            p->session_id = s->id;
-    }
+    for (size_t pi = first_part; pi < c->parts.n; pi++)
+        AT(c->parts, cairn_part, pi)->session_id = s->id;
     s->directory = c->cwd;
     s->project_id = c->cwd;
     s->version = c->version;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# A growing Claude Code transcript is read from its last turn on: the stored
+# messages before it keep their rows, and the result equals a fresh full read.
+# A rewritten (shorter) file is read whole again.
+set -u
+CAIRN=$1
+SHARED=$2
+. "$(dirname "$0")/lib.sh"
+require_tools jq sqlite3 python3
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cp -R "$SHARED/fixtures/claude/2.1.329" "$tmp/c"
+f=$(ls "$tmp"/c/projects/*/885e989e-*.jsonl)
+S=885e989e-89d2-47f7-ac57-c3462bbfb3c0
+db=$tmp/s/cairn.db
+q() { sqlite3 "$db" "$1"; }
+snapshot() { # what a reader should see of the session, independent of how it was read
+    sqlite3 "$1" "SELECT nmessages, nparts, tokens_input, tokens_output, title FROM sessions WHERE session_id = '$S';
+                  SELECT m.seq, m.role, m.message_id, count(p.id) FROM messages m LEFT JOIN parts p ON
+                  p.message_rowid = m.id WHERE m.session_rowid = (SELECT id FROM sessions WHERE
+                  session_id = '$S') GROUP BY m.id ORDER BY m.seq;"
+}
+append() { # a typed prompt and its answer, as Claude Code writes them
+    python3 - "$f" "$1" <<'PY'
+import json, sys, uuid
+path, word = sys.argv[1], sys.argv[2]
+lines = [json.loads(l) for l in open(path) if '"uuid"' in l]
+last = lines[-1]
+u = str(uuid.uuid4())
+new = [{"type": "user", "uuid": u, "parentUuid": last["uuid"], "sessionId": last["sessionId"],
+        "timestamp": "2026-11-21T06:00:00.000Z", "cwd": last["cwd"],
+        "message": {"role": "user", "content": word + " appended prompt"}},
+       {"type": "assistant", "uuid": str(uuid.uuid4()), "parentUuid": u,
+        "sessionId": last["sessionId"], "timestamp": "2026-11-21T06:00:01.000Z",
+        "cwd": last["cwd"], "requestRef": "rr-" + word,
+        "message": {"id": "msg_" + word, "role": "assistant", "model": "claude-sonnet-4-5",
+                    "content": [{"type": "text", "text": "answer " + word}],
+                    "usage": {"input_tokens": 7, "output_tokens": 3}}}]
+open(path, "a").write("".join(json.dumps(n) + "\n" for n in new))
+PY
+}
+
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+assert_eq "$RC" 0 "first ingest"
+first_row=$(q "SELECT id FROM messages WHERE message_id = '43320f3b-28e6-4e18-ad7c-15e23a57cf53'")
+tail1=$(q "SELECT tail_offset FROM sessions WHERE session_id = '$S'")
+assert_eq "$tail1" "$(stat -c %s "$f")" "the stored tail is the end of the last complete line"
+
+append zanzibar
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+assert_contains "$(cat "$tmp/out")" "0 new, 1 changed, 2 unchanged" "an appended turn: 1 changed"
+assert_eq "$(q "SELECT id FROM messages WHERE message_id = '43320f3b-28e6-4e18-ad7c-15e23a57cf53'")" \
+    "$first_row" "messages before the last turn keep their rows (not re-read, not rewritten)"
+assert_eq "$(q "SELECT resume_seq > 0 FROM sessions WHERE session_id = '$S'")" 1 \
+    "the next read resumes after the stored messages"
+run_cairn "$tmp/out" "$tmp/err" search zanzibar --data-dir "$tmp/s" --json
+assert_eq "$(jq -r '.hits[0].session_id' "$tmp/out")" "$S" "the appended text is searchable"
+
+# the same file read whole into a fresh store gives the same session
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/fresh"
+assert_eq "$(snapshot "$db")" "$(snapshot "$tmp/fresh/cairn.db")" \
+    "a resumed read equals a full read (counts, tokens, title, messages and parts)"
+
+# a partial line (the agent still writing) is left for later, then finished
+append quokka
+head -c -40 "$f" >"$f.tmp" && tail -c 40 "$f" >"$tmp/rest" && mv "$f.tmp" "$f"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+assert_eq "$RC" 0 "a partial last line is not an error"
+cat "$tmp/rest" >>"$f"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+run_cairn "$tmp/out" "$tmp/err" search quokka --data-dir "$tmp/s" --json
+assert_eq "$(jq '[.hits[] | select(.session_id == "'$S'")] | length' "$tmp/out")" 2 \
+    "once the line is complete, the prompt and the answer are both found"
+rm -rf "$tmp/fresh"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/fresh"
+assert_eq "$(snapshot "$db")" "$(snapshot "$tmp/fresh/cairn.db")" "still equal to a full read"
+
+# rewritten shorter (not an append): read whole, the lost messages go
+head -n 20 "$f" >"$f.tmp" && mv "$f.tmp" "$f"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+rm -rf "$tmp/fresh"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/fresh"
+assert_eq "$(snapshot "$db")" "$(snapshot "$tmp/fresh/cairn.db")" \
+    "a truncated file is read whole and equals a fresh read"
+run_cairn "$tmp/out" "$tmp/err" search zanzibar --data-dir "$tmp/s" --json
+assert_eq "$(jq '.hits | length' "$tmp/out")" 0 "text cut from the file is no longer found"
+done_testing

@@ -30,6 +30,7 @@ enum {
     ST_MSG_DELETE,
     ST_MSG_SEQ,
     ST_SESSION_TOTALS,
+    ST_SESSION_COUNTS,
     ST_COUNT
 };
 

@@ -61,11 +61,13 @@ static const char *const sql[ST_COUNT] = {
         " WHERE session_id=?1",
     [ST_SESSION_TOTALS] =
         "UPDATE sessions SET (tokens_input, tokens_output, tokens_reasoning, tokens_cache_read,"
-        " tokens_cache_write, nmessages) = (SELECT coalesce(sum(tokens_input), 0),"
+        " tokens_cache_write) = (SELECT coalesce(sum(tokens_input), 0),"
         " coalesce(sum(tokens_output), 0), coalesce(sum(tokens_reasoning), 0),"
-        " coalesce(sum(tokens_cache_read), 0), coalesce(sum(tokens_cache_write), 0), count(*)"
-        " FROM messages WHERE session_rowid = ?1), nparts = (SELECT count(*) FROM parts WHERE"
-        " session_rowid = ?1) WHERE id = ?1",
+        " coalesce(sum(tokens_cache_read), 0), coalesce(sum(tokens_cache_write), 0)"
+        " FROM messages WHERE session_rowid = ?1) WHERE id = ?1",
+    [ST_SESSION_COUNTS] =
+        "UPDATE sessions SET nmessages = (SELECT count(*) FROM messages WHERE session_rowid ="
+        " ?1), nparts = (SELECT count(*) FROM parts WHERE session_rowid = ?1) WHERE id = ?1",
     [ST_SESSION_FP] = "UPDATE sessions SET fp_meta=?2 WHERE source_id=?3 AND source_key=?1",
     [ST_SESSION_FTS_DELETE] =
         "INSERT INTO fts_sessions(fts_sessions, rowid, title, directory) VALUES('delete', ?1,"
@@ -487,9 +489,15 @@ static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch 
     if (partial) {
         /* what only the whole file tells: keep the stored values; totals are summed
          * again from the stored messages once they are written */
-        static const int keep[] = {5, 7, 9, 10, 11, 13, 14, 15, 16, 17, 18, 21, 22};
+        static const int keep[] = {5, 7, 9, 10, 11, 13, 21, 22};
+        const cairn_tokens *t = &x->tokens;
         for (size_t k = 0; k < sizeof keep / sizeof keep[0]; k++)
             sqlite3_bind_null(st, keep[k]);
+        /* totals the agent reported (Codex's running total) stand; sums of the read
+         * messages do not, nor does a tail without a total */
+        if (x->totals_computed || !(t->input || t->output || t->cache_read || t->cache_write))
+            for (int k = 14; k <= 18; k++)
+                sqlite3_bind_null(st, k);
         if (x->cost <= 0)
             sqlite3_bind_null(st, 19);
     }
@@ -548,8 +556,11 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     if ((rc = step(s, st, err, "cannot index session")))
         goto out;
     rc = write_messages(s, srow, exists, b, x, err);
-    if (!rc && exists && x->first_seq > 0)
-        rc = run_id(s, ST_SESSION_TOTALS, srow, 0, false, err);
+    if (!rc && exists && x->first_seq > 0) {
+        rc = run_id(s, ST_SESSION_COUNTS, srow, 0, false, err);
+        if (!rc && x->totals_computed)
+            rc = run_id(s, ST_SESSION_TOTALS, srow, 0, false, err);
+    }
 out:
     cn_buf_release(&model);
     return rc;

@@ -70,6 +70,13 @@ typedef struct cx_hy {
     cairn_str model;           /* of the current turn (turn_context) */
     cn_map calls;              /* call_id -> part index, for pairing outputs */
     bool oom;
+    /* where a later read of the grown file may start: the last typed prompt (or the
+     * event that confirmed it, when that came first) */
+    int64_t base, base_line; /* this read started at base (after base_line lines) */
+    int64_t line_off;        /* offset of the current line */
+    int64_t turn_off, turn_line, confirm_off, confirm_line;
+    uint32_t turn_msgs;
+    bool turn_seen;
 } cx_hy;
 
 /** Handle one response_item payload (items.c). */

@@ -31,6 +31,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/hash.h"
 #include "base/str.h"
 #include "json/jsonl.h"
 #include "source/batch.h"
@@ -239,7 +240,7 @@ static void finish_unit(cx_hy *h, size_t good)
         h->nsess--; /* no complete line yet: nothing to show */
         return;
     }
-    if (!h->have_meta)
+    if (!h->have_meta && !h->base)
         cairn_report_add(h->rep, CAIRN_PARSE, h->u->path.ptr,
                          "no session_meta line: the thread's id and times are taken from the "
                          "file name and its lines");
@@ -274,9 +275,17 @@ static void read_unit(cx_hy *h, const cn_unit *u)
         h->oom = true;
         return;
     }
-    cn_jsonl_init(&r, u->content);
-    while (!h->oom && cn_jsonl_next(&r, &line) == CAIRN_OK) {
-        h->line = r.line_no;
+    /* a grown file whose earlier bytes are unchanged is read from its last turn on */
+    h->base = u->resume_offset > 0 && (size_t)u->resume_offset <= u->content.len
+                  ? u->resume_offset : 0;
+    h->base_line = h->base ? u->resume_line : 0;
+    h->turn_seen = false;
+    cn_jsonl_init(&r, (cairn_str){u->content.ptr + h->base, u->content.len - (size_t)h->base});
+    for (;;) {
+        h->line_off = h->base + (int64_t)cn_jsonl_offset(&r);
+        if (h->oom || cn_jsonl_next(&r, &line) != CAIRN_OK)
+            break;
+        h->line = (size_t)h->base_line + r.line_no;
         h->line_parts = 0;
         if (line.len > CN_CX_LINE_MAX) {
             cn_cx_issue(h, CAIRN_TOOBIG, "line of %zu bytes is over the limit of %zu; skipped",
@@ -297,7 +306,17 @@ static void read_unit(cx_hy *h, const cn_unit *u)
         read_line(h, root);
     }
     /* CAIRN_AGAIN: a partial last line, still being written; read next time */
+    uint32_t session = h->s, nsess = (uint32_t)h->nsess;
     finish_unit(h, good);
+    if (h->nsess < nsess)
+        return;
+    cairn_session *s = &h->sess[session];
+    s->first_seq = h->base ? u->resume_seq : 0;
+    s->tail_offset = h->base + (int64_t)cn_jsonl_offset(&r);
+    s->tail_hash = cn_hash64(u->content.ptr, (size_t)s->tail_offset);
+    s->resume_offset = h->turn_seen ? h->turn_off : h->base;
+    s->resume_line = h->turn_seen ? h->turn_line : h->base_line;
+    s->resume_seq = s->first_seq + (h->turn_seen ? h->turn_msgs : 0);
 }
 
 /* ---- the batch ---- */

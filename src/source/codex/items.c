@@ -185,7 +185,14 @@ static void user_message(cx_hy *h, cn_jval content)
     }
     if (harness) {
         h->mflags[m] |= CX_USER_HARNESS;
-    } else if (h->confirm_next) {
+        return;
+    }
+    /* a typed prompt starts a turn: a grown file can be read again from here */
+    h->turn_seen = true;
+    h->turn_off = h->confirm_next ? h->confirm_off : h->line_off;
+    h->turn_line = h->confirm_next ? h->confirm_line : (int64_t)h->line - 1;
+    h->turn_msgs = m - h->first_msg;
+    if (h->confirm_next) {
         h->mflags[m] |= CX_USER_CONFIRMED;
         h->confirm_next = false;
     } else {
@@ -416,6 +423,8 @@ void cn_cx_confirm_prompt(cx_hy *h)
     h->confirmed_any = true;
     if (h->pending == CAIRN_NONE) {
         h->confirm_next = true; /* the event came first */
+        h->confirm_off = h->line_off;
+        h->confirm_line = (int64_t)h->line - 1;
         return;
     }
     h->mflags[h->pending] |= CX_USER_CONFIRMED;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A growing Claude Code transcript is read from its last turn on: the stored
-# messages before it keep their rows, and the result equals a fresh full read.
-# A rewritten (shorter) file is read whole again.
+# A growing transcript (Claude Code, Codex) is read from its last turn on: the
+# stored messages before it keep their rows, and the result equals a fresh full
+# read.  A rewritten (shorter) file is read whole again.
 set -u
 CAIRN=$1
 SHARED=$2
@@ -85,4 +85,29 @@ assert_eq "$(snapshot "$db")" "$(snapshot "$tmp/fresh/cairn.db")" \
     "a truncated file is read whole and equals a fresh read"
 run_cairn "$tmp/out" "$tmp/err" search zanzibar --data-dir "$tmp/s" --json
 assert_eq "$(jq '.hits | length' "$tmp/out")" 0 "text cut from the file is no longer found"
+
+# Codex: each real rollout cut in half, ingested, then grown back to its whole
+mkdir -p "$tmp/cx"
+cp -R "$SHARED/fixtures/codex/localpush/sessions" "$tmp/cx/"
+for r in "$tmp"/cx/sessions/*/*/*/*.jsonl; do
+    cp "$r" "$r.whole"
+    head -n $(($(wc -l <"$r") / 2)) "$r.whole" >"$r"
+done
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cx" --data-dir "$tmp/cs"
+for r in "$tmp"/cx/sessions/*/*/*/*.jsonl; do mv "$r.whole" "$r"; done
+# thread D's early turns (thread E's first prompts are re-classified as harness text once
+# the rest of its file shows prompt events, so its rows may change)
+early="SELECT group_concat(m.id) FROM messages m JOIN sessions s ON s.id = m.session_rowid WHERE s.session_id = '019c8a59-e9dd-71f0-9ae3-4079fe9726a9' AND m.seq < 100"
+kept=$(sqlite3 "$tmp/cs/cairn.db" "$early")
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cx" --data-dir "$tmp/cs"
+assert_contains "$(cat "$tmp/out")" "0 new, 6 changed" "codex: the 6 grown rollouts are re-read"
+assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$early")" "$kept" \
+    "codex: messages before the last turn keep their rows"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cx" --data-dir "$tmp/cfresh"
+totals="SELECT session_id, nmessages, nparts, tokens_input, tokens_output, tokens_cache_read FROM sessions ORDER BY 1"
+assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$totals")" "$(sqlite3 "$tmp/cfresh/cairn.db" "$totals")" \
+    "codex: counts and token totals equal a full read"
+rows="SELECT s.session_id, m.seq, m.message_id, m.role, count(p.id) FROM messages m JOIN sessions s ON s.id = m.session_rowid LEFT JOIN parts p ON p.message_rowid = m.id GROUP BY m.id ORDER BY 1, 2"
+assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$rows")" "$(sqlite3 "$tmp/cfresh/cairn.db" "$rows")" \
+    "codex: the same messages in the same order with the same parts"
 done_testing

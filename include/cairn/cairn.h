@@ -14,6 +14,7 @@
 #define CAIRN_VERSION "0.1.0"
 
 #include "cairn/err.h"
+#include "cairn/memory.h"
 #include "cairn/record.h"
 #include "cairn/registry.h"
 #include "cairn/search.h"

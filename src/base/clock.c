@@ -137,3 +137,24 @@ cairn_rc cn_time_parse(cairn_str s, int64_t now_ms, int64_t *out, cairn_err *err
                       "or milliseconds since the epoch",
                       CAIRN_STR_FMT(s));
 }
+
+cairn_rc cn_duration_parse(cairn_str s, int64_t *seconds, cairn_err *err)
+{
+    static const struct {
+        char unit;
+        int64_t s;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+    int64_t v, mul = 1;
+    cairn_str num = s;
+    for (size_t k = 0; k < sizeof units / sizeof units[0] && s.len; k++)
+        if (s.ptr[s.len - 1] == units[k].unit) {
+            mul = units[k].s;
+            num.len--;
+        }
+    if (cn_str_to_i64(num, &v) != CAIRN_OK || v <= 0 || v > INT64_MAX / 1000 / mul)
+        return cn_err_set(err, CAIRN_PARSE,
+                          "cannot read duration '%.*s': use seconds or 90s, 30m, 12h, 7d, 2w",
+                          CAIRN_STR_FMT(s));
+    *seconds = v * mul;
+    return CAIRN_OK;
+}

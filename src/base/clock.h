@@ -27,6 +27,12 @@ char *cn_time_iso(int64_t ms, char *out, size_t n);
  */
 cairn_rc cn_time_parse(cairn_str s, int64_t now_ms, int64_t *out, cairn_err *err);
 
+/**
+ * Parse a duration: "90" or "90s" seconds, "30m", "12h", "7d", "2w".  *out
+ * receives seconds.  CAIRN_PARSE with a message naming the text otherwise.
+ */
+cairn_rc cn_duration_parse(cairn_str s, int64_t *seconds, cairn_err *err);
+
 /** Days since 1970-01-01 for a proleptic Gregorian date. */
 int64_t cn_days_from_civil(int64_t y, unsigned m, unsigned d);
 

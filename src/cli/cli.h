@@ -32,6 +32,11 @@ typedef struct cli {
     int64_t since_ms, until_ms;
     const char *session, *role, *tool, *type;
     const char *by, *prices;
+    /* memories and context */
+    const char *ttl, *meta;
+    bool history, undo;
+    cairn_context_item add[32];
+    size_t nadd;
     size_t limit;
     /* positional arguments after the command */
     char **args;
@@ -81,6 +86,10 @@ int cmd_stats(cli *c);
 int cmd_prune(cli *c);
 int cmd_default(cli *c);
 int cmd_usage(cli *c);
+int cmd_remember(cli *c);
+int cmd_recall(cli *c);
+int cmd_forget(cli *c);
+int cmd_context(cli *c);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

@@ -54,6 +54,32 @@ static const cli_cmd commands[] = {
      "  --prices FILE       JSON prices per million tokens that add to or replace the shipped ones\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
      "  --json              machine-readable output\n"},
+    {"remember", cmd_remember, "PROJECT KEY VALUE [--ttl D] [--meta JSON] [--json]",
+     "save a project memory (saving a key again makes a new version)",
+     "  --ttl D             forget it after D (90s, 30m, 12h, 7d)\n"
+     "  --meta JSON         a JSON object stored with it\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
+    {"recall", cmd_recall, "PROJECT [KEY] [--history] [--limit N] [--json]",
+     "a project's memories, most recently used first (or one key's)",
+     "  --history           every version of KEY, forgotten ones too\n"
+     "  --limit N           at most N memories (default 20)\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
+    {"forget", cmd_forget, "PROJECT KEY [--undo]",
+     "forget a memory (recoverable: --undo brings it back)",
+     "  --undo              restore what the last forget of KEY removed\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
+    {"context", cmd_context,
+     "SESSION [--add-file P [--importance X]] [--add-search Q] [--add-decision TEXT]"
+     " [--add-memory ID]",
+     "a session's context (files, searches, decisions, memories) as JSON; --add-* appends",
+     "  --add-file P        a file the session worked on (repeatable)\n"
+     "  --importance X      0.0-1.0, for the --add-file before it (default 0.5)\n"
+     "  --add-search Q      a search the session made\n"
+     "  --add-decision TEXT a decision the session took\n"
+     "  --add-memory ID     a memory the session saved or used\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
@@ -156,6 +182,38 @@ static int set_value(cli *c, const char *opt, const char *val)
             return -1;
         }
         c->role = val;
+    } else if (!strcmp(opt, "--ttl")) {
+        c->ttl = val;
+    } else if (!strcmp(opt, "--meta")) {
+        c->meta = val;
+    } else if (!strncmp(opt, "--add-", 6)) {
+        static const struct {
+            const char *opt;
+            cairn_context_kind kind;
+        } adds[] = {{"--add-file", CAIRN_CONTEXT_FILE}, {"--add-search", CAIRN_CONTEXT_SEARCH},
+                    {"--add-decision", CAIRN_CONTEXT_DECISION},
+                    {"--add-memory", CAIRN_CONTEXT_MEMORY}};
+        size_t k;
+        for (k = 0; k < 4 && strcmp(opt, adds[k].opt); k++)
+            ;
+        if (c->nadd == sizeof c->add / sizeof c->add[0]) {
+            cli_error("too many --add-* options (at most 32)");
+            return -1;
+        }
+        c->add[c->nadd++] = (cairn_context_item){adds[k].kind, val, NULL, 0.5};
+    } else if (!strcmp(opt, "--importance")) {
+        double x;
+        char *end;
+        x = strtod(val, &end);
+        if (!c->nadd || c->add[c->nadd - 1].kind != CAIRN_CONTEXT_FILE) {
+            cli_error("--importance goes after the --add-file it is for");
+            return -1;
+        }
+        if (*end || end == val || !(x >= 0 && x <= 1)) {
+            cli_error("--importance takes a number from 0.0 to 1.0, not '%s'", val);
+            return -1;
+        }
+        c->add[c->nadd - 1].importance = x;
     } else if (!strcmp(opt, "--by")) {
         c->by = val;
     } else if (!strcmp(opt, "--prices")) {
@@ -192,7 +250,9 @@ static int set_value(cli *c, const char *opt, const char *val)
 static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "--data-dir",
                                          "--since",  "--until",  "--session", "--role",
                                          "--tool",   "--type",   "--limit",  "--by",
-                                         "--prices"};
+                                         "--prices", "--ttl",    "--meta",   "--add-file",
+                                         "--importance", "--add-search", "--add-decision",
+                                         "--add-memory"};
 
 static bool takes_value(const char *opt)
 {
@@ -287,6 +347,10 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(opt, "--full")) {
             c.full = true;
+        } else if (!strcmp(opt, "--history")) {
+            c.history = true;
+        } else if (!strcmp(opt, "--undo")) {
+            c.undo = true;
         } else if (!strcmp(opt, "--json")) {
             c.json = true;
         } else if (!strcmp(opt, "--quiet")) {

@@ -7,6 +7,8 @@
 
 #include <sqlite3.h>
 
+#include "base/buf.h"
+#include "cairn/memory.h"
 #include "cairn/store.h"
 
 /* Prepared statements reused by the writer (one write connection). */
@@ -45,6 +47,13 @@ struct cairn_store {
 cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);
 /** Prepare (once) and return statement id; NULL with err set on failure. */
 sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err);
+/** Begin / commit a transaction of cairn's own data: synchronous=FULL for its commit. */
+cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err);
+cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err);
+void cn_store_rollback_durable(cairn_store *s);
+/** The FTS5 expression of a parsed query (every term quoted), appended to q. */
+cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q);
+
 /** Run SQL with no results. */
 cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err);
 

@@ -67,6 +67,24 @@ const char *const cn_store_migrations[] = {
     "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
     "CREATE VIRTUAL TABLE fts_sessions USING fts5(title, directory, content='sessions',"
     "  content_rowid='id', tokenize='unicode61 remove_diacritics 2');",
+    /* 2: cairn's own data -- project memories (every version a row) and session
+     * context as append-only events.  Written with synchronous=FULL. */
+    "CREATE TABLE memories("
+    "  id INTEGER PRIMARY KEY, memory_id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,"
+    "  key TEXT NOT NULL, value TEXT NOT NULL, metadata_json TEXT, version INTEGER NOT NULL,"
+    "  created_at INTEGER NOT NULL, last_accessed INTEGER, accessed_count INTEGER NOT NULL"
+    "  DEFAULT 0, ttl_seconds INTEGER, expires_at INTEGER, superseded_at INTEGER,"
+    "  deleted_at INTEGER, tenant TEXT);"
+    "CREATE INDEX memories_key ON memories(project_id, key, version DESC);"
+    "CREATE INDEX memories_access ON memories(project_id, last_accessed DESC);"
+    "CREATE INDEX memories_expiry ON memories(expires_at) WHERE expires_at IS NOT NULL;"
+    "CREATE VIRTUAL TABLE fts_memories USING fts5(key, value, metadata_json,"
+    "  content='memories', content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+    "CREATE TABLE context_events("
+    "  id INTEGER PRIMARY KEY, session_rowid INTEGER NOT NULL, kind TEXT NOT NULL,"
+    "  path TEXT, importance REAL, query TEXT, decision TEXT, memory_id TEXT, memory_key TEXT,"
+    "  at INTEGER NOT NULL);"
+    "CREATE INDEX context_events_session ON context_events(session_rowid, id);",
 };
 
 const int cn_store_nmigrations = sizeof cn_store_migrations / sizeof cn_store_migrations[0];

@@ -38,7 +38,7 @@ static void add_term(cn_buf *q, const cairn_term *t)
 }
 
 /* (a OR b) AND c ... NOT (x OR y) */
-static cairn_rc fts_expr(const cairn_query *qy, cn_buf *q)
+cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q)
 {
     bool first = true, in_or = false, any_neg = false;
     for (size_t i = 0; i < qy->nterms; i++) {
@@ -231,7 +231,7 @@ cairn_rc cairn_store_search(cairn_store *s, const cairn_search_opts *o, cairn_hi
     }
     cn_arena_init(&h->priv->arena, 64 << 10, 0);
     cn_buf_init(&expr, 1 << 16);
-    if ((rc = fts_expr(o->query, &expr)))
+    if ((rc = cn_store_fts_expr(o->query, &expr)))
         goto out;
     rc = run_query(s, h, PART_SQL, true, o, expr.ptr, limit, err);
     if (!rc && !o->role && !o->tool && !o->type)

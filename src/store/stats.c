@@ -76,6 +76,11 @@ void cairn_store_stats_release(cairn_store_stats *st)
     st->ncounts = 0;
 }
 
+/*
+ * The transcript text of sessions whose agent files are gone is deleted; the
+ * session rows go too, except those that carry context events (cairn's own
+ * data, never deleted by a prune).
+ */
 cairn_rc cairn_store_prune(cairn_store *s, size_t *n, cairn_err *err)
 {
     static const char *const steps[] = {
@@ -87,9 +92,13 @@ cairn_rc cairn_store_prune(cairn_store *s, size_t *n, cairn_err *err)
         " NULL)",
         "DELETE FROM messages WHERE session_rowid IN (SELECT id FROM sessions WHERE gone_at IS"
         " NOT NULL)",
+        /* a session with context events is cairn's own data: its row stays */
         "INSERT INTO fts_sessions(fts_sessions, rowid, title, directory) SELECT 'delete', id,"
-        " title, directory FROM sessions WHERE gone_at IS NOT NULL",
-        "DELETE FROM sessions WHERE gone_at IS NOT NULL",
+        " title, directory FROM sessions WHERE gone_at IS NOT NULL AND id NOT IN (SELECT"
+        " session_rowid FROM context_events)",
+        "DELETE FROM sessions WHERE gone_at IS NOT NULL AND id NOT IN (SELECT session_rowid FROM"
+        " context_events)",
+        "UPDATE sessions SET nmessages = 0, nparts = 0 WHERE gone_at IS NOT NULL",
     };
     cairn_rc rc = cn_store_begin(s, err);
     *n = 0;

@@ -130,6 +130,26 @@ void cn_store_rollback(cairn_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* synchronous cannot change inside a transaction: set it around one. */
+cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err)
+{
+    if (s->readonly)
+        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    return cn_store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
+}
+
+cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
+{
+    cairn_rc rc = cn_store_exec(s, "COMMIT", err);
+    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    return rc;
+}
+
+void cn_store_rollback_durable(cairn_store *s)
+{
+    sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
 static void bind_str(sqlite3_stmt *st, int i, cairn_str v)
 {
     if (v.ptr)

@@ -1,0 +1,127 @@
+/*
+ * cairn/memory.h - cairn's own data: project memories and session context.
+ *
+ * Unlike the index of agent transcripts, this data exists nowhere else, so
+ * every write is committed with synchronous=FULL before the call returns.
+ *
+ * Project memories: a key and a value (plus metadata JSON and an optional
+ * TTL) in a project.  Saving an existing key makes a new version; the old
+ * ones stay in the history.  Reads return live memories only (not expired,
+ * not forgotten), newest access first, and count the access.  Forgetting is
+ * a soft delete, undone by cairn_memory_restore; expired memories are hidden
+ * at once and removed by cairn_memory_sweep after a grace period.
+ *
+ * Session context: append-only events (a file accessed with an importance, a
+ * search, a decision, a memory referenced) on a session; the context document
+ * is composed from them, so concurrent appends never lose each other.
+ *
+ * Threads: as cairn_store.
+ */
+#ifndef CAIRN_MEMORY_H
+#define CAIRN_MEMORY_H
+
+#include "cairn/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cairn_memory {
+    const char *memory_id; /* "mem_" + 12 hex */
+    const char *project_id;
+    const char *key;
+    const char *value;
+    const char *metadata_json; /* NULL when none */
+    int64_t version;
+    int64_t created_ms, last_accessed_ms, accessed_count;
+    int64_t ttl_seconds;  /* 0: none */
+    int64_t expires_ms;   /* 0: never */
+    int64_t deleted_ms;   /* history only: when it was forgotten, 0 if not */
+    int64_t superseded_ms; /* history only: when a newer version replaced it */
+} cairn_memory;
+
+typedef struct cairn_memories {
+    cairn_memory *items;
+    size_t n;
+    struct cn_memories_priv *priv;
+} cairn_memories;
+
+/** Free a list (NULL allowed). */
+CAIRN_API void cairn_memories_free(cairn_memories *m);
+
+/**
+ * Save key = value in project (a new version if the key exists).
+ * metadata_json must be a JSON object or NULL (CAIRN_INVAL naming it);
+ * ttl_seconds must be >= 0 (0: no expiry; CAIRN_RANGE otherwise).
+ * *out (NULL allowed) receives the saved memory as a one-item list.
+ */
+CAIRN_API cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
+                                     const char *value, const char *metadata_json,
+                                     int64_t ttl_seconds, cairn_memories **out, cairn_err *err);
+
+/**
+ * Live memories of project, the newest version of each key, most recently
+ * accessed first (at most limit; 0 means 20); key != NULL returns only that
+ * key's (CAIRN_NOTFOUND if none).  Each returned memory's access is counted.
+ */
+CAIRN_API cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *key,
+                                       size_t limit, cairn_memories **out, cairn_err *err);
+
+/** Every version of key, newest first, forgotten and superseded ones too. */
+CAIRN_API cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *key,
+                                        cairn_memories **out, cairn_err *err);
+
+/** Full-text search over the live memories' keys, values and metadata. */
+CAIRN_API cairn_rc cairn_memory_search(cairn_store *s, const char *project,
+                                       const cairn_query *q, size_t limit, cairn_memories **out,
+                                       cairn_err *err);
+
+/** Soft-delete key (its live version); CAIRN_NOTFOUND if there is none. */
+CAIRN_API cairn_rc cairn_memory_forget(cairn_store *s, const char *project, const char *key,
+                                       cairn_err *err);
+/** Undo the last forget of key; CAIRN_NOTFOUND if nothing to restore. */
+CAIRN_API cairn_rc cairn_memory_restore(cairn_store *s, const char *project, const char *key,
+                                        cairn_err *err);
+/** Remove memories expired more than grace_ms ago; *n receives how many. */
+CAIRN_API cairn_rc cairn_memory_sweep(cairn_store *s, int64_t grace_ms, size_t *n,
+                                      cairn_err *err);
+
+/* ---- session context ---- */
+
+typedef enum cairn_context_kind {
+    CAIRN_CONTEXT_FILE,
+    CAIRN_CONTEXT_SEARCH,
+    CAIRN_CONTEXT_DECISION,
+    CAIRN_CONTEXT_MEMORY,
+} cairn_context_kind;
+
+typedef struct cairn_context_item {
+    cairn_context_kind kind;
+    const char *text;      /* file path, search query, decision, or memory id */
+    const char *memory_key; /* CAIRN_CONTEXT_MEMORY: the memory's key, or NULL */
+    double importance;     /* CAIRN_CONTEXT_FILE: 0.0-1.0 (CAIRN_RANGE otherwise) */
+} cairn_context_item;
+
+/**
+ * Append items to the context of session_id, in one durable transaction, and
+ * move the session's last_activity.  CAIRN_NOTFOUND for an unknown session.
+ */
+CAIRN_API cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
+                                        const cairn_context_item *items, size_t n,
+                                        cairn_err *err);
+
+/**
+ * The context document of session_id as JSON, composed from its events:
+ * {"session_id", "context": {"files_accessed": [{path, importance, accessed_at,
+ * order}], "file_importance_scores": {path: importance}, "recent_searches":
+ * [{query, timestamp}], "decisions": [{decision, timestamp}], "saved_memories":
+ * [{memory_id, memory_key, timestamp}]}, "compressed": false, "size_bytes": N}.
+ * *json is malloc'd (free()).  CAIRN_NOTFOUND for an unknown session.
+ */
+CAIRN_API cairn_rc cairn_context_get(cairn_store *s, const char *session_id, char **json,
+                                     size_t *len, cairn_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

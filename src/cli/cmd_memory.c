@@ -1,0 +1,238 @@
+/* cli/cmd_memory.c - `cairn remember / recall / forget / context`: cairn's own data. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/str.h"
+#include "cli/cli.h"
+#include "json/write.h"
+
+static int open_rw(cli *c, cairn_store **s)
+{
+    cairn_err e;
+    if (cairn_store_open(c->data_dir, 0, s, &e)) {
+        cli_error("%s", e.msg);
+        return EXIT_FATAL;
+    }
+    return EXIT_OK;
+}
+
+static void jw_memory(cn_jw *w, const cairn_memory *m)
+{
+    cn_jw_obj(w);
+    cn_jw_key(w, "memory_id");
+    cn_jw_cstr(w, m->memory_id);
+    cn_jw_key(w, "project_id");
+    cn_jw_cstr(w, m->project_id);
+    cn_jw_key(w, "memory_key");
+    cn_jw_cstr(w, m->key);
+    cn_jw_key(w, "memory_value");
+    cn_jw_cstr(w, m->value);
+    cn_jw_key(w, "metadata_json");
+    if (m->metadata_json)
+        cn_jw_raw(w, cn_str(m->metadata_json));
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "version");
+    cn_jw_i64(w, m->version);
+    cn_jw_key(w, "created_at");
+    cn_jw_time(w, m->created_ms);
+    cn_jw_key(w, "last_accessed");
+    cn_jw_time(w, m->last_accessed_ms);
+    cn_jw_key(w, "accessed_count");
+    cn_jw_i64(w, m->accessed_count);
+    cn_jw_key(w, "ttl_seconds");
+    if (m->ttl_seconds)
+        cn_jw_i64(w, m->ttl_seconds);
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "expires_at");
+    cn_jw_time(w, m->expires_ms);
+    if (m->deleted_ms || m->superseded_ms) {
+        cn_jw_key(w, "forgotten_at");
+        cn_jw_time(w, m->deleted_ms);
+        cn_jw_key(w, "superseded_at");
+        cn_jw_time(w, m->superseded_ms);
+    }
+    cn_jw_obj_end(w);
+}
+
+static void print_memories(const cli *c, const cairn_memories *m, const char *list_key)
+{
+    char t[40];
+    if (c->json) {
+        cn_buf out;
+        cn_jw w;
+        cn_buf_init(&out, (size_t)256 << 20);
+        cn_jw_init(&w, &out, false);
+        cn_jw_obj(&w);
+        cn_jw_key(&w, list_key);
+        cn_jw_arr(&w);
+        for (size_t i = 0; i < m->n; i++)
+            jw_memory(&w, &m->items[i]);
+        cn_jw_arr_end(&w);
+        cn_jw_key(&w, "count");
+        cn_jw_i64(&w, (int64_t)m->n);
+        cn_jw_obj_end(&w);
+        if (cn_jw_finish(&w) == CAIRN_OK)
+            cli_put_json(out.ptr, out.len);
+        cn_buf_release(&out);
+        return;
+    }
+    for (size_t i = 0; i < m->n; i++) {
+        const cairn_memory *x = &m->items[i];
+        printf("%s = ", x->key);
+        cli_put_line(stdout, cn_str(x->value), 200);
+        printf("\n  %s  v%lld  used %lld times, last %s", x->memory_id, (long long)x->version,
+               (long long)x->accessed_count, cli_time(x->last_accessed_ms, t, sizeof t));
+        if (x->expires_ms)
+            printf("  expires %s", cli_time(x->expires_ms, t, sizeof t));
+        if (x->deleted_ms)
+            printf("  (forgotten)");
+        else if (x->superseded_ms)
+            printf("  (superseded)");
+        if (x->metadata_json)
+            printf("\n  meta %s", x->metadata_json);
+        putchar('\n');
+    }
+}
+
+int cmd_remember(cli *c)
+{
+    cairn_store *s;
+    cairn_memories *m;
+    cairn_err e;
+    int64_t ttl = 0;
+    int st;
+
+    if (c->nargs != 3) {
+        cli_error("usage: cairn remember PROJECT KEY VALUE [--ttl 1h] [--meta JSON]");
+        return EXIT_FATAL;
+    }
+    if (c->ttl && cn_duration_parse(cn_str(c->ttl), &ttl, &e)) {
+        cli_error("--ttl: %s", e.msg);
+        return EXIT_FATAL;
+    }
+    if ((st = open_rw(c, &s)))
+        return st;
+    if (cairn_memory_save(s, c->args[0], c->args[1], c->args[2], c->meta, ttl, &m, &e)) {
+        cli_error("%s", e.msg);
+        cairn_store_close(s);
+        return EXIT_FATAL;
+    }
+    if (c->json) {
+        cn_buf out;
+        cn_jw w;
+        cn_buf_init(&out, 0);
+        cn_jw_init(&w, &out, false);
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "memory_id");
+        cn_jw_cstr(&w, m->items[0].memory_id);
+        cn_jw_key(&w, "project_id");
+        cn_jw_cstr(&w, m->items[0].project_id);
+        cn_jw_key(&w, "key");
+        cn_jw_cstr(&w, m->items[0].key);
+        cn_jw_key(&w, "version");
+        cn_jw_i64(&w, m->items[0].version);
+        cn_jw_key(&w, "message");
+        cn_jw_cstr(&w, "Memory created successfully");
+        cn_jw_obj_end(&w);
+        if (cn_jw_finish(&w) == CAIRN_OK)
+            cli_put_json(out.ptr, out.len);
+        cn_buf_release(&out);
+    } else if (!c->quiet) {
+        printf("remembered %s = %s in %s (%s, version %lld)\n", m->items[0].key,
+               m->items[0].value, m->items[0].project_id, m->items[0].memory_id,
+               (long long)m->items[0].version);
+    }
+    cairn_memories_free(m);
+    cairn_store_close(s);
+    return EXIT_OK;
+}
+
+int cmd_recall(cli *c)
+{
+    cairn_store *s;
+    cairn_memories *m;
+    cairn_err e;
+    cairn_rc rc;
+    int st;
+
+    if (c->nargs < 1 || c->nargs > 2 || (c->history && c->nargs != 2)) {
+        cli_error("usage: cairn recall PROJECT [KEY] [--history] [--limit N] [--json]");
+        return EXIT_FATAL;
+    }
+    if ((st = open_rw(c, &s)))
+        return st;
+    const char *key = c->nargs == 2 ? c->args[1] : NULL;
+    if (c->history)
+        rc = cairn_memory_history(s, c->args[0], key, &m, &e);
+    else
+        rc = cairn_memory_recall(s, c->args[0], key, c->limit, &m, &e);
+    if (rc) {
+        cli_error("%s", e.msg);
+        cairn_store_close(s);
+        return EXIT_FATAL;
+    }
+    if (!m->n && !c->json && !c->quiet)
+        fprintf(stderr, "no memories in project '%s'\n", c->args[0]);
+    print_memories(c, m, c->history ? "versions" : "memories");
+    cairn_memories_free(m);
+    cairn_store_close(s);
+    return EXIT_OK;
+}
+
+int cmd_forget(cli *c)
+{
+    cairn_store *s;
+    cairn_err e;
+    int st;
+    if (c->nargs != 2) {
+        cli_error("usage: cairn forget PROJECT KEY [--undo]");
+        return EXIT_FATAL;
+    }
+    if ((st = open_rw(c, &s)))
+        return st;
+    cairn_rc rc = c->undo ? cairn_memory_restore(s, c->args[0], c->args[1], &e)
+                          : cairn_memory_forget(s, c->args[0], c->args[1], &e);
+    if (rc)
+        cli_error("%s", e.msg);
+    else if (!c->quiet)
+        printf("%s %s in %s%s\n", c->undo ? "restored" : "forgot", c->args[1], c->args[0],
+               c->undo ? "" : " ('cairn forget --undo' brings it back)");
+    cairn_store_close(s);
+    return rc ? EXIT_FATAL : EXIT_OK;
+}
+
+int cmd_context(cli *c)
+{
+    cairn_store *s;
+    cairn_err e;
+    char *json;
+    size_t len;
+    int st;
+
+    if (c->nargs != 1) {
+        cli_error("usage: cairn context SESSION [--add-file P [--importance X]] [--add-search Q]"
+                  " [--add-decision TEXT] [--add-memory ID]");
+        return EXIT_FATAL;
+    }
+    if ((st = open_rw(c, &s)))
+        return st;
+    if (c->nadd && cairn_context_append(s, c->args[0], c->add, c->nadd, &e)) {
+        cli_error("%s", e.msg);
+        cairn_store_close(s);
+        return EXIT_FATAL;
+    }
+    if (cairn_context_get(s, c->args[0], &json, &len, &e)) {
+        cli_error("%s", e.msg);
+        cairn_store_close(s);
+        return EXIT_FATAL;
+    }
+    if (!c->quiet)
+        cli_put_json(json, len);
+    free(json);
+    cairn_store_close(s);
+    return EXIT_OK;
+}

@@ -1,0 +1,393 @@
+/*
+ * store/memory.c - project memories (cairn/memory.h).
+ *
+ * Every version of a key is a row.  Invariants: at most one row per
+ * (project, key) has superseded_at NULL -- the current version, live or
+ * forgotten (deleted_at set); fts_memories indexes every row, and readers
+ * filter out superseded, forgotten and expired rows.  Saves, forgets,
+ * restores and sweeps are durable transactions; counting accesses is not
+ * (losing the last few counts to a power cut is acceptable, an fsync per
+ * read is not).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/random.h"
+#include "json/json.h"
+#include "store/db.h"
+
+#define LIVE "superseded_at IS NULL AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > ?9)"
+#define COLS                                                                                      \
+    "id, memory_id, project_id, key, value, metadata_json, version, created_at, last_accessed,"  \
+    " accessed_count, ttl_seconds, expires_at, deleted_at, superseded_at"
+
+struct cn_memories_priv {
+    cn_arena arena;
+    size_t cap;
+    int64_t *rowids;
+};
+
+void cairn_memories_free(cairn_memories *m)
+{
+    if (!m)
+        return;
+    if (m->priv) {
+        cn_arena_release(&m->priv->arena);
+        free(m->priv->rowids);
+    }
+    free(m->priv);
+    free(m->items);
+    free(m);
+}
+
+static cairn_memories *list_new(void)
+{
+    cairn_memories *m = calloc(1, sizeof *m);
+    if (!m || !(m->priv = calloc(1, sizeof *m->priv))) {
+        free(m);
+        return NULL;
+    }
+    cn_arena_init(&m->priv->arena, 16 << 10, 0);
+    return m;
+}
+
+static const char *col(cairn_memories *m, sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? cn_arena_cstr(&m->priv->arena, t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+/* Read every row of st (selecting COLS) into a new list. */
+static cairn_rc collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out, cairn_err *err)
+{
+    cairn_memories *m = list_new();
+    int rc;
+    if (!m)
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (m->n == m->priv->cap) {
+            size_t cap = m->priv->cap ? m->priv->cap * 2 : 16;
+            cairn_memory *it = realloc(m->items, cap * sizeof *it);
+            int64_t *ids = realloc(m->priv->rowids, cap * sizeof *ids);
+            if (it)
+                m->items = it;
+            if (ids)
+                m->priv->rowids = ids;
+            if (!it || !ids) {
+                cairn_memories_free(m);
+                return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+            }
+            m->priv->cap = cap;
+        }
+        cairn_memory *x = &m->items[m->n];
+        m->priv->rowids[m->n++] = sqlite3_column_int64(st, 0);
+        x->memory_id = col(m, st, 1);
+        x->project_id = col(m, st, 2);
+        x->key = col(m, st, 3);
+        x->value = col(m, st, 4);
+        x->metadata_json = col(m, st, 5);
+        x->version = sqlite3_column_int64(st, 6);
+        x->created_ms = sqlite3_column_int64(st, 7);
+        x->last_accessed_ms = sqlite3_column_int64(st, 8);
+        x->accessed_count = sqlite3_column_int64(st, 9);
+        x->ttl_seconds = sqlite3_column_int64(st, 10);
+        x->expires_ms = sqlite3_column_int64(st, 11);
+        x->deleted_ms = sqlite3_column_int64(st, 12);
+        x->superseded_ms = sqlite3_column_int64(st, 13);
+    }
+    if (rc != SQLITE_DONE) {
+        cairn_memories_free(m);
+        return cn_store_error(s, err, "cannot read memories");
+    }
+    *out = m;
+    return CAIRN_OK;
+}
+
+static sqlite3_stmt *prep(cairn_store *s, const char *sql, cairn_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        cn_store_error(s, err, "cannot use memories");
+        return NULL;
+    }
+    return st;
+}
+
+static void bind_pk(sqlite3_stmt *st, const char *project, const char *key, int64_t now)
+{
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    if (key)
+        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_index(st, "?9"))
+        sqlite3_bind_int64(st, 9, now);
+}
+
+static cairn_rc exec_pk(cairn_store *s, const char *sql, const char *project, const char *key,
+                        int64_t now, cairn_err *err)
+{
+    sqlite3_stmt *st = prep(s, sql, err);
+    if (!st)
+        return CAIRN_IO;
+    bind_pk(st, project, key, now);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? CAIRN_OK : cn_store_error(s, err, "cannot write memories");
+}
+
+static cairn_rc check_args(const char *project, const char *key, cairn_err *err)
+{
+    if (!project || !*project)
+        return cn_err_set(err, CAIRN_INVAL, "a memory needs a project id");
+    if (key && !*key)
+        return cn_err_set(err, CAIRN_INVAL, "a memory needs a key");
+    return CAIRN_OK;
+}
+
+cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
+                           const char *value, const char *metadata_json, int64_t ttl_seconds,
+                           cairn_memories **out, cairn_err *err)
+{
+    char id[32] = "mem_";
+    int64_t now = cn_now_ms();
+    cairn_rc rc;
+    sqlite3_stmt *st = NULL;
+
+    if (out)
+        *out = NULL;
+    if ((rc = check_args(project, key ? key : "", err)))
+        return rc;
+    if (!value)
+        return cn_err_set(err, CAIRN_INVAL, "a memory needs a value");
+    if (ttl_seconds < 0 || ttl_seconds > INT64_MAX / 1000 - now / 1000)
+        return cn_err_set(err, CAIRN_RANGE, "ttl_seconds must be a positive number of seconds");
+    if (metadata_json) {
+        cn_json j;
+        cairn_err je;
+        cn_json_init(&j);
+        rc = cn_json_parse(&j, metadata_json, strlen(metadata_json), &je);
+        bool obj = !rc && cn_json_is(cn_json_root(&j), CN_JSON_OBJECT);
+        cn_json_release(&j);
+        if (!obj)
+            return cn_err_set(err, CAIRN_INVAL, "metadata must be a JSON object%s%s",
+                              rc ? ": " : "", rc ? je.msg : "");
+    }
+    if (cn_random_hex(id + 4, 6))
+        return cn_err_set(err, CAIRN_IO, "cannot make a memory id: no randomness");
+    if ((rc = cn_store_begin_durable(s, err)))
+        return rc;
+    /* the current version (live or forgotten) is superseded by the new one */
+    if ((rc = exec_pk(s, "UPDATE memories SET superseded_at = ?9 WHERE project_id = ?1 AND key ="
+                         " ?2 AND superseded_at IS NULL",
+                      project, key, now, err)))
+        goto fail;
+    if (!(st = prep(s, "INSERT INTO memories(memory_id, project_id, key, value, metadata_json,"
+                       " version, created_at, last_accessed, ttl_seconds, expires_at) VALUES(?3,"
+                       " ?1, ?2, ?4, ?5, (SELECT coalesce(max(version), 0) + 1 FROM memories"
+                       " WHERE project_id = ?1 AND key = ?2), ?9, ?9, ?6, ?7)",
+                    err))) {
+        rc = CAIRN_IO;
+        goto fail;
+    }
+    bind_pk(st, project, key, now);
+    sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+    if (metadata_json)
+        sqlite3_bind_text(st, 5, metadata_json, -1, SQLITE_STATIC);
+    if (ttl_seconds) {
+        sqlite3_bind_int64(st, 6, ttl_seconds);
+        sqlite3_bind_int64(st, 7, now + ttl_seconds * 1000);
+    }
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = cn_store_error(s, err, "cannot save memory");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int64_t row = sqlite3_last_insert_rowid(s->db);
+    char sql[160];
+    snprintf(sql, sizeof sql, "INSERT INTO fts_memories(rowid, key, value, metadata_json) SELECT"
+                              " id, key, value, metadata_json FROM memories WHERE id = %lld",
+             (long long)row);
+    if ((rc = cn_store_exec(s, sql, err)) || (rc = cn_store_commit_durable(s, err)))
+        goto fail;
+    if (!out)
+        return CAIRN_OK;
+    if (!(st = prep(s, "SELECT " COLS " FROM memories WHERE memory_id = ?1", err)))
+        return CAIRN_IO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    rc = collect(s, st, out, err);
+    sqlite3_finalize(st);
+    return rc;
+fail:
+    sqlite3_finalize(st);
+    cn_store_rollback_durable(s);
+    return rc;
+}
+
+/* Count an access to every memory of the list (bookkeeping: not a durable commit). */
+static void touch(cairn_store *s, cairn_memories *m, int64_t now)
+{
+    sqlite3_stmt *st;
+    if (!m->n || sqlite3_prepare_v2(s->db, "UPDATE memories SET accessed_count = accessed_count"
+                                           " + 1, last_accessed = ?2 WHERE id = ?1",
+                                    -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    for (size_t i = 0; i < m->n; i++) {
+        sqlite3_bind_int64(st, 1, m->priv->rowids[i]);
+        sqlite3_bind_int64(st, 2, now);
+        if (sqlite3_step(st) == SQLITE_DONE) {
+            m->items[i].accessed_count++;
+            m->items[i].last_accessed_ms = now;
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_finalize(st);
+}
+
+cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *key,
+                             size_t limit, cairn_memories **out, cairn_err *err)
+{
+    int64_t now = cn_now_ms();
+    cairn_rc rc;
+    *out = NULL;
+    if ((rc = check_args(project, key, err)))
+        return rc;
+    sqlite3_stmt *st = prep(s, key ? "SELECT " COLS " FROM memories WHERE project_id = ?1 AND key"
+                                      " = ?2 AND " LIVE " ORDER BY last_accessed DESC, id DESC"
+                                      " LIMIT ?3"
+                                    : "SELECT " COLS " FROM memories WHERE project_id = ?1 AND " LIVE
+                                      " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
+                            err);
+    if (!st)
+        return CAIRN_IO;
+    bind_pk(st, project, key, now);
+    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
+    rc = collect(s, st, out, err);
+    sqlite3_finalize(st);
+    if (rc)
+        return rc;
+    if (key && !(*out)->n) {
+        cairn_memories_free(*out);
+        *out = NULL;
+        return cn_err_set(err, CAIRN_NOTFOUND, "no memory '%s' in project '%s'", key, project);
+    }
+    if (!s->readonly)
+        touch(s, *out, now);
+    return CAIRN_OK;
+}
+
+cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *key,
+                              cairn_memories **out, cairn_err *err)
+{
+    cairn_rc rc;
+    *out = NULL;
+    if ((rc = check_args(project, key ? key : "", err)))
+        return rc;
+    sqlite3_stmt *st = prep(s, "SELECT " COLS " FROM memories WHERE project_id = ?1 AND key = ?2"
+                               " ORDER BY version DESC", err);
+    if (!st)
+        return CAIRN_IO;
+    bind_pk(st, project, key, 0);
+    rc = collect(s, st, out, err);
+    sqlite3_finalize(st);
+    if (!rc && !(*out)->n) {
+        cairn_memories_free(*out);
+        *out = NULL;
+        return cn_err_set(err, CAIRN_NOTFOUND, "no memory '%s' in project '%s'", key, project);
+    }
+    return rc;
+}
+
+cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_query *q,
+                             size_t limit, cairn_memories **out, cairn_err *err)
+{
+    cn_buf expr;
+    cairn_rc rc;
+    *out = NULL;
+    if ((rc = check_args(project, NULL, err)))
+        return rc;
+    cn_buf_init(&expr, 1 << 16);
+    if ((rc = cn_store_fts_expr(q, &expr))) {
+        cn_buf_release(&expr);
+        return cn_err_set(err, rc, "out of memory");
+    }
+    sqlite3_stmt *st = prep(s, "SELECT m.id, m.memory_id, m.project_id, m.key, m.value,"
+                               " m.metadata_json, m.version, m.created_at, m.last_accessed,"
+                               " m.accessed_count, m.ttl_seconds, m.expires_at, m.deleted_at,"
+                               " m.superseded_at FROM fts_memories f JOIN memories m ON m.id ="
+                               " f.rowid WHERE fts_memories MATCH ?2 AND m.project_id = ?1 AND"
+                               " m.superseded_at IS NULL AND m.deleted_at IS NULL AND"
+                               " (m.expires_at IS NULL OR m.expires_at > ?9)"
+                               " ORDER BY bm25(fts_memories, 2.0, 1.0, 0.5) LIMIT ?3",
+                            err);
+    if (st) {
+        bind_pk(st, project, expr.ptr, cn_now_ms());
+        sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
+        rc = collect(s, st, out, err);
+        sqlite3_finalize(st);
+    } else {
+        rc = CAIRN_IO;
+    }
+    cn_buf_release(&expr);
+    return rc;
+}
+
+static cairn_rc one_change(cairn_store *s, const char *sql, const char *project, const char *key,
+                           const char *what, cairn_err *err)
+{
+    cairn_rc rc;
+    if ((rc = check_args(project, key ? key : "", err)) || (rc = cn_store_begin_durable(s, err)))
+        return rc;
+    if ((rc = exec_pk(s, sql, project, key, cn_now_ms(), err))) {
+        cn_store_rollback_durable(s);
+        return rc;
+    }
+    if (!sqlite3_changes(s->db)) {
+        cn_store_rollback_durable(s);
+        return cn_err_set(err, CAIRN_NOTFOUND, "no memory '%s' %s in project '%s'", key, what,
+                          project);
+    }
+    return cn_store_commit_durable(s, err);
+}
+
+cairn_rc cairn_memory_forget(cairn_store *s, const char *project, const char *key, cairn_err *err)
+{
+    return one_change(s, "UPDATE memories SET deleted_at = ?9 WHERE project_id = ?1 AND key = ?2"
+                         " AND superseded_at IS NULL AND deleted_at IS NULL",
+                      project, key, "to forget", err);
+}
+
+cairn_rc cairn_memory_restore(cairn_store *s, const char *project, const char *key,
+                              cairn_err *err)
+{
+    return one_change(s, "UPDATE memories SET deleted_at = NULL WHERE project_id = ?1 AND key ="
+                         " ?2 AND superseded_at IS NULL AND deleted_at IS NOT NULL",
+                      project, key, "to restore", err);
+}
+
+cairn_rc cairn_memory_sweep(cairn_store *s, int64_t grace_ms, size_t *n, cairn_err *err)
+{
+    char sql[512];
+    int64_t cut = cn_now_ms() - grace_ms;
+    cairn_rc rc;
+    *n = 0;
+    if ((rc = cn_store_begin_durable(s, err)))
+        return rc;
+    snprintf(sql, sizeof sql,
+             "INSERT INTO fts_memories(fts_memories, rowid, key, value, metadata_json) SELECT"
+             " 'delete', id, key, value, metadata_json FROM memories WHERE expires_at < %lld;"
+             "DELETE FROM memories WHERE expires_at < %lld",
+             (long long)cut, (long long)cut);
+    if ((rc = cn_store_exec(s, sql, err))) {
+        cn_store_rollback_durable(s);
+        return rc;
+    }
+    *n = (size_t)sqlite3_changes(s->db);
+    return cn_store_commit_durable(s, err);
+}

@@ -64,6 +64,7 @@ typedef struct cairn_ingest_stats {
     size_t sessions_new, sessions_changed, sessions_unchanged, sessions_gone;
     size_t messages, parts; /* written */
     size_t bytes;           /* of agent data read */
+    size_t skipped;         /* records of unknown types passed over (counted, not errors) */
     double seconds;
 } cairn_ingest_stats;
 

@@ -79,10 +79,11 @@ int cli_ingest(cli *c, bool quiet_summary)
         fputs("\r\033[K", stderr);
     if (!c->quiet && !quiet_summary)
         printf("ingest: %zu new, %zu changed, %zu unchanged, %zu gone, %zu issues"
-               " (%zu messages, %zu parts, %.1f MB read, %.2f s)\n",
+               " (%zu messages, %zu parts, %zu unknown records skipped, %.1f MB read,"
+               " %.2f s)\n",
                st.sessions_new, st.sessions_changed, st.sessions_unchanged, st.sessions_gone,
-               cairn_report_count(rep), st.messages, st.parts, (double)st.bytes / 1e6,
-               st.seconds);
+               cairn_report_count(rep), st.messages, st.parts, st.skipped,
+               (double)st.bytes / 1e6, st.seconds);
     cli_print_issues(c, rep);
     if (rc == CAIRN_INTERRUPTED) {
         cli_error("%s; run 'cairn ingest' again to resume", e.msg);

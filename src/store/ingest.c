@@ -360,6 +360,7 @@ static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
     set_resume(r, res);
     if ((rc = cairn_hydrate_take(res, &b, r->rep, err)))
         return rc;
+    r->st->skipped += b->skipped;
     rc = write_chunk(r, b, err);
     for (size_t k = 0; k < r->nss; k++)
         r->done += r->ss[k].chunk == chunk;

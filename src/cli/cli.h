@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "cairn/cairn.h"
+#include "json/write.h"
 
 enum { EXIT_OK = 0, EXIT_FATAL = 1, EXIT_ISSUES = 2 };
 
@@ -67,6 +68,15 @@ void cli_load_free(cli_load *l);
 void cli_print_issues(const cli *c, const cairn_report *rep);
 /** The exit status for a finished command: EXIT_ISSUES when the report is not empty. */
 int cli_status(const cairn_report *rep);
+
+/** Open the store (--data-dir) or print why not: EXIT_OK or EXIT_FATAL. */
+int cli_open_store(cli *c, unsigned flags, cairn_store **s);
+/** Start a JSON document on stdout: out is the buffer w writes into. */
+void cli_json_begin(cn_buf *out, cn_jw *w);
+/** Finish it: print it with a newline (or say it was too large) and free out. */
+void cli_json_end(cn_buf *out, cn_jw *w);
+/** A tokens object {input, output, reasoning, cache_read, cache_write}. */
+void cli_jw_tokens(cn_jw *w, const cairn_tokens *t);
 
 /** Print "cairn: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

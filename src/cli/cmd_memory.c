@@ -8,16 +8,6 @@
 #include "cli/cli.h"
 #include "json/write.h"
 
-static int open_rw(cli *c, cairn_store **s)
-{
-    cairn_err e;
-    if (cairn_store_open(c->data_dir, 0, s, &e)) {
-        cli_error("%s", e.msg);
-        return EXIT_FATAL;
-    }
-    return EXIT_OK;
-}
-
 static void jw_memory(cn_jw *w, const cairn_memory *m)
 {
     cn_jw_obj(w);
@@ -64,8 +54,7 @@ static void print_memories(const cli *c, const cairn_memories *m, const char *li
     if (c->json) {
         cn_buf out;
         cn_jw w;
-        cn_buf_init(&out, (size_t)256 << 20);
-        cn_jw_init(&w, &out, false);
+        cli_json_begin(&out, &w);
         cn_jw_obj(&w);
         cn_jw_key(&w, list_key);
         cn_jw_arr(&w);
@@ -75,9 +64,7 @@ static void print_memories(const cli *c, const cairn_memories *m, const char *li
         cn_jw_key(&w, "count");
         cn_jw_i64(&w, (int64_t)m->n);
         cn_jw_obj_end(&w);
-        if (cn_jw_finish(&w) == CAIRN_OK)
-            cli_put_json(out.ptr, out.len);
-        cn_buf_release(&out);
+        cli_json_end(&out, &w);
         return;
     }
     for (size_t i = 0; i < m->n; i++) {
@@ -114,7 +101,7 @@ int cmd_remember(cli *c)
         cli_error("--ttl: %s", e.msg);
         return EXIT_FATAL;
     }
-    if ((st = open_rw(c, &s)))
+    if ((st = cli_open_store(c, 0, &s)))
         return st;
     if (cairn_memory_save(s, c->args[0], c->args[1], c->args[2], c->meta, ttl, &m, &e)) {
         cli_error("%s", e.msg);
@@ -124,8 +111,7 @@ int cmd_remember(cli *c)
     if (c->json) {
         cn_buf out;
         cn_jw w;
-        cn_buf_init(&out, 0);
-        cn_jw_init(&w, &out, false);
+        cli_json_begin(&out, &w);
         cn_jw_obj(&w);
         cn_jw_key(&w, "memory_id");
         cn_jw_cstr(&w, m->items[0].memory_id);
@@ -138,9 +124,7 @@ int cmd_remember(cli *c)
         cn_jw_key(&w, "message");
         cn_jw_cstr(&w, "Memory created successfully");
         cn_jw_obj_end(&w);
-        if (cn_jw_finish(&w) == CAIRN_OK)
-            cli_put_json(out.ptr, out.len);
-        cn_buf_release(&out);
+        cli_json_end(&out, &w);
     } else if (!c->quiet) {
         printf("remembered %s = %s in %s (%s, version %lld)\n", m->items[0].key,
                m->items[0].value, m->items[0].project_id, m->items[0].memory_id,
@@ -163,7 +147,7 @@ int cmd_recall(cli *c)
         cli_error("usage: cairn recall PROJECT [KEY] [--history] [--limit N] [--json]");
         return EXIT_FATAL;
     }
-    if ((st = open_rw(c, &s)))
+    if ((st = cli_open_store(c, 0, &s)))
         return st;
     const char *key = c->nargs == 2 ? c->args[1] : NULL;
     if (c->history)
@@ -192,7 +176,7 @@ int cmd_forget(cli *c)
         cli_error("usage: cairn forget PROJECT KEY [--undo]");
         return EXIT_FATAL;
     }
-    if ((st = open_rw(c, &s)))
+    if ((st = cli_open_store(c, 0, &s)))
         return st;
     cairn_rc rc = c->undo ? cairn_memory_restore(s, c->args[0], c->args[1], &e)
                           : cairn_memory_forget(s, c->args[0], c->args[1], &e);
@@ -218,7 +202,7 @@ int cmd_context(cli *c)
                   " [--add-decision TEXT] [--add-memory ID]");
         return EXIT_FATAL;
     }
-    if ((st = open_rw(c, &s)))
+    if ((st = cli_open_store(c, 0, &s)))
         return st;
     if (c->nadd && cairn_context_append(s, c->args[0], c->add, c->nadd, &e)) {
         cli_error("%s", e.msg);

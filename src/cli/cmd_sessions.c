@@ -52,8 +52,7 @@ int cmd_sources(cli *c)
         memcpy(c->sources, found, n * sizeof *found);
         c->nsources = n;
     }
-    cn_buf_init(&out, 0);
-    cn_jw_init(&w, &out, true);
+    cli_json_begin(&out, &w);
     cn_jw_arr(&w);
     if (!c->json)
         printf("%-11s %-6s %8s %7s %7s %7s %7s %9s  %s\n", "AGENT", "FOUND", "SESSIONS",
@@ -119,9 +118,10 @@ int cmd_sources(cli *c)
         cairn_plan_free(p);
     }
     cn_jw_arr_end(&w);
-    if (c->json && cn_jw_finish(&w) == CAIRN_OK)
-        cli_put_json(out.ptr, out.len);
-    cn_buf_release(&out);
+    if (c->json)
+        cli_json_end(&out, &w);
+    else
+        cn_buf_release(&out);
     cli_print_issues(c, rep);
     int st = cli_status(rep);
     cairn_report_free(rep);
@@ -172,22 +172,6 @@ static int by_updated_desc(const void *a, const void *b)
     return cn_str_cmp(x->s->id, y->s->id);
 }
 
-static void jw_tokens(cn_jw *w, const cairn_tokens *t)
-{
-    cn_jw_obj(w);
-    cn_jw_key(w, "input");
-    cn_jw_i64(w, t->input);
-    cn_jw_key(w, "output");
-    cn_jw_i64(w, t->output);
-    cn_jw_key(w, "reasoning");
-    cn_jw_i64(w, t->reasoning);
-    cn_jw_key(w, "cache_read");
-    cn_jw_i64(w, t->cache_read);
-    cn_jw_key(w, "cache_write");
-    cn_jw_i64(w, t->cache_write);
-    cn_jw_obj_end(w);
-}
-
 static void jw_session(cn_jw *w, const cairn_batch *b, const cairn_session *s)
 {
     cn_jw_key(w, "id");
@@ -223,7 +207,7 @@ static void jw_session(cn_jw *w, const cairn_batch *b, const cairn_session *s)
     cn_jw_key(w, "parts");
     cn_jw_i64(w, (int64_t)session_parts(b, s));
     cn_jw_key(w, "tokens");
-    jw_tokens(w, &s->tokens);
+    cli_jw_tokens(w, &s->tokens);
     cn_jw_key(w, "tokens_computed");
     cn_jw_bool(w, s->totals_computed);
     cn_jw_key(w, "cost");
@@ -267,8 +251,7 @@ int cmd_sessions(cli *c)
     if (c->json) {
         cn_buf out;
         cn_jw w;
-        cn_buf_init(&out, (size_t)1 << 30);
-        cn_jw_init(&w, &out, false);
+        cli_json_begin(&out, &w);
         cn_jw_arr(&w);
         for (size_t i = 0; i < n; i++) {
             cn_jw_obj(&w);
@@ -276,9 +259,7 @@ int cmd_sessions(cli *c)
             cn_jw_obj_end(&w);
         }
         cn_jw_arr_end(&w);
-        if (cn_jw_finish(&w) == CAIRN_OK)
-            cli_put_json(out.ptr, out.len);
-        cn_buf_release(&out);
+        cli_json_end(&out, &w);
     } else {
         printf("%-30s %-16s %-9s %5s %6s %15s  %s\n", "SESSION", "UPDATED", "AGENT", "MSGS",
                "PARTS", "TOKENS IN/OUT", "TITLE");

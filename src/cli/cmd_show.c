@@ -81,23 +81,6 @@ static size_t touched_files(const cairn_batch *b, const cairn_session *s, cairn_
     return n;
 }
 
-static void jw_tok(cn_jw *w, const char *key, const cairn_tokens *t)
-{
-    cn_jw_key(w, key);
-    cn_jw_obj(w);
-    cn_jw_key(w, "input");
-    cn_jw_i64(w, t->input);
-    cn_jw_key(w, "output");
-    cn_jw_i64(w, t->output);
-    cn_jw_key(w, "reasoning");
-    cn_jw_i64(w, t->reasoning);
-    cn_jw_key(w, "cache_read");
-    cn_jw_i64(w, t->cache_read);
-    cn_jw_key(w, "cache_write");
-    cn_jw_i64(w, t->cache_write);
-    cn_jw_obj_end(w);
-}
-
 static void jw_kv(cn_jw *w, const char *key, cairn_str v)
 {
     if (!v.ptr)
@@ -143,7 +126,8 @@ static void jw_part(cn_jw *w, const cairn_part *p)
         break;
     case CAIRN_PART_STEP_FINISH:
         jw_kv(w, "reason", p->u.step.reason);
-        jw_tok(w, "tokens", &p->u.step.tokens);
+        cn_jw_key(w, "tokens");
+        cli_jw_tokens(w, &p->u.step.tokens);
         cn_jw_key(w, "cost");
         cn_jw_f64(w, p->u.step.cost);
         break;
@@ -187,8 +171,7 @@ static void show_json(const cli_load *l, const found *f, const cairn_str *files,
     const cairn_session *s = f->s;
     cn_buf out;
     cn_jw w;
-    cn_buf_init(&out, (size_t)1 << 30);
-    cn_jw_init(&w, &out, false);
+    cli_json_begin(&out, &w);
     cn_jw_obj(&w);
     jw_kv(&w, "id", s->id);
     cn_jw_key(&w, "agent");
@@ -202,7 +185,8 @@ static void show_json(const cli_load *l, const found *f, const cairn_str *files,
     cn_jw_time(&w, s->time_created_ms);
     cn_jw_key(&w, "updated");
     cn_jw_time(&w, s->time_updated_ms);
-    jw_tok(&w, "tokens", &s->tokens);
+    cn_jw_key(&w, "tokens");
+        cli_jw_tokens(&w, &s->tokens);
     cn_jw_key(&w, "cost");
     cn_jw_f64(&w, s->cost);
     cn_jw_key(&w, "children");
@@ -232,7 +216,8 @@ static void show_json(const cli_load *l, const found *f, const cairn_str *files,
         jw_kv(&w, "error", msg->error_message.ptr ? msg->error_message : msg->error_name);
         cn_jw_key(&w, "created");
         cn_jw_time(&w, msg->time_created_ms);
-        jw_tok(&w, "tokens", &msg->tokens);
+        cn_jw_key(&w, "tokens");
+        cli_jw_tokens(&w, &msg->tokens);
         cn_jw_key(&w, "cost");
         cn_jw_f64(&w, msg->cost);
         cn_jw_key(&w, "parts");
@@ -244,11 +229,7 @@ static void show_json(const cli_load *l, const found *f, const cairn_str *files,
     }
     cn_jw_arr_end(&w);
     cn_jw_obj_end(&w);
-    if (cn_jw_finish(&w) == CAIRN_OK)
-        cli_put_json(out.ptr, out.len);
-    else
-        cli_error("output too large");
-    cn_buf_release(&out);
+    cli_json_end(&out, &w);
 }
 
 static void show_part(const cairn_part *p)

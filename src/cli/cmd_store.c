@@ -18,16 +18,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static int open_store(cli *c, unsigned flags, cairn_store **s)
-{
-    cairn_err e;
-    if (cairn_store_open(c->data_dir, flags, s, &e)) {
-        cli_error("%s", e.msg);
-        return EXIT_FATAL;
-    }
-    return EXIT_OK;
-}
-
 /* ---- ingest ---- */
 
 static void progress(const cairn_ingest_progress *p, void *ud)
@@ -53,7 +43,7 @@ int cli_ingest(cli *c, bool quiet_summary)
     cairn_err e;
     int status;
 
-    if ((status = open_store(c, 0, &s))) {
+    if ((status = cli_open_store(c, 0, &s))) {
         cairn_report_free(rep);
         return status;
     }
@@ -128,8 +118,7 @@ static void hits_json(const cairn_hits *h, cn_buf *snip)
 {
     cn_buf out;
     cn_jw w;
-    cn_buf_init(&out, (size_t)256 << 20);
-    cn_jw_init(&w, &out, false);
+    cli_json_begin(&out, &w);
     cn_jw_obj(&w);
     cn_jw_key(&w, "capped");
     cn_jw_bool(&w, h->capped);
@@ -169,9 +158,7 @@ static void hits_json(const cairn_hits *h, cn_buf *snip)
     }
     cn_jw_arr_end(&w);
     cn_jw_obj_end(&w);
-    if (cn_jw_finish(&w) == CAIRN_OK)
-        cli_put_json(out.ptr, out.len);
-    cn_buf_release(&out);
+    cli_json_end(&out, &w);
 }
 
 static void hits_text(const cairn_hits *h, cn_buf *snip)
@@ -220,7 +207,7 @@ int cmd_search(cli *c)
         cn_buf_release(&qs);
         return EXIT_FATAL;
     }
-    if ((status = open_store(c, CAIRN_STORE_READONLY, &s))) {
+    if ((status = cli_open_store(c, CAIRN_STORE_READONLY, &s))) {
         cn_buf_release(&qs);
         return status;
     }
@@ -258,7 +245,7 @@ int cli_stats(cli *c)
     char t[40];
     int status;
 
-    if ((status = open_store(c, CAIRN_STORE_READONLY, &s)))
+    if ((status = cli_open_store(c, CAIRN_STORE_READONLY, &s)))
         return status;
     if (cairn_store_stats_get(s, &st, &e)) {
         cli_error("%s", e.msg);
@@ -268,8 +255,7 @@ int cli_stats(cli *c)
     if (c->json) {
         cn_buf out;
         cn_jw w;
-        cn_buf_init(&out, 0);
-        cn_jw_init(&w, &out, false);
+        cli_json_begin(&out, &w);
         cn_jw_obj(&w);
         cn_jw_key(&w, "store");
         cn_jw_cstr(&w, cairn_store_path(s));
@@ -308,9 +294,7 @@ int cli_stats(cli *c)
         }
         cn_jw_arr_end(&w);
         cn_jw_obj_end(&w);
-        if (cn_jw_finish(&w) == CAIRN_OK)
-            cli_put_json(out.ptr, out.len);
-        cn_buf_release(&out);
+        cli_json_end(&out, &w);
     } else {
         printf("store        %s (%.1f MB)\n", cairn_store_path(s), (double)st.db_bytes / 1e6);
         printf("last ingest  %s\n", cli_time(st.last_ingest_ms, t, sizeof t));
@@ -344,7 +328,7 @@ int cmd_prune(cli *c)
     cairn_err e;
     size_t n;
     int status;
-    if ((status = open_store(c, 0, &s)))
+    if ((status = cli_open_store(c, 0, &s)))
         return status;
     if (cairn_store_prune(s, &n, &e)) {
         cli_error("%s", e.msg);

@@ -53,10 +53,8 @@ int cmd_usage(cli *c)
         cli_error("--by takes day, week, month, project, model or session, not '%s'", c->by);
         return EXIT_FATAL;
     }
-    if (cairn_store_open(c->data_dir, CAIRN_STORE_READONLY, &s, &e)) {
-        cli_error("%s", e.msg);
+    if (cli_open_store(c, CAIRN_STORE_READONLY, &s))
         return EXIT_FATAL;
-    }
     cairn_usage_filter f = {c->agent, c->since_ms, c->until_ms, c->project};
     if (cairn_usage_compute(s, &f, (cairn_usage_by)by, c->prices, &r, &e)) {
         cli_error("%s", e.msg);
@@ -66,8 +64,7 @@ int cmd_usage(cli *c)
     if (c->json) {
         cn_buf out;
         cn_jw w;
-        cn_buf_init(&out, 0);
-        cn_jw_init(&w, &out, false);
+        cli_json_begin(&out, &w);
         cn_jw_obj(&w);
         cn_jw_key(&w, "by");
         cn_jw_cstr(&w, c->by ? c->by : "day");
@@ -79,9 +76,7 @@ int cmd_usage(cli *c)
         cn_jw_key(&w, "total");
         jw_group(&w, &r.total);
         cn_jw_obj_end(&w);
-        if (cn_jw_finish(&w) == CAIRN_OK)
-            cli_put_json(out.ptr, out.len);
-        cn_buf_release(&out);
+        cli_json_end(&out, &w);
     } else {
         printf("%-40s %12s %10s %10s %13s %12s %10s\n", c->by ? c->by : "day", "input", "output",
                "reasoning", "cache read", "cache write", "cost $");

@@ -129,3 +129,44 @@ const char *cli_time(int64_t ms, char *buf, size_t n)
     }
     return buf;
 }
+
+int cli_open_store(cli *c, unsigned flags, cairn_store **s)
+{
+    cairn_err e;
+    if (cairn_store_open(c->data_dir, flags, s, &e)) {
+        cli_error("%s", e.msg);
+        return EXIT_FATAL;
+    }
+    return EXIT_OK;
+}
+
+void cli_json_begin(cn_buf *out, cn_jw *w)
+{
+    cn_buf_init(out, (size_t)1 << 30);
+    cn_jw_init(w, out, false);
+}
+
+void cli_json_end(cn_buf *out, cn_jw *w)
+{
+    if (cn_jw_finish(w) == CAIRN_OK)
+        cli_put_json(out->ptr, out->len);
+    else
+        cli_error("output too large for JSON (over 1 GiB)");
+    cn_buf_release(out);
+}
+
+void cli_jw_tokens(cn_jw *w, const cairn_tokens *t)
+{
+    cn_jw_obj(w);
+    cn_jw_key(w, "input");
+    cn_jw_i64(w, t->input);
+    cn_jw_key(w, "output");
+    cn_jw_i64(w, t->output);
+    cn_jw_key(w, "reasoning");
+    cn_jw_i64(w, t->reasoning);
+    cn_jw_key(w, "cache_read");
+    cn_jw_i64(w, t->cache_read);
+    cn_jw_key(w, "cache_write");
+    cn_jw_i64(w, t->cache_write);
+    cn_jw_obj_end(w);
+}

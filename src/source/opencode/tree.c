@@ -58,20 +58,28 @@ static bool ends_json(const char *name, size_t *stem)
     return true;
 }
 
-/* Call fn for each *.json file in rel (relative to the data dir). */
-static void list_files(walk *w, const char *rel, cairn_str parent, file_fn fn, const void *arg)
+/* Open rel (relative to the data dir) for listing; an issue unless it does not exist. */
+static DIR *open_dir(walk *w, const char *rel)
 {
     int fd = openat(w->datafd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
         if (errno != ENOENT)
             issue(w, cn_err_from_errno(errno), rel, "cannot list directory: %s", strerror(errno));
-        return;
+        return NULL;
     }
     DIR *d = fdopendir(fd);
-    if (!d) {
+    if (!d)
         close(fd);
+    return d;
+}
+
+/* Call fn for each *.json file in rel (relative to the data dir). */
+static void list_files(walk *w, const char *rel, cairn_str parent, file_fn fn, const void *arg)
+{
+    DIR *d = open_dir(w, rel);
+    if (!d)
         return;
-    }
+    int fd = dirfd(d);
     struct dirent *de;
     char path[4096];
     while ((de = readdir(d)) && !w->rc) {
@@ -101,17 +109,9 @@ static void list_files(walk *w, const char *rel, cairn_str parent, file_fn fn, c
 /* Call fn for each *.json file one directory level below rel. */
 static void list_tree(walk *w, const char *rel, file_fn fn, const void *arg)
 {
-    int fd = openat(w->datafd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            issue(w, cn_err_from_errno(errno), rel, "cannot list directory: %s", strerror(errno));
+    DIR *d = open_dir(w, rel);
+    if (!d)
         return;
-    }
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
     struct dirent *de;
     char sub[4096];
     while ((de = readdir(d)) && !w->rc) {

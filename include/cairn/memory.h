@@ -86,6 +86,48 @@ CAIRN_API cairn_rc cairn_memory_restore(cairn_store *s, const char *project, con
 CAIRN_API cairn_rc cairn_memory_sweep(cairn_store *s, int64_t grace_ms, size_t *n,
                                       cairn_err *err);
 
+/* ---- sessions of cairn's own API (clients that are not agents cairn reads) ---- */
+
+typedef struct cairn_session_new {
+    const char *tool_id;        /* required: the client ("my-agent", "claude-code", ...) */
+    const char *workspace_path; /* required */
+    const char *project_id;     /* required */
+    const char *user_id;        /* NULL allowed */
+    int64_t process_id;         /* 0: none */
+} cairn_session_new;
+
+/** Create a session; out (33 bytes at least) receives its id ("ses_" + 24 hex). Durable. */
+CAIRN_API cairn_rc cairn_session_create(cairn_store *s, const cairn_session_new *n, char *out,
+                                        size_t out_size, cairn_err *err);
+
+typedef enum cairn_session_action {
+    CAIRN_SESSION_END,
+    CAIRN_SESSION_PIN,
+    CAIRN_SESSION_UNPIN,
+    CAIRN_SESSION_ARCHIVE,
+} cairn_session_action;
+
+/** End, pin, unpin or archive a session (any session, agent ones too). Durable. */
+CAIRN_API cairn_rc cairn_session_set(cairn_store *s, const char *session_id,
+                                     cairn_session_action a, cairn_err *err);
+
+typedef struct cairn_session_filter {
+    const char *project_id, *workspace_path;
+    int active; /* -1 any, 1 not ended, 0 ended */
+    size_t limit; /* 0: 50 */
+} cairn_session_filter;
+
+/**
+ * Sessions as a JSON array (newest activity first), or one session as an
+ * object (session_id != NULL; CAIRN_NOTFOUND).  Fields: session_id, tool_id,
+ * user_id, workspace_path, project_id, title, created_at, last_activity,
+ * ended_at, pinned, archived, process_id, messages, context_events.
+ * *json is malloc'd (free()).
+ */
+CAIRN_API cairn_rc cairn_session_json(cairn_store *s, const char *session_id,
+                                      const cairn_session_filter *f, char **json, size_t *len,
+                                      cairn_err *err);
+
 /* ---- session context ---- */
 
 typedef enum cairn_context_kind {

@@ -38,6 +38,9 @@ typedef struct cli {
     bool history, undo;
     cairn_context_item add[32];
     size_t nadd;
+    /* serve */
+    const char *host, *token_file;
+    uint16_t port;
     size_t limit;
     /* positional arguments after the command */
     char **args;
@@ -100,6 +103,7 @@ int cmd_remember(cli *c);
 int cmd_recall(cli *c);
 int cmd_forget(cli *c);
 int cmd_context(cli *c);
+int cmd_serve(cli *c);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

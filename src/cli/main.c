@@ -80,6 +80,12 @@ static const cli_cmd commands[] = {
      "  --add-decision TEXT a decision the session took\n"
      "  --add-memory ID     a memory the session saved or used\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
+    {"serve", cmd_serve, "[--host 127.0.0.1] [--port 8003] [--data-dir DIR] [--token-file F]",
+     "the REST API (sessions, context, memories, search) until Ctrl-C",
+     "  --host H            address to listen on (default 127.0.0.1; others need a token)\n"
+     "  --port N            port (default 8003)\n"
+     "  --token-file F      require 'Authorization: Bearer <token>' (or set CAIRN_TOKEN)\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
@@ -182,6 +188,17 @@ static int set_value(cli *c, const char *opt, const char *val)
             return -1;
         }
         c->role = val;
+    } else if (!strcmp(opt, "--host")) {
+        c->host = val;
+    } else if (!strcmp(opt, "--token-file")) {
+        c->token_file = val;
+    } else if (!strcmp(opt, "--port")) {
+        int64_t n;
+        if (cn_str_to_i64(cn_str(val), &n) || n < 1 || n > 65535) {
+            cli_error("--port takes a number from 1 to 65535, not '%s'", val);
+            return -1;
+        }
+        c->port = (uint16_t)n;
     } else if (!strcmp(opt, "--ttl")) {
         c->ttl = val;
     } else if (!strcmp(opt, "--meta")) {
@@ -252,7 +269,7 @@ static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "-
                                          "--tool",   "--type",   "--limit",  "--by",
                                          "--prices", "--ttl",    "--meta",   "--add-file",
                                          "--importance", "--add-search", "--add-decision",
-                                         "--add-memory"};
+                                         "--add-memory", "--host", "--port", "--token-file"};
 
 static bool takes_value(const char *opt)
 {

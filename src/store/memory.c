@@ -163,7 +163,8 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
     if (!value)
         return cn_err_set(err, CAIRN_INVAL, "a memory needs a value");
     if (ttl_seconds < 0 || ttl_seconds > INT64_MAX / 1000 - now / 1000)
-        return cn_err_set(err, CAIRN_RANGE, "ttl_seconds must be a positive number of seconds");
+        return cn_err_set(err, CAIRN_RANGE,
+                          "ttl_seconds must be a positive number of seconds (0: no expiry)");
     if (metadata_json) {
         cn_json j;
         cairn_err je;
@@ -359,7 +360,8 @@ static cairn_rc one_change(cairn_store *s, const char *sql, const char *project,
 cairn_rc cairn_memory_forget(cairn_store *s, const char *project, const char *key, cairn_err *err)
 {
     return one_change(s, "UPDATE memories SET deleted_at = ?9 WHERE project_id = ?1 AND key = ?2"
-                         " AND superseded_at IS NULL AND deleted_at IS NULL",
+                         " AND superseded_at IS NULL AND deleted_at IS NULL AND (expires_at IS"
+                         " NULL OR expires_at > ?9)",
                       project, key, "to forget", err);
 }
 
@@ -367,7 +369,8 @@ cairn_rc cairn_memory_restore(cairn_store *s, const char *project, const char *k
                               cairn_err *err)
 {
     return one_change(s, "UPDATE memories SET deleted_at = NULL WHERE project_id = ?1 AND key ="
-                         " ?2 AND superseded_at IS NULL AND deleted_at IS NOT NULL",
+                         " ?2 AND superseded_at IS NULL AND deleted_at IS NOT NULL AND"
+                         " (expires_at IS NULL OR expires_at > ?9)",
                       project, key, "to restore", err);
 }
 

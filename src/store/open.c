@@ -90,13 +90,29 @@ static bool foreign_tables(cairn_store *s)
     return any;
 }
 
-static cairn_rc migrate(cairn_store *s, int from, cairn_err *err)
+/*
+ * Apply the missing migrations, each in an IMMEDIATE transaction.  Another
+ * process may be migrating the same new store at the same moment: the
+ * version is read again under the write lock, and steps already applied are
+ * skipped.
+ */
+static cairn_rc migrate(cairn_store *s, cairn_err *err)
 {
-    for (int v = from; v < cn_store_nmigrations; v++) {
+    for (;;) {
         char pragma[64];
         cairn_rc rc;
+        int v = 0;
         if ((rc = cn_store_exec(s, "BEGIN IMMEDIATE", err)))
             return rc;
+        if (user_version(s, &v) != 0 || v >= cn_store_nmigrations) {
+            sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+            return CAIRN_OK;
+        }
+        if (v == 0 && foreign_tables(s)) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return cn_err_set(err, CAIRN_CORRUPT,
+                              "'%s' is not a cairn store (it has other tables)", s->path);
+        }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((rc = cn_store_exec(s, cn_store_migrations[v], err)) ||
             (rc = cn_store_exec(s, pragma, err)) || (rc = cn_store_exec(s, "COMMIT", err))) {
@@ -105,7 +121,6 @@ static cairn_rc migrate(cairn_store *s, int from, cairn_err *err)
             return rc;
         }
     }
-    return CAIRN_OK;
 }
 
 cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **out, cairn_err *err)
@@ -165,7 +180,9 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
                         s->path, v, cn_store_nmigrations);
         goto out;
     }
-    if (v == 0 && foreign_tables(s)) {
+    /* tables but no version: another program's database -- or a cairn that migrated
+     * it between our two reads, which a second read of the version tells */
+    if (v == 0 && foreign_tables(s) && user_version(s, &v) == 0 && v == 0) {
         rc = cn_err_set(err, CAIRN_CORRUPT, "'%s' is not a cairn store (it has other tables)",
                         s->path);
         goto out;
@@ -183,7 +200,8 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
                                "PRAGMA cache_size=-65536",
                             err)))
         goto out;
-    rc = migrate(s, v, err);
+    if (v < cn_store_nmigrations)
+        rc = migrate(s, err);
 out:
     cn_buf_release(&dir);
     if (rc) {

@@ -1,0 +1,97 @@
+/*
+ * api/api.h - the operation table shared by the REST server (and, later, MCP
+ * and the CLI): one row per operation with its name, HTTP method and path,
+ * success status, argument schema and handler.  Arguments are validated once,
+ * generically, from the schema before a handler runs; errors map to HTTP
+ * statuses (and JSON-RPC codes) in one table here.
+ *
+ * Threads: the table is constant; a cn_call belongs to one thread.
+ */
+#ifndef CN_API_H
+#define CN_API_H
+
+#include <stdbool.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "cairn/cairn.h"
+#include "json/json.h"
+#include "json/write.h"
+
+#define CN_OP_MAX_ARGS 10
+
+typedef enum cn_arg_type { CN_ARG_STR, CN_ARG_INT, CN_ARG_NUM, CN_ARG_BOOL, CN_ARG_OBJ } cn_arg_type;
+
+/* where an argument comes from, and whether it must be there */
+enum { CN_IN_PATH = 1, CN_IN_QUERY = 2, CN_IN_BODY = 4, CN_REQUIRED = 8 };
+
+typedef struct cn_arg_spec {
+    const char *name;
+    uint8_t type;  /* cn_arg_type */
+    uint8_t flags; /* CN_IN_* | CN_REQUIRED */
+    double min, max; /* numbers: the allowed range when min < max (else any) */
+    const char *doc;
+} cn_arg_spec;
+
+typedef struct cn_call cn_call;
+
+typedef struct cn_op {
+    const char *name;   /* also the MCP tool name */
+    const char *method; /* GET, POST, DELETE */
+    const char *path;   /* "/projects/{project_id}/memories" */
+    int status;         /* on success */
+    cn_arg_spec args[CN_OP_MAX_ARGS];
+    cairn_rc (*run)(cn_call *c);
+    const char *summary;
+} cn_op;
+
+/* One call: the validated arguments, the store, the JSON answer being written. */
+struct cn_call {
+    const cn_op *op;
+    cairn_store *store;
+    const char *sval[CN_OP_MAX_ARGS]; /* every present argument as text (NUL-terminated) */
+    cn_jval jval[CN_OP_MAX_ARGS];     /* body arguments as JSON values */
+    bool present[CN_OP_MAX_ARGS];
+    cn_json body;
+    cn_arena arena;
+    cn_buf out;
+    cn_jw w;
+    int status; /* set by the handler to override op->status */
+    cairn_err err;
+};
+
+extern const cn_op cn_ops[];
+extern const size_t cn_nops;
+
+/** Prepare c for op (arena, output buffer). */
+void cn_call_init(cn_call *c, const cn_op *op, cairn_store *store);
+void cn_call_release(cn_call *c);
+/** Set path argument name to value (copied). */
+cairn_rc cn_call_set_text(cn_call *c, const char *name, cairn_str value);
+/**
+ * Parse body (JSON object, may be empty) into the body arguments, then check
+ * every argument against the schema.  CAIRN_INVAL / CAIRN_PARSE (400) or
+ * CAIRN_RANGE (422) with err naming the field.
+ */
+cairn_rc cn_call_validate(cn_call *c, cairn_str body);
+/** Run the handler; on success the answer is c->out. */
+cairn_rc cn_call_run(cn_call *c);
+
+/* argument access for handlers (NULL / def when absent) */
+const char *cn_arg(cn_call *c, const char *name);
+int64_t cn_arg_i64(cn_call *c, const char *name, int64_t def);
+double cn_arg_f64(cn_call *c, const char *name, double def);
+/** A body argument's raw JSON (objects), or {NULL,0}. */
+cairn_str cn_arg_json(cn_call *c, const char *name);
+
+/** The HTTP status for an error code. */
+int cn_api_http_status(cairn_rc rc);
+/** The JSON-RPC error code for an error code. */
+int cn_api_jsonrpc_code(cairn_rc rc);
+/** {"error": {"code", "message"}, "detail"} into out. */
+void cn_api_error_json(cn_buf *out, cairn_rc rc, const char *message, const char *detail);
+
+/** The OpenAPI 3 description of every operation, from the table, into out. */
+void cn_api_openapi(cn_buf *out);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * api/call.c - argument validation from the schema, dispatch, and the one
+ * table that maps cairn_rc to HTTP statuses and JSON-RPC codes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/err.h"
+#include "base/str.h"
+
+static const struct {
+    cairn_rc rc;
+    int http;
+    int jsonrpc;
+    const char *code;
+} errors[] = {
+    {CAIRN_INVAL, 400, -32602, "invalid_request"},
+    {CAIRN_PARSE, 400, -32602, "invalid_request"},
+    {CAIRN_RANGE, 422, -32602, "out_of_range"},
+    {CAIRN_NOTFOUND, 404, -32001, "not_found"},
+    {CAIRN_EXISTS, 409, -32002, "conflict"},
+    {CAIRN_TOOBIG, 413, -32003, "too_large"},
+    {CAIRN_PERM, 403, -32004, "forbidden"},
+    {CAIRN_BUSY, 503, -32005, "unavailable"},
+    {CAIRN_SCHEMA, 503, -32005, "unavailable"},
+};
+
+static int find_error(cairn_rc rc)
+{
+    for (size_t i = 0; i < sizeof errors / sizeof errors[0]; i++)
+        if (errors[i].rc == rc)
+            return (int)i;
+    return -1;
+}
+
+int cn_api_http_status(cairn_rc rc)
+{
+    int i = find_error(rc);
+    return i < 0 ? 500 : errors[i].http;
+}
+
+int cn_api_jsonrpc_code(cairn_rc rc)
+{
+    int i = find_error(rc);
+    return i < 0 ? -32603 : errors[i].jsonrpc;
+}
+
+void cn_api_error_json(cn_buf *out, cairn_rc rc, const char *message, const char *detail)
+{
+    int i = find_error(rc);
+    cn_jw w;
+    cn_buf_reset(out);
+    cn_jw_init(&w, out, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "error");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "code");
+    cn_jw_cstr(&w, i < 0 ? "internal" : errors[i].code);
+    cn_jw_key(&w, "message");
+    cn_jw_cstr(&w, message);
+    cn_jw_obj_end(&w);
+    cn_jw_key(&w, "detail");
+    cn_jw_cstr(&w, detail ? detail : cairn_rc_text(rc));
+    cn_jw_obj_end(&w);
+}
+
+void cn_call_init(cn_call *c, const cn_op *op, cairn_store *store)
+{
+    memset(c, 0, sizeof *c);
+    c->op = op;
+    c->store = store;
+    cn_json_init(&c->body);
+    cn_arena_init(&c->arena, 8 << 10, (size_t)64 << 20);
+    cn_buf_init(&c->out, (size_t)256 << 20);
+    cn_jw_init(&c->w, &c->out, false);
+}
+
+void cn_call_release(cn_call *c)
+{
+    cn_json_release(&c->body);
+    cn_arena_release(&c->arena);
+    cn_buf_release(&c->out);
+}
+
+static int arg_index(const cn_op *op, const char *name)
+{
+    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++)
+        if (!strcmp(op->args[i].name, name))
+            return i;
+    return -1;
+}
+
+cairn_rc cn_call_set_text(cn_call *c, const char *name, cairn_str value)
+{
+    int i = arg_index(c->op, name);
+    if (i < 0)
+        return CAIRN_OK; /* not an argument of this operation: ignored */
+    const char *v = cn_arena_cstr(&c->arena, value.ptr, value.len);
+    if (!v)
+        return CAIRN_NOMEM;
+    c->sval[i] = v;
+    c->present[i] = true;
+    return CAIRN_OK;
+}
+
+static const char *const type_names[] = {"a string", "an integer", "a number", "a boolean",
+                                          "an object"};
+
+static cairn_rc check_text(cn_call *c, int i)
+{
+    const cn_arg_spec *a = &c->op->args[i];
+    const char *v = c->sval[i];
+    char *end;
+    double d;
+    switch (a->type) {
+    case CN_ARG_STR:
+    case CN_ARG_OBJ: /* objects come only from the body, checked as they were taken */
+        return CAIRN_OK;
+    case CN_ARG_BOOL:
+        if (!strcmp(v, "true") || !strcmp(v, "false") || !strcmp(v, "1") || !strcmp(v, "0"))
+            return CAIRN_OK;
+        break;
+    case CN_ARG_INT: {
+        int64_t n;
+        if (cn_str_to_i64(cn_str(v), &n) == CAIRN_OK) {
+            d = (double)n;
+            goto range;
+        }
+        break;
+    }
+    case CN_ARG_NUM:
+        d = strtod(v, &end);
+        if (*v && !*end && isfinite(d))
+            goto range;
+        break;
+    default:
+        break;
+    }
+    return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be %s", a->name,
+                      type_names[a->type]);
+range:
+    if (a->min < a->max && (d < a->min || d > a->max))
+        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %g and %g", a->name,
+                          a->min, a->max);
+    return CAIRN_OK;
+}
+
+/* A body value: type-checked, and kept as text for the handlers. */
+static cairn_rc take_json(cn_call *c, int i, cn_jval v)
+{
+    static const cn_json_type want[] = {CN_JSON_STRING, CN_JSON_NUMBER, CN_JSON_NUMBER,
+                                        CN_JSON_TRUE, CN_JSON_OBJECT};
+    const cn_arg_spec *a = &c->op->args[i];
+    cn_json_type t = cn_json_typeof(v);
+    if (t == CN_JSON_NULL)
+        return CAIRN_OK; /* null is absent */
+    bool ok = t == want[a->type] || (a->type == CN_ARG_BOOL && t == CN_JSON_FALSE);
+    if (!ok)
+        return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be %s", a->name,
+                          type_names[a->type]);
+    cairn_str s;
+    if (t == CN_JSON_STRING) {
+        if (cn_json_str(v, &c->arena, &s))
+            return CAIRN_NOMEM;
+    } else {
+        s = cn_json_raw(v);
+    }
+    if (a->type == CN_ARG_INT && (cn_json_raw(v).len && memchr(s.ptr, '.', s.len)))
+        return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be an integer", a->name);
+    c->jval[i] = v;
+    c->present[i] = true;
+    c->sval[i] = cn_arena_cstr(&c->arena, s.ptr, s.len);
+    return c->sval[i] ? CAIRN_OK : CAIRN_NOMEM;
+}
+
+cairn_rc cn_call_validate(cn_call *c, cairn_str body)
+{
+    const cn_op *op = c->op;
+    bool wants_body = false;
+    cairn_rc rc;
+    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++)
+        wants_body |= (op->args[i].flags & CN_IN_BODY) != 0;
+    if (wants_body && body.len) {
+        cairn_err e;
+        if (cn_json_parse(&c->body, body.ptr, body.len, &e))
+            return cn_err_set(&c->err, CAIRN_PARSE, "malformed JSON body: %s", e.msg);
+        cn_jval root = cn_json_root(&c->body);
+        if (!cn_json_is(root, CN_JSON_OBJECT))
+            return cn_err_set(&c->err, CAIRN_INVAL, "the body must be a JSON object");
+        for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++) {
+            if (!(op->args[i].flags & CN_IN_BODY))
+                continue;
+            cn_jval v = cn_json_get(root, op->args[i].name);
+            if (cn_json_exists(v) && (rc = take_json(c, i, v)))
+                return rc;
+        }
+    }
+    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++) {
+        const cn_arg_spec *a = &op->args[i];
+        if (!c->present[i]) {
+            if (a->flags & CN_REQUIRED)
+                return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' is required", a->name);
+            continue;
+        }
+        if ((rc = check_text(c, i)))
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+cairn_rc cn_call_run(cn_call *c)
+{
+    cairn_rc rc = c->op->run(c);
+    if (!rc && cn_jw_finish(&c->w))
+        rc = cn_err_set(&c->err, CAIRN_TOOBIG, "the answer is too large");
+    return rc;
+}
+
+const char *cn_arg(cn_call *c, const char *name)
+{
+    int i = arg_index(c->op, name);
+    return i >= 0 && c->present[i] ? c->sval[i] : NULL;
+}
+
+int64_t cn_arg_i64(cn_call *c, const char *name, int64_t def)
+{
+    const char *v = cn_arg(c, name);
+    int64_t n;
+    return v && cn_str_to_i64(cn_str(v), &n) == CAIRN_OK ? n : def;
+}
+
+double cn_arg_f64(cn_call *c, const char *name, double def)
+{
+    const char *v = cn_arg(c, name);
+    return v ? strtod(v, NULL) : def;
+}
+
+cairn_str cn_arg_json(cn_call *c, const char *name)
+{
+    int i = arg_index(c->op, name);
+    if (i < 0 || !c->present[i] || !cn_json_exists(c->jval[i]))
+        return (cairn_str){NULL, 0};
+    return cn_json_raw(c->jval[i]);
+}

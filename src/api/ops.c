@@ -1,0 +1,456 @@
+/*
+ * api/ops.c - the operations: sessions, session context, project memories,
+ * search and health.  Each handler reads its validated arguments and writes
+ * one JSON answer into c->w; the shapes follow the REST contract of issue 5.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/str.h"
+
+#define R CN_REQUIRED
+#define P CN_IN_PATH
+#define Q CN_IN_QUERY
+#define B CN_IN_BODY
+
+/* ---- helpers ---- */
+
+static void raw(cn_call *c, const char *json, size_t len)
+{
+    cn_jw_raw(&c->w, (cairn_str){json, len});
+}
+
+static void jw_memory(cn_jw *w, const cairn_memory *m)
+{
+    cn_jw_obj(w);
+    cn_jw_key(w, "memory_id");
+    cn_jw_cstr(w, m->memory_id);
+    cn_jw_key(w, "project_id");
+    cn_jw_cstr(w, m->project_id);
+    cn_jw_key(w, "memory_key");
+    cn_jw_cstr(w, m->key);
+    cn_jw_key(w, "memory_value");
+    cn_jw_cstr(w, m->value);
+    cn_jw_key(w, "created_at");
+    cn_jw_time(w, m->created_ms);
+    cn_jw_key(w, "last_accessed");
+    cn_jw_time(w, m->last_accessed_ms);
+    cn_jw_key(w, "accessed_count");
+    cn_jw_i64(w, m->accessed_count);
+    cn_jw_key(w, "metadata_json");
+    if (m->metadata_json)
+        cn_jw_raw(w, cn_str(m->metadata_json));
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "ttl_seconds");
+    if (m->ttl_seconds)
+        cn_jw_i64(w, m->ttl_seconds);
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "expires_at");
+    cn_jw_time(w, m->expires_ms);
+    cn_jw_key(w, "version");
+    cn_jw_i64(w, m->version);
+    if (m->deleted_ms || m->superseded_ms) {
+        cn_jw_key(w, "deleted_at");
+        cn_jw_time(w, m->deleted_ms);
+        cn_jw_key(w, "superseded_at");
+        cn_jw_time(w, m->superseded_ms);
+    }
+    cn_jw_obj_end(w);
+}
+
+static void memories_answer(cn_call *c, const char *project, const cairn_memories *m,
+                            const char *list)
+{
+    cn_jw_obj(&c->w);
+    cn_jw_key(&c->w, "project_id");
+    cn_jw_cstr(&c->w, project);
+    cn_jw_key(&c->w, list);
+    cn_jw_arr(&c->w);
+    for (size_t i = 0; i < m->n; i++)
+        jw_memory(&c->w, &m->items[i]);
+    cn_jw_arr_end(&c->w);
+    cn_jw_key(&c->w, "count");
+    cn_jw_i64(&c->w, (int64_t)m->n);
+    cn_jw_obj_end(&c->w);
+}
+
+/* ---- sessions ---- */
+
+static cairn_rc session_create(cn_call *c)
+{
+    char id[64];
+    cairn_session_new n = {cn_arg(c, "tool_id"), cn_arg(c, "workspace_path"),
+                           cn_arg(c, "project_id"), cn_arg(c, "user_id"),
+                           cn_arg_i64(c, "process_id", 0)};
+    cairn_rc rc = cairn_session_create(c->store, &n, id, sizeof id, &c->err);
+    if (rc)
+        return rc;
+    char *json;
+    size_t len;
+    if ((rc = cairn_session_json(c->store, id, NULL, &json, &len, &c->err)))
+        return rc;
+    raw(c, json, len);
+    free(json);
+    return CAIRN_OK;
+}
+
+static cairn_rc session_list(cn_call *c)
+{
+    const char *active = cn_arg(c, "active");
+    cairn_session_filter f = {cn_arg(c, "project_id"), cn_arg(c, "workspace_path"),
+                              active ? (!strcmp(active, "true") || !strcmp(active, "1")) : -1,
+                              (size_t)cn_arg_i64(c, "limit", 50)};
+    char *json;
+    size_t len;
+    cairn_rc rc = cairn_session_json(c->store, NULL, &f, &json, &len, &c->err);
+    if (rc)
+        return rc;
+    cn_jw_obj(&c->w);
+    cn_jw_key(&c->w, "sessions");
+    raw(c, json, len);
+    cn_jw_obj_end(&c->w);
+    free(json);
+    return CAIRN_OK;
+}
+
+static cairn_rc session_get(cn_call *c)
+{
+    char *json;
+    size_t len;
+    cairn_rc rc = cairn_session_json(c->store, cn_arg(c, "session_id"), NULL, &json, &len,
+                                     &c->err);
+    if (!rc) {
+        raw(c, json, len);
+        free(json);
+    }
+    return rc;
+}
+
+static cairn_rc session_action(cn_call *c, cairn_session_action a)
+{
+    cairn_rc rc = cairn_session_set(c->store, cn_arg(c, "session_id"), a, &c->err);
+    return rc ? rc : session_get(c);
+}
+
+static cairn_rc session_end(cn_call *c)
+{
+    return session_action(c, CAIRN_SESSION_END);
+}
+
+static cairn_rc session_pin(cn_call *c)
+{
+    return session_action(c, CAIRN_SESSION_PIN);
+}
+
+static cairn_rc session_unpin(cn_call *c)
+{
+    return session_action(c, CAIRN_SESSION_UNPIN);
+}
+
+static cairn_rc session_archive(cn_call *c)
+{
+    return session_action(c, CAIRN_SESSION_ARCHIVE);
+}
+
+/* ---- context ---- */
+
+static cairn_rc context_get(cn_call *c)
+{
+    char *json;
+    size_t len;
+    cairn_rc rc = cairn_context_get(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
+    if (!rc) {
+        raw(c, json, len);
+        free(json);
+    }
+    return rc;
+}
+
+static cairn_rc context_append(cn_call *c)
+{
+    cairn_context_item items[4];
+    size_t n = 0;
+    const char *file = cn_arg(c, "file_path"), *mem = cn_arg(c, "memory_id");
+    if (file)
+        items[n++] = (cairn_context_item){CAIRN_CONTEXT_FILE, file, NULL,
+                                          cn_arg_f64(c, "file_importance", 0.5)};
+    if (cn_arg(c, "search_query"))
+        items[n++] = (cairn_context_item){CAIRN_CONTEXT_SEARCH, cn_arg(c, "search_query"), NULL, 0};
+    if (cn_arg(c, "decision"))
+        items[n++] = (cairn_context_item){CAIRN_CONTEXT_DECISION, cn_arg(c, "decision"), NULL, 0};
+    if (mem || cn_arg(c, "memory_key"))
+        items[n++] = (cairn_context_item){CAIRN_CONTEXT_MEMORY, mem ? mem : cn_arg(c, "memory_key"),
+                                          cn_arg(c, "memory_key"), 0};
+    if (!n)
+        return cn_err_set(&c->err, CAIRN_INVAL,
+                          "nothing to append: give file_path, search_query, decision, memory_id"
+                          " or memory_key");
+    if (!file && cn_arg(c, "file_importance"))
+        return cn_err_set(&c->err, CAIRN_INVAL, "field 'file_importance' needs 'file_path'");
+    cairn_rc rc = cairn_context_append(c->store, cn_arg(c, "session_id"), items, n, &c->err);
+    return rc ? rc : context_get(c);
+}
+
+/* ---- memories ---- */
+
+static cairn_rc memory_save(cn_call *c)
+{
+    cairn_memories *m;
+    cairn_str meta = cn_arg_json(c, "metadata");
+    char *metadata = meta.ptr ? cn_arena_cstr(&c->arena, meta.ptr, meta.len) : NULL;
+    cairn_rc rc = cairn_memory_save(c->store, cn_arg(c, "project_id"), cn_arg(c, "key"),
+                                    cn_arg(c, "value"), metadata, cn_arg_i64(c, "ttl_seconds", 0),
+                                    &m, &c->err);
+    if (rc)
+        return rc;
+    cn_jw_obj(&c->w);
+    cn_jw_key(&c->w, "memory_id");
+    cn_jw_cstr(&c->w, m->items[0].memory_id);
+    cn_jw_key(&c->w, "project_id");
+    cn_jw_cstr(&c->w, m->items[0].project_id);
+    cn_jw_key(&c->w, "key");
+    cn_jw_cstr(&c->w, m->items[0].key);
+    cn_jw_key(&c->w, "version");
+    cn_jw_i64(&c->w, m->items[0].version);
+    cn_jw_key(&c->w, "expires_at");
+    cn_jw_time(&c->w, m->items[0].expires_ms);
+    cn_jw_key(&c->w, "message");
+    cn_jw_cstr(&c->w, "Memory created successfully");
+    cn_jw_obj_end(&c->w);
+    cairn_memories_free(m);
+    return CAIRN_OK;
+}
+
+static cairn_rc memory_list(cn_call *c)
+{
+    cairn_memories *m;
+    const char *project = cn_arg(c, "project_id"), *key = cn_arg(c, "key");
+    cairn_rc rc = cairn_memory_recall(c->store, project, key,
+                                      (size_t)cn_arg_i64(c, "limit", key ? 1 : 20), &m, &c->err);
+    if (rc)
+        return rc;
+    if (key) { /* one memory: the most recently accessed version of the key */
+        cn_jw_obj(&c->w);
+        cn_jw_key(&c->w, "project_id");
+        cn_jw_cstr(&c->w, project);
+        cn_jw_key(&c->w, "memory");
+        jw_memory(&c->w, &m->items[0]);
+        cn_jw_obj_end(&c->w);
+    } else {
+        memories_answer(c, project, m, "memories");
+    }
+    cairn_memories_free(m);
+    return CAIRN_OK;
+}
+
+static cairn_rc memory_history(cn_call *c)
+{
+    cairn_memories *m;
+    cairn_rc rc = cairn_memory_history(c->store, cn_arg(c, "project_id"), cn_arg(c, "key"), &m,
+                                       &c->err);
+    if (rc)
+        return rc;
+    memories_answer(c, cn_arg(c, "project_id"), m, "versions");
+    cairn_memories_free(m);
+    return CAIRN_OK;
+}
+
+static cairn_rc memory_forget(cn_call *c)
+{
+    cairn_rc rc = cairn_memory_forget(c->store, cn_arg(c, "project_id"), cn_arg(c, "key"),
+                                      &c->err);
+    if (rc)
+        return rc;
+    cn_jw_obj(&c->w);
+    cn_jw_key(&c->w, "project_id");
+    cn_jw_cstr(&c->w, cn_arg(c, "project_id"));
+    cn_jw_key(&c->w, "key");
+    cn_jw_cstr(&c->w, cn_arg(c, "key"));
+    cn_jw_key(&c->w, "message");
+    cn_jw_cstr(&c->w, "Memory forgotten (recoverable)");
+    cn_jw_obj_end(&c->w);
+    return CAIRN_OK;
+}
+
+static cairn_rc memory_search(cn_call *c)
+{
+    cairn_query q;
+    cairn_memories *m;
+    cairn_rc rc = cairn_query_parse(cn_arg(c, "q"), &q, &c->err);
+    if (rc)
+        return rc;
+    if ((rc = cairn_memory_search(c->store, cn_arg(c, "project_id"), &q,
+                                  (size_t)cn_arg_i64(c, "limit", 20), &m, &c->err)))
+        return rc;
+    memories_answer(c, cn_arg(c, "project_id"), m, "memories");
+    cairn_memories_free(m);
+    return CAIRN_OK;
+}
+
+/* ---- search, health ---- */
+
+static cairn_rc search(cn_call *c)
+{
+    cairn_query q;
+    cairn_hits *h;
+    cairn_rc rc = cairn_query_parse(cn_arg(c, "q"), &q, &c->err);
+    if (rc)
+        return rc;
+    const char *agent = cn_arg(c, "agent");
+    cairn_search_opts o = {.query = &q, .project = cn_arg(c, "project_id"),
+                           .agent = agent ? cairn_agent_parse(cn_str(agent)) : CAIRN_AGENT_NONE,
+                           .session = cn_arg(c, "session_id"),
+                           .limit = (size_t)cn_arg_i64(c, "limit", 20)};
+    if (agent && !o.agent)
+        return cn_err_set(&c->err, CAIRN_INVAL, "field 'agent' must be opencode, claude-code or"
+                                                " codex");
+    if ((rc = cairn_store_search(c->store, &o, &h, &c->err)))
+        return rc;
+    cn_jw *w = &c->w;
+    cn_jw_obj(w);
+    cn_jw_key(w, "capped");
+    cn_jw_bool(w, h->capped);
+    cn_jw_key(w, "hits");
+    cn_jw_arr(w);
+    for (size_t i = 0; i < h->n; i++) {
+        const cairn_hit *x = &h->items[i];
+        cn_jw_obj(w);
+        cn_jw_key(w, "score");
+        cn_jw_f64(w, x->score);
+        cn_jw_key(w, "agent");
+        cn_jw_cstr(w, x->agent);
+        cn_jw_key(w, "project_id");
+        cn_jw_cstr(w, x->project_id);
+        cn_jw_key(w, "session_id");
+        cn_jw_cstr(w, x->session_id);
+        cn_jw_key(w, "session_title");
+        cn_jw_cstr(w, x->session_title);
+        cn_jw_key(w, "message_id");
+        cn_jw_cstr(w, x->message_id);
+        cn_jw_key(w, "part_id");
+        cn_jw_cstr(w, x->part_id);
+        cn_jw_key(w, "type");
+        cn_jw_cstr(w, x->part_type);
+        cn_jw_key(w, "role");
+        cn_jw_cstr(w, x->role);
+        cn_jw_key(w, "tool");
+        cn_jw_cstr(w, x->tool);
+        cn_jw_key(w, "time");
+        cn_jw_time(w, x->time_ms);
+        cn_jw_key(w, "snippet");
+        cn_buf snip;
+        cn_buf_init(&snip, 1 << 20);
+        for (const char *p = x->snippet; p && *p; p++)
+            cn_buf_adds(&snip, *p == '\x01' || *p == '\x02' ? "**" : (char[2]){*p, 0});
+        cn_jw_cstr(w, cn_buf_cstr(&snip));
+        cn_buf_release(&snip);
+        cn_jw_obj_end(w);
+    }
+    cn_jw_arr_end(w);
+    cn_jw_obj_end(w);
+    cairn_hits_free(h);
+    return CAIRN_OK;
+}
+
+static cairn_rc health(cn_call *c)
+{
+    cairn_store_stats st;
+    cairn_rc rc = cairn_store_stats_get(c->store, &st, &c->err);
+    if (rc)
+        return rc;
+    cn_jw *w = &c->w;
+    cn_jw_obj(w);
+    cn_jw_key(w, "status");
+    cn_jw_cstr(w, "ok");
+    cn_jw_key(w, "version");
+    cn_jw_cstr(w, CAIRN_VERSION);
+    cn_jw_key(w, "store");
+    cn_jw_cstr(w, cairn_store_path(c->store));
+    cn_jw_key(w, "sessions");
+    cn_jw_i64(w, st.sessions);
+    cn_jw_key(w, "messages");
+    cn_jw_i64(w, st.messages);
+    cn_jw_key(w, "parts");
+    cn_jw_i64(w, st.parts);
+    cn_jw_key(w, "last_ingest");
+    cn_jw_time(w, st.last_ingest_ms);
+    cn_jw_obj_end(w);
+    cairn_store_stats_release(&st);
+    return CAIRN_OK;
+}
+
+/* ---- the table ---- */
+
+#define SID {"session_id", CN_ARG_STR, P | R, 0, 0, "the session"}
+#define PID {"project_id", CN_ARG_STR, P | R, 0, 0, "the project"}
+
+const cn_op cn_ops[] = {
+    {"health", "GET", "/health", 200, {{0}}, health, "service status, version, store, counts"},
+    {"session_create", "POST", "/sessions", 201,
+     {{"tool_id", CN_ARG_STR, B | R, 0, 0, "the client or agent"},
+      {"workspace_path", CN_ARG_STR, B | R, 0, 0, "its working directory"},
+      {"project_id", CN_ARG_STR, B | R, 0, 0, "its project"},
+      {"user_id", CN_ARG_STR, B, 0, 0, "the user"},
+      {"process_id", CN_ARG_INT, B, 0, 4294967295.0, "the client's process id"}},
+     session_create, "start a session"},
+    {"session_list", "GET", "/sessions", 200,
+     {{"project_id", CN_ARG_STR, Q, 0, 0, "only this project"},
+      {"workspace_path", CN_ARG_STR, Q, 0, 0, "only this working directory"},
+      {"active", CN_ARG_BOOL, Q, 0, 0, "true: not ended; false: ended"},
+      {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 50)"}},
+     session_list, "sessions, most recent activity first"},
+    {"session_get", "GET", "/sessions/{session_id}", 200, {SID}, session_get, "one session"},
+    {"session_end", "POST", "/sessions/{session_id}/end", 200, {SID}, session_end,
+     "end a session"},
+    {"session_pin", "POST", "/sessions/{session_id}/pin", 200, {SID}, session_pin,
+     "pin a session"},
+    {"session_unpin", "POST", "/sessions/{session_id}/unpin", 200, {SID}, session_unpin,
+     "unpin a session"},
+    {"session_archive", "POST", "/sessions/{session_id}/archive", 200, {SID}, session_archive,
+     "archive a session"},
+    {"context_append", "POST", "/sessions/{session_id}/context", 200,
+     {SID,
+      {"file_path", CN_ARG_STR, B, 0, 0, "a file the session worked on"},
+      {"file_importance", CN_ARG_NUM, B, 0, 1, "its importance, 0.0-1.0 (default 0.5)"},
+      {"search_query", CN_ARG_STR, B, 0, 0, "a search the session made"},
+      {"decision", CN_ARG_STR, B, 0, 0, "a decision the session took"},
+      {"memory_id", CN_ARG_STR, B, 0, 0, "a memory the session saved or used"},
+      {"memory_key", CN_ARG_STR, B, 0, 0, "that memory's key"}},
+     context_append, "append to a session's context; returns the context"},
+    {"context_get", "GET", "/sessions/{session_id}/context", 200, {SID}, context_get,
+     "a session's context: files, searches, decisions, memories"},
+    {"memory_search", "GET", "/projects/{project_id}/memories/search", 200,
+     {PID, {"q", CN_ARG_STR, Q | R, 0, 0, "words to find"},
+      {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
+     memory_search, "full-text search over a project's memories"},
+    {"memory_save", "POST", "/projects/{project_id}/memories", 201,
+     {PID, {"key", CN_ARG_STR, B | R, 0, 0, "the memory's key"},
+      {"value", CN_ARG_STR, B | R, 0, 0, "what to remember"},
+      {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},
+      {"ttl_seconds", CN_ARG_INT, B, 1, 9.2e15, "forget it after this many seconds"}},
+     memory_save, "remember a key and value in a project (a new version if the key exists)"},
+    {"memory_list", "GET", "/projects/{project_id}/memories", 200,
+     {PID, {"key", CN_ARG_STR, Q, 0, 0, "only this key"},
+      {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
+     memory_list, "a project's memories, most recently used first"},
+    {"memory_history", "GET", "/projects/{project_id}/memories/{key}/history", 200,
+     {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_history,
+     "every version of a memory"},
+    {"memory_forget", "DELETE", "/projects/{project_id}/memories/{key}", 200,
+     {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_forget,
+     "forget a memory (recoverable)"},
+    {"search", "GET", "/search", 200,
+     {{"q", CN_ARG_STR, Q | R, 0, 0, "words, \"phrases\", prefix*, -excluded, a OR b"},
+      {"project_id", CN_ARG_STR, Q, 0, 0, "project id or a part of its directory"},
+      {"agent", CN_ARG_STR, Q, 0, 0, "opencode, claude-code or codex"},
+      {"session_id", CN_ARG_STR, Q, 0, 0, "one session"},
+      {"limit", CN_ARG_INT, Q, 1, 10000, "at most this many (default 20)"}},
+     search, "full-text search over every indexed session"},
+};
+
+const size_t cn_nops = sizeof cn_ops / sizeof cn_ops[0];

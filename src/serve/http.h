@@ -1,0 +1,32 @@
+/*
+ * serve/http.h - the REST server (libmicrohttpd): routes come from the
+ * operation table in api/.
+ *
+ * Lifecycle: cn_http_run binds, serves until *stop becomes non-zero (a
+ * signal handler sets it), stops accepting, lets in-flight requests finish,
+ * and returns.  Each worker thread keeps its own store connection (WAL
+ * readers and writers; writes serialise on SQLite's lock with a busy timeout).
+ */
+#ifndef CN_SERVE_HTTP_H
+#define CN_SERVE_HTTP_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "cairn/err.h"
+
+typedef struct cn_http_opts {
+    const char *host;     /* default 127.0.0.1 */
+    uint16_t port;        /* default 8003 */
+    const char *data_dir; /* NULL: the default store */
+    const char *token;    /* NULL: none (only allowed on loopback) */
+    size_t max_body;      /* default 1 MiB */
+    unsigned threads;     /* default: the number of cores */
+    void (*ready)(const char *url, void *ud); /* called once listening (NULL allowed) */
+    void *ud;
+} cn_http_opts;
+
+/** Serve until *stop.  CAIRN_INVAL (bad host, non-loopback without a token), CAIRN_IO. */
+cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_err *err);
+
+#endif

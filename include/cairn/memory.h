@@ -128,6 +128,45 @@ CAIRN_API cairn_rc cairn_session_json(cairn_store *s, const char *session_id,
                                       const cairn_session_filter *f, char **json, size_t *len,
                                       cairn_err *err);
 
+/* ---- conversation turns (a chat backend posts each exchange) ---- */
+
+typedef struct cairn_turn {
+    const char *user_message, *assistant_message; /* required */
+    const char *session_id;    /* NULL: a session per project ("turns-<project>") */
+    const char *project_id;    /* NULL: "default" */
+    const char *metadata_json; /* a JSON object or NULL */
+} cairn_turn;
+
+/**
+ * Write a turn durably to the queue; id (at least 24 bytes) receives its id
+ * ("turn_" + 16 hex).  It is indexed later by cairn_turns_index.
+ */
+CAIRN_API cairn_rc cairn_turn_enqueue(cairn_store *s, const cairn_turn *t, char *id,
+                                      size_t id_size, cairn_err *err);
+/** The turn's status as JSON {id, status: queued|indexed|failed, received_at, indexed_at}. */
+CAIRN_API cairn_rc cairn_turn_status(cairn_store *s, const char *id, char **json, size_t *len,
+                                     cairn_err *err);
+/** Index up to max queued turns (oldest first); *n receives how many were done. */
+CAIRN_API cairn_rc cairn_turns_index(cairn_store *s, size_t max, size_t *n, cairn_err *err);
+
+/* ---- rule-based summaries (no LLM) ---- */
+
+/**
+ * A summary of session_id as JSON: counts (messages by role, parts by type,
+ * tool calls by name and status), time span, files touched, tools used,
+ * decisions, and the last messages.  *json is malloc'd.  CAIRN_NOTFOUND.
+ */
+CAIRN_API cairn_rc cairn_session_summary(cairn_store *s, const char *session_id, char **json,
+                                         size_t *len, cairn_err *err);
+
+/**
+ * Candidate memories found by rules in the session's text (decisions;
+ * "always", "never", "use X instead of Y", preferences; configuration facts),
+ * each with the span of text it came from.  Nothing is saved.
+ */
+CAIRN_API cairn_rc cairn_memory_suggestions(cairn_store *s, const char *session_id, char **json,
+                                            size_t *len, cairn_err *err);
+
 /* ---- session context ---- */
 
 typedef enum cairn_context_kind {

@@ -292,6 +292,64 @@ static cairn_rc memory_search(cn_call *c)
     return CAIRN_OK;
 }
 
+/* ---- conversation turns ---- */
+
+static cairn_rc turn_post(cn_call *c)
+{
+    char id[40];
+    cairn_str meta = cn_arg_json(c, "metadata");
+    cairn_turn t = {cn_arg(c, "user_message"), cn_arg(c, "assistant_message"),
+                    cn_arg(c, "session_id"), cn_arg(c, "project_id"),
+                    meta.ptr ? cn_arena_cstr(&c->arena, meta.ptr, meta.len) : NULL};
+    cairn_rc rc = cairn_turn_enqueue(c->store, &t, id, sizeof id, &c->err);
+    if (rc)
+        return rc;
+    cn_jw_obj(&c->w);
+    cn_jw_key(&c->w, "id");
+    cn_jw_cstr(&c->w, id);
+    cn_jw_key(&c->w, "status");
+    cn_jw_cstr(&c->w, "queued");
+    cn_jw_obj_end(&c->w);
+    return CAIRN_OK;
+}
+
+static cairn_rc turn_get(cn_call *c)
+{
+    char *json;
+    size_t len;
+    cairn_rc rc = cairn_turn_status(c->store, cn_arg(c, "id"), &json, &len, &c->err);
+    if (!rc) {
+        raw(c, json, len);
+        free(json);
+    }
+    return rc;
+}
+
+static cairn_rc summary(cn_call *c)
+{
+    char *json;
+    size_t len;
+    cairn_rc rc = cairn_session_summary(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
+    if (!rc) {
+        raw(c, json, len);
+        free(json);
+    }
+    return rc;
+}
+
+static cairn_rc suggestions(cn_call *c)
+{
+    char *json;
+    size_t len;
+    cairn_rc rc =
+        cairn_memory_suggestions(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
+    if (!rc) {
+        raw(c, json, len);
+        free(json);
+    }
+    return rc;
+}
+
 /* ---- search, health ---- */
 
 static cairn_rc search(cn_call *c)
@@ -444,6 +502,22 @@ const cn_op cn_ops[] = {
     {"memory_forget", "DELETE", "/projects/{project_id}/memories/{key}", 200,
      {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_forget,
      "forget a memory (recoverable)"},
+    {"turn_index", "POST", "/api/auto_index", 202,
+     {{"user_message", CN_ARG_STR, B | R, 0, 0, "what the user said"},
+      {"assistant_message", CN_ARG_STR, B | R, 0, 0, "what the assistant answered"},
+      {"session_id", CN_ARG_STR, B, 0, 0, "the session (default: one per project)"},
+      {"project_id", CN_ARG_STR, B, 0, 0, "the project (default: default)"},
+      {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with the turn"}},
+     turn_post, "queue a conversation turn for indexing (durable before the answer)"},
+    {"turn_status", "GET", "/api/auto_index/{id}", 200,
+     {{"id", CN_ARG_STR, P | R, 0, 0, "the turn's id"}}, turn_get,
+     "whether a queued turn is indexed yet"},
+    {"session_summary", "GET", "/api/session_summary", 200,
+     {{"session_id", CN_ARG_STR, Q | R, 0, 0, "the session"}}, summary,
+     "counts, time span, files touched, tools used, decisions, last messages (rule-based)"},
+    {"memory_suggestions", "GET", "/api/memory_suggestions", 200,
+     {{"session_id", CN_ARG_STR, Q | R, 0, 0, "the session"}}, suggestions,
+     "candidate memories found by rules in a session, with the text they came from"},
     {"search", "GET", "/search", 200,
      {{"q", CN_ARG_STR, Q | R, 0, 0, "words, \"phrases\", prefix*, -excluded, a OR b"},
       {"project_id", CN_ARG_STR, Q, 0, 0, "project id or a part of its directory"},

@@ -47,6 +47,44 @@ typedef struct server {
     atomic_ulong latency_sum_us;
 } server;
 
+/* The background worker: indexes queued turns and sweeps expired memories. */
+typedef struct worker {
+    const cn_http_opts *o;
+    volatile sig_atomic_t *stop;
+    pthread_t thread;
+} worker;
+
+#define SWEEP_EVERY_MS 60000
+#define SWEEP_GRACE_MS (24 * 3600 * 1000LL)
+
+static void *work(void *arg)
+{
+    worker *wk = arg;
+    cairn_store *s = NULL;
+    int64_t last_sweep = 0;
+    while (!*wk->stop) {
+        cairn_err e;
+        size_t n = 0;
+        if (!s && cairn_store_open(wk->o->data_dir, 0, &s, &e))
+            s = NULL;
+        if (s && cairn_turns_index(s, 200, &n, &e) == CAIRN_OK && n)
+            continue; /* more may be waiting */
+        if (s && cn_now_ms() - last_sweep > SWEEP_EVERY_MS) {
+            cairn_memory_sweep(s, SWEEP_GRACE_MS, &n, &e);
+            last_sweep = cn_now_ms();
+        }
+        usleep(100 * 1000); /* a queued turn is searchable within ~0.1 s */
+    }
+    if (s) { /* drain what was acknowledged before the stop */
+        size_t n;
+        cairn_err e;
+        while (cairn_turns_index(s, 200, &n, &e) == CAIRN_OK && n)
+            ;
+    }
+    cairn_store_close(s);
+    return NULL;
+}
+
 typedef struct request {
     cn_buf body;
     bool too_big;
@@ -383,6 +421,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         free(sv);
         return cn_err_set(err, CAIRN_IO, "cannot listen on %s port %u (in use?)", host, port);
     }
+    worker wk = {o, stop, 0};
+    bool have_worker = pthread_create(&wk.thread, NULL, work, &wk) == 0;
     char url[128];
     snprintf(url, sizeof url, ss.ss_family == AF_INET6 ? "http://[%s]:%u" : "http://%s:%u", host,
              port);
@@ -402,6 +442,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         usleep(50 * 1000);
     }
     MHD_stop_daemon(d);
+    if (have_worker)
+        pthread_join(wk.thread, NULL);
     pthread_key_delete(sv->store_key);
     free(sv);
     return CAIRN_OK;

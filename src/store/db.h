@@ -77,6 +77,10 @@ cairn_rc cn_store_source_id(cairn_store *s, cairn_agent agent, const char *path,
  */
 cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_batch *b,
                                 size_t i, int64_t fp_meta, int64_t fp_content, cairn_err *err);
+/** Write message m of batch b (with its parts and their index) as row seq of session srow. */
+cairn_rc cn_store_write_message(cairn_store *s, int64_t srow, uint32_t seq, const cairn_batch *b,
+                                const cairn_message *m, cairn_err *err);
+
 /** Upsert every project of b. */
 cairn_rc cn_store_write_projects(cairn_store *s, const cairn_batch *b, cairn_err *err);
 

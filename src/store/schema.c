@@ -85,6 +85,13 @@ const char *const cn_store_migrations[] = {
     "  path TEXT, importance REAL, query TEXT, decision TEXT, memory_id TEXT, memory_key TEXT,"
     "  at INTEGER NOT NULL);"
     "CREATE INDEX context_events_session ON context_events(session_rowid, id);",
+    /* 3: conversation turns posted by clients: a durable queue, indexed by a worker */
+    "CREATE TABLE turns("
+    "  id INTEGER PRIMARY KEY, turn_id TEXT NOT NULL UNIQUE, session_id TEXT,"
+    "  project_id TEXT, user_message TEXT NOT NULL, assistant_message TEXT NOT NULL,"
+    "  metadata_json TEXT, received_at INTEGER NOT NULL, status TEXT NOT NULL,"
+    "  indexed_at INTEGER, error TEXT);"
+    "CREATE INDEX turns_queued ON turns(status, id);",
 };
 
 const int cn_store_nmigrations = sizeof cn_store_migrations / sizeof cn_store_migrations[0];

@@ -322,6 +322,21 @@ static cairn_rc write_message(cairn_store *s, int64_t srow, uint32_t seq, const 
 
 /* ---- message-level re-indexing ---- */
 
+static uint64_t message_hash(const cairn_batch *b, const cairn_message *m);
+
+cairn_rc cn_store_write_message(cairn_store *s, int64_t srow, uint32_t seq, const cairn_batch *b,
+                                const cairn_message *m, cairn_err *err)
+{
+    cn_json j;
+    cn_buf pathbuf;
+    cn_json_init(&j);
+    cn_buf_init(&pathbuf, INPUT_MAX * 2);
+    cairn_rc rc = write_message(s, srow, seq, b, m, message_hash(b, m), &j, &pathbuf, err);
+    cn_json_release(&j);
+    cn_buf_release(&pathbuf);
+    return rc;
+}
+
 static uint64_t mix(uint64_t h, uint64_t v)
 {
     h ^= v + 0x9E3779B97F4A7C15u + (h << 6) + (h >> 2);

@@ -1201,7 +1201,7 @@ static void test_reopen_keeps(void **state)
     (void)state;
     char dir[4096];
     cairn_store *s = new_store(dir, sizeof dir);
-    assert_int_equal(cairn_store_schema_version(), 2);
+    assert_true(cairn_store_schema_version() >= 2); /* memories came with schema 2 */
     ingest_fixture(s);
     save(s, "p", "k", "v1", "{\"a\":1}", 0);
     save(s, "p", "k", "v2", NULL, 3600);
@@ -1212,7 +1212,7 @@ static void test_reopen_keeps(void **state)
     cairn_store_close(s);
 
     OK(cairn_store_open(dir, 0, &s, E));
-    assert_int_equal(sql_i64(s, "PRAGMA user_version"), 2);
+    assert_int_equal(sql_i64(s, "PRAGMA user_version"), cairn_store_schema_version());
     cairn_memories *r = recall(s, "p", NULL, 0);
     assert_int_equal(r->n, 1);
     assert_string_equal(r->items[0].value, "v2");
@@ -1259,7 +1259,7 @@ static void test_migrate_from_1(void **state)
 
     /* and a newer schema is refused, the file untouched */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     cairn_err e;
     s = (cairn_store *)&e;

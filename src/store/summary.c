@@ -1,0 +1,345 @@
+/*
+ * store/summary.c - session summaries and memory suggestions by rules, from
+ * what the store holds (no model, no network).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/str.h"
+#include "json/write.h"
+#include "store/db.h"
+
+#define LAST_MESSAGES 3
+#define SNIPPET 300
+#define MAX_SUGGESTIONS 20
+
+static cairn_rc session_rowid(cairn_store *s, const char *sid, int64_t *row, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id FROM sessions WHERE session_id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read sessions");
+    sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    *row = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? CAIRN_OK : cn_err_set(err, CAIRN_NOTFOUND, "no session '%s'", sid);
+}
+
+static void text_col(cn_jw *w, sqlite3_stmt *st, int i, size_t max)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (!t) {
+        cn_jw_null(w);
+        return;
+    }
+    if (n > max) {
+        n = max;
+        while (n && ((unsigned char)t[n] & 0xC0) == 0x80)
+            n--;
+    }
+    cn_jw_str(w, (cairn_str){t, n});
+}
+
+/* Run sql (bound to the session's rowid) and write {col0: col1, ...} or [..] rows. */
+static void object_of_counts(cairn_store *s, cn_jw *w, const char *sql, int64_t row)
+{
+    sqlite3_stmt *st;
+    cn_jw_obj(w);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *k = (const char *)sqlite3_column_text(st, 0);
+            cn_jw_key(w, k ? k : "none");
+            cn_jw_i64(w, sqlite3_column_int64(st, 1));
+        }
+        sqlite3_finalize(st);
+    }
+    cn_jw_obj_end(w);
+}
+
+static void strings_of(cairn_store *s, cn_jw *w, const char *sql, int64_t row)
+{
+    sqlite3_stmt *st;
+    cn_jw_arr(w);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            text_col(w, st, 0, 4096);
+        sqlite3_finalize(st);
+    }
+    cn_jw_arr_end(w);
+}
+
+cairn_rc cairn_session_summary(cairn_store *s, const char *sid, char **json, size_t *len,
+                               cairn_err *err)
+{
+    int64_t row;
+    cairn_rc rc;
+    sqlite3_stmt *st;
+    cn_buf out;
+    cn_jw w;
+
+    *json = NULL;
+    if ((rc = session_rowid(s, sid, &row, err)))
+        return rc;
+    cn_buf_init(&out, (size_t)64 << 20);
+    cn_jw_init(&w, &out, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "session_id");
+    cn_jw_cstr(&w, sid);
+    if (sqlite3_prepare_v2(s->db, "SELECT tool_id, title, project_id, workspace_path,"
+                                  " created_at, last_activity, ended_at, (SELECT min(time_created)"
+                                  " FROM messages WHERE session_rowid = ?1), (SELECT"
+                                  " max(time_created) FROM messages WHERE session_rowid = ?1)"
+                                  " FROM sessions WHERE id = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            static const char *const keys[] = {"agent", "title", "project_id",
+                                               "workspace_path"};
+            for (int i = 0; i < 4; i++) {
+                cn_jw_key(&w, keys[i]);
+                text_col(&w, st, i, 4096);
+            }
+            cn_jw_key(&w, "time_span");
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "start");
+            cn_jw_time(&w, sqlite3_column_int64(st, 7) ? sqlite3_column_int64(st, 7)
+                                                       : sqlite3_column_int64(st, 4));
+            cn_jw_key(&w, "end");
+            cn_jw_time(&w, sqlite3_column_int64(st, 8) > sqlite3_column_int64(st, 5)
+                               ? sqlite3_column_int64(st, 8)
+                               : sqlite3_column_int64(st, 5));
+            cn_jw_key(&w, "ended");
+            cn_jw_time(&w, sqlite3_column_int64(st, 6));
+            cn_jw_obj_end(&w);
+        }
+        sqlite3_finalize(st);
+    }
+    cn_jw_key(&w, "messages_by_role");
+    object_of_counts(s, &w, "SELECT role, count(*) FROM messages WHERE session_rowid = ?1 GROUP"
+                            " BY role ORDER BY 2 DESC", row);
+    cn_jw_key(&w, "parts_by_type");
+    object_of_counts(s, &w, "SELECT type, count(*) FROM parts WHERE session_rowid = ?1 GROUP BY"
+                            " type ORDER BY 2 DESC", row);
+    cn_jw_key(&w, "tools_used");
+    object_of_counts(s, &w, "SELECT tool, count(*) FROM parts WHERE session_rowid = ?1 AND tool"
+                            " IS NOT NULL GROUP BY tool ORDER BY 2 DESC", row);
+    cn_jw_key(&w, "tool_calls_by_status");
+    object_of_counts(s, &w, "SELECT status, count(*) FROM parts WHERE session_rowid = ?1 AND"
+                            " tool IS NOT NULL GROUP BY status ORDER BY 2 DESC", row);
+    cn_jw_key(&w, "files_touched");
+    strings_of(s, &w, "SELECT path FROM (SELECT paths AS path, min(id) AS first FROM parts WHERE"
+                      " session_rowid = ?1 AND paths IS NOT NULL GROUP BY paths UNION SELECT"
+                      " path, min(id) + 1e15 FROM context_events WHERE session_rowid = ?1 AND"
+                      " kind = 'file' GROUP BY path) GROUP BY path ORDER BY min(first) LIMIT 100",
+               row);
+    cn_jw_key(&w, "decisions");
+    strings_of(s, &w, "SELECT decision FROM context_events WHERE session_rowid = ?1 AND kind ="
+                      " 'decision' ORDER BY id", row);
+    cn_jw_key(&w, "last_messages");
+    cn_jw_arr(&w);
+    if (sqlite3_prepare_v2(s->db, "SELECT m.role, m.time_created, (SELECT body FROM parts p"
+                                  " WHERE p.message_rowid = m.id AND p.type = 'text' AND"
+                                  " p.synthetic = 0 AND p.body IS NOT NULL ORDER BY p.seq LIMIT 1)"
+                                  " AS text FROM messages m WHERE m.session_rowid = ?1 AND"
+                                  " text IS NOT NULL ORDER BY m.seq DESC LIMIT ?2",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        sqlite3_bind_int(st, 2, LAST_MESSAGES);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "role");
+            text_col(&w, st, 0, 64);
+            cn_jw_key(&w, "time");
+            cn_jw_time(&w, sqlite3_column_int64(st, 1));
+            cn_jw_key(&w, "text");
+            text_col(&w, st, 2, SNIPPET);
+            cn_jw_obj_end(&w);
+        }
+        sqlite3_finalize(st);
+    }
+    cn_jw_arr_end(&w);
+    cn_jw_obj_end(&w);
+    if (cn_jw_finish(&w)) {
+        cn_buf_release(&out);
+        return cn_err_set(err, CAIRN_TOOBIG, "summary of '%s' is too large", sid);
+    }
+    *json = cn_buf_detach(&out, len);
+    return CAIRN_OK;
+}
+
+/* ---- suggestions ---- */
+
+/* Rules: a phrase that makes a sentence worth remembering. */
+static const struct {
+    const char *rule;
+    const char *const phrases[6];
+} rules[] = {
+    {"use-instead", {" instead of ", " rather than ", NULL}},
+    {"always", {"always ", NULL}},
+    {"never", {"never ", "don't ", "do not ", "must not ", NULL}},
+    {"preference", {"prefer ", "we use ", "i use ", "should use ", NULL}},
+    {"config", {" port ", " is set to ", " defaults to ", "version ", "=", NULL}},
+};
+
+static bool has_phrase(const char *lower, size_t n, const char *phrase)
+{
+    size_t k = strlen(phrase);
+    for (size_t i = 0; i + k <= n; i++)
+        if (!memcmp(lower + i, phrase, k))
+            return true;
+    return false;
+}
+
+/* A key from the sentence's first five words: "use-pnpm-instead-of-npm". */
+static void key_of(const char *s, size_t n, char *key, size_t size)
+{
+    size_t k = 0, words = 0;
+    bool in_word = false;
+    for (size_t i = 0; i < n && k + 2 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum(c)) {
+            in_word = false;
+            continue;
+        }
+        if (!in_word) {
+            if (words == 5)
+                break;
+            if (words++)
+                key[k++] = '-';
+            in_word = true;
+        }
+        key[k++] = (char)tolower(c);
+    }
+    key[k] = '\0';
+}
+
+static size_t scan_text(cn_jw *w, sqlite3_stmt *st, size_t found)
+{
+    const char *t = (const char *)sqlite3_column_text(st, 2);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, 2) : 0;
+    size_t start = 0;
+    char lower[1024], key[96];
+    for (size_t i = 0; i <= n && found < MAX_SUGGESTIONS; i++) {
+        bool end = i == n || t[i] == '\n' || ((t[i] == '.' || t[i] == '!' || t[i] == '?') &&
+                                              (i + 1 == n || t[i + 1] == ' ' || t[i + 1] == '\n'));
+        if (!end)
+            continue;
+        size_t a = start, b = i + (i < n && t[i] != '\n');
+        start = i + 1;
+        while (a < b && isspace((unsigned char)t[a]))
+            a++;
+        if (b - a < 12 || b - a > sizeof lower - 2)
+            continue;
+        lower[0] = ' ';
+        for (size_t k = a; k < b; k++)
+            lower[k - a + 1] = (char)tolower((unsigned char)t[k]);
+        size_t ln = b - a + 1;
+        for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
+            bool hit = false;
+            for (int p = 0; rules[r].phrases[p] && !hit; p++)
+                hit = has_phrase(lower, ln, rules[r].phrases[p]);
+            if (!hit)
+                continue;
+            key_of(t + a, b - a, key, sizeof key);
+            cn_jw_obj(w);
+            cn_jw_key(w, "text");
+            cn_jw_str(w, (cairn_str){t + a, b - a});
+            cn_jw_key(w, "rule");
+            cn_jw_cstr(w, rules[r].rule);
+            cn_jw_key(w, "suggested_key");
+            cn_jw_cstr(w, key);
+            cn_jw_key(w, "source");
+            cn_jw_obj(w);
+            cn_jw_key(w, "message_id");
+            text_col(w, st, 0, 512);
+            cn_jw_key(w, "part_id");
+            text_col(w, st, 1, 512);
+            cn_jw_key(w, "start");
+            cn_jw_i64(w, (int64_t)a);
+            cn_jw_key(w, "end");
+            cn_jw_i64(w, (int64_t)b);
+            cn_jw_obj_end(w);
+            cn_jw_obj_end(w);
+            found++;
+            break;
+        }
+    }
+    return found;
+}
+
+cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, size_t *len,
+                                  cairn_err *err)
+{
+    int64_t row;
+    cairn_rc rc;
+    sqlite3_stmt *st;
+    cn_buf out;
+    cn_jw w;
+    size_t found = 0;
+
+    *json = NULL;
+    if ((rc = session_rowid(s, sid, &row, err)))
+        return rc;
+    cn_buf_init(&out, (size_t)16 << 20);
+    cn_jw_init(&w, &out, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "session_id");
+    cn_jw_cstr(&w, sid);
+    cn_jw_key(&w, "suggestions");
+    cn_jw_arr(&w);
+    /* decisions recorded in the context are the first candidates */
+    if (sqlite3_prepare_v2(s->db, "SELECT decision, at FROM context_events WHERE session_rowid ="
+                                  " ?1 AND kind = 'decision' ORDER BY id LIMIT ?2",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        sqlite3_bind_int(st, 2, MAX_SUGGESTIONS);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *d = (const char *)sqlite3_column_text(st, 0);
+            char key[96];
+            key_of(d, strlen(d), key, sizeof key);
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "text");
+            cn_jw_cstr(&w, d);
+            cn_jw_key(&w, "rule");
+            cn_jw_cstr(&w, "decision");
+            cn_jw_key(&w, "suggested_key");
+            cn_jw_cstr(&w, key);
+            cn_jw_key(&w, "source");
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "context_event_at");
+            cn_jw_time(&w, sqlite3_column_int64(st, 1));
+            cn_jw_obj_end(&w);
+            cn_jw_obj_end(&w);
+            found++;
+        }
+        sqlite3_finalize(st);
+    }
+    /* then sentences of what the user typed and the assistant said */
+    if (sqlite3_prepare_v2(s->db, "SELECT m.message_id, p.part_id, p.body FROM parts p JOIN"
+                                  " messages m ON m.id = p.message_rowid WHERE p.session_rowid ="
+                                  " ?1 AND p.type = 'text' AND p.synthetic = 0 AND p.body IS NOT"
+                                  " NULL ORDER BY m.seq, p.seq",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, row);
+        while (found < MAX_SUGGESTIONS && sqlite3_step(st) == SQLITE_ROW)
+            found = scan_text(&w, st, found);
+        sqlite3_finalize(st);
+    }
+    cn_jw_arr_end(&w);
+    cn_jw_key(&w, "count");
+    cn_jw_i64(&w, (int64_t)found);
+    cn_jw_obj_end(&w);
+    if (cn_jw_finish(&w)) {
+        cn_buf_release(&out);
+        return cn_err_set(err, CAIRN_TOOBIG, "suggestions for '%s' are too large", sid);
+    }
+    *json = cn_buf_detach(&out, len);
+    return CAIRN_OK;
+}

@@ -59,12 +59,9 @@ typedef struct run {
 
 static uint64_t item_hash(const cairn_plan_item *it)
 {
-    struct {
-        int64_t size, mtime;
-        uint64_t id;
-        uint32_t kind;
-    } k = {it->size, it->mtime_ns, cn_hash_str(it->id), it->kind};
-    return cn_hash64(&k, sizeof k);
+    /* hashed field by field: a struct would carry padding bytes of no fixed value */
+    int64_t k[4] = {it->size, it->mtime_ns, (int64_t)cn_hash_str(it->id), it->kind};
+    return cn_hash64(k, sizeof k);
 }
 
 /* One sess per planned session; every item adds to its session's fingerprint. */

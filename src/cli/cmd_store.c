@@ -180,7 +180,7 @@ static void hits_text(const cairn_hits *h, cn_buf *snip)
     }
     if (h->capped)
         printf("(a term matched very many parts: only the newest %d matches were ranked; "
-               "add words or filters to narrow)\n", 5000);
+               "add words or filters to narrow)\n", 1000);
 }
 
 int cmd_search(cli *c)

@@ -19,7 +19,7 @@
 #include "base/err.h"
 #include "store/db.h"
 
-#define CANDIDATES 5000
+#define CANDIDATES 1000
 #define WEIGHTS "1.0, 0.5, 2.0, 1.0"
 
 struct cn_hits_priv {
@@ -127,11 +127,11 @@ static const char *hit_str(cairn_hits *h, sqlite3_stmt *st, int col)
     return cn_arena_cstr(&h->priv->arena, t, (size_t)sqlite3_column_bytes(st, col));
 }
 
+/* With filters the candidates are joined to what the filters test; without, the
+ * newest matches are read from the index alone (the common, fast case). */
 static const char PART_SQL[] =
     "WITH c AS (SELECT f.rowid AS rid, bm25(fts_parts, " WEIGHTS ") AS score"
-    " FROM fts_parts f JOIN parts p ON p.id = f.rowid"
-    " JOIN sessions s ON s.id = p.session_rowid LEFT JOIN messages m ON m.id = p.message_rowid"
-    " WHERE fts_parts MATCH :q%s ORDER BY f.rowid DESC LIMIT :cap)"
+    " FROM fts_parts f %s WHERE fts_parts MATCH :q%s ORDER BY f.rowid DESC LIMIT :cap)"
     " SELECT c.score, s.tool_id, s.project_id, s.directory, s.session_id, s.title,"
     " m.message_id, p.part_id, p.type, m.role, p.tool, coalesce(m.time_created, p.time_start),"
     " c.rid, (SELECT count(*) FROM c) FROM c JOIN parts p ON p.id = c.rid"
@@ -152,19 +152,26 @@ static cairn_rc run_query(cairn_store *s, cairn_hits *h, const char *tmpl, bool 
     cn_buf where, sql;
     sqlite3_stmt *st = NULL, *snip = NULL;
     cairn_rc rc = CAIRN_OK;
+    int64_t *rowids = parts ? malloc(limit * sizeof *rowids) : NULL;
+    size_t nrow = 0, first = h->n;
 
     cn_buf_init(&where, 4096);
-    cn_buf_init(&sql, 16384);
-    filters(&where, o, parts);
-    cn_buf_addf(&sql, tmpl, cn_buf_cstr(&where));
-    if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
-        rc = cn_store_error(s, err, "cannot search");
-        goto out;
+    cn_buf_init(&sql, 1 << 20);
+    if (parts && !rowids) {
+        cn_buf_release(&where);
+        cn_buf_release(&sql);
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     }
-    if (parts && sqlite3_prepare_v2(s->db,
-                                    "SELECT snippet(fts_parts, -1, char(1), char(2), '…', 24)"
-                                    " FROM fts_parts WHERE fts_parts MATCH ?1 AND rowid = ?2",
-                                    -1, &snip, NULL) != SQLITE_OK) {
+    filters(&where, o, parts);
+    if (parts)
+        cn_buf_addf(&sql, tmpl,
+                    where.len ? "JOIN parts p ON p.id = f.rowid JOIN sessions s ON s.id ="
+                                " p.session_rowid LEFT JOIN messages m ON m.id = p.message_rowid"
+                              : "",
+                    cn_buf_cstr(&where));
+    else
+        cn_buf_addf(&sql, tmpl, cn_buf_cstr(&where));
+    if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
         rc = cn_store_error(s, err, "cannot search");
         goto out;
     }
@@ -190,15 +197,32 @@ static cairn_rc run_query(cairn_store *s, cairn_hits *h, const char *tmpl, bool 
             x->snippet = hit_str(h, st, 14);
             continue;
         }
-        sqlite3_reset(snip);
-        sqlite3_bind_text(snip, 1, expr, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(snip, 2, sqlite3_column_int64(st, 12));
-        if (sqlite3_step(snip) == SQLITE_ROW)
-            x->snippet = hit_str(h, snip, 0);
+        rowids[nrow++] = sqlite3_column_int64(st, 12);
     }
-    if (step != SQLITE_DONE)
+    if (step != SQLITE_DONE) {
         rc = cn_store_error(s, err, "search failed");
+        goto out;
+    }
+    /* every snippet in one more query: each MATCH evaluation is the costly part */
+    if (nrow) {
+        cn_buf_reset(&sql);
+        cn_buf_adds(&sql, "SELECT rowid, snippet(fts_parts, -1, char(1), char(2), '…', 24) FROM"
+                          " fts_parts WHERE fts_parts MATCH ?1 AND rowid IN (");
+        for (size_t k = 0; k < nrow; k++)
+            cn_buf_addf(&sql, "%s%lld", k ? "," : "", (long long)rowids[k]);
+        cn_buf_addc(&sql, ')');
+        if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &snip, NULL) != SQLITE_OK) {
+            rc = cn_store_error(s, err, "cannot search");
+            goto out;
+        }
+        sqlite3_bind_text(snip, 1, expr, -1, SQLITE_STATIC);
+        while (sqlite3_step(snip) == SQLITE_ROW)
+            for (size_t k = 0; k < nrow; k++)
+                if (rowids[k] == sqlite3_column_int64(snip, 0))
+                    h->items[first + k].snippet = hit_str(h, snip, 1);
+    }
 out:
+    free(rowids);
     sqlite3_finalize(st);
     sqlite3_finalize(snip);
     cn_buf_release(&where);

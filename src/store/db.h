@@ -53,6 +53,8 @@ cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err);
 void cn_store_rollback_durable(cairn_store *s);
 /** The FTS5 expression of a parsed query (every term quoted), appended to q. */
 cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q);
+/** The same, with term i written as expanded[i] when that is not NULL. */
+cairn_rc cn_store_fts_expr_expanded(const cairn_query *qy, char *const *expanded, cn_buf *q);
 
 /** Run SQL with no results. */
 cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err);

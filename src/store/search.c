@@ -26,8 +26,12 @@ struct cn_hits_priv {
     cn_arena arena;
 };
 
-static void add_term(cn_buf *q, const cairn_term *t)
+static void add_term(cn_buf *q, const cairn_term *t, const char *expanded)
 {
+    if (expanded) { /* a prefix replaced by the words it stands for */
+        cn_buf_adds(q, expanded);
+        return;
+    }
     cn_buf_addc(q, '"');
     for (size_t i = 0; i < t->text.len; i++) {
         if (t->text.ptr[i] == '"')
@@ -40,6 +44,11 @@ static void add_term(cn_buf *q, const cairn_term *t)
 /* (a OR b) AND c ... NOT (x OR y) */
 cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q)
 {
+    return cn_store_fts_expr_expanded(qy, NULL, q);
+}
+
+cairn_rc cn_store_fts_expr_expanded(const cairn_query *qy, char *const *expanded, cn_buf *q)
+{
     bool first = true, in_or = false, any_neg = false;
     for (size_t i = 0; i < qy->nterms; i++) {
         const cairn_term *t = &qy->terms[i];
@@ -50,7 +59,7 @@ cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q)
                 cn_buf_adds(q, " AND ");
             cn_buf_addc(q, '(');
         }
-        add_term(q, t);
+        add_term(q, t, expanded ? expanded[i] : NULL);
         first = false;
         in_or = t->or_next;
         cn_buf_adds(q, in_or ? " OR " : ")");
@@ -59,7 +68,7 @@ cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q)
         if (!qy->terms[i].negated)
             continue;
         cn_buf_adds(q, any_neg ? " OR " : " NOT (");
-        add_term(q, &qy->terms[i]);
+        add_term(q, &qy->terms[i], expanded ? expanded[i] : NULL);
         any_neg = true;
     }
     if (any_neg)
@@ -236,6 +245,62 @@ static int by_score(const void *a, const void *b)
     return x->score < y->score ? -1 : x->score > y->score;
 }
 
+/*
+ * A prefix term ("han*") makes FTS5 merge the doclists of every word with the
+ * prefix before it returns anything, however few rows are wanted.  A prefix of
+ * one word is replaced by its completions as an OR of whole words (read from
+ * the index's vocabulary), which FTS5 walks lazily, newest first: at most
+ * MAX_COMPLETIONS, the most frequent ones, and then the search says it was
+ * capped.
+ */
+#define MAX_COMPLETIONS 48
+
+static char *expand_prefix(cairn_store *s, const cairn_term *t, bool *narrowed)
+{
+    char lo[256], hi[256];
+    sqlite3_stmt *st;
+    cn_buf b;
+    size_t n = 0;
+    if (!t->prefix || t->text.len < 1 || t->text.len >= sizeof lo)
+        return NULL;
+    for (size_t i = 0; i < t->text.len; i++) {
+        unsigned char c = (unsigned char)t->text.ptr[i];
+        if (!((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')))
+            return NULL; /* several words, or not ASCII: FTS5 does it */
+        lo[i] = (char)(c >= 'A' && c <= 'Z' ? c | 0x20 : c);
+    }
+    lo[t->text.len] = '\0';
+    memcpy(hi, lo, t->text.len + 1);
+    hi[t->text.len - 1]++;
+    if (sqlite3_exec(s->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.cn_vocab USING"
+                            " fts5vocab(main, fts_parts, 'row')",
+                     NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT term FROM temp.cn_vocab WHERE term >= ?1 AND term < ?2"
+                                  " ORDER BY doc DESC LIMIT ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, MAX_COMPLETIONS + 1);
+    cn_buf_init(&b, 1 << 16);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == MAX_COMPLETIONS) {
+            *narrowed = true;
+            break;
+        }
+        cn_buf_adds(&b, n++ ? " OR \"" : "(\"");
+        cn_buf_adds(&b, (const char *)sqlite3_column_text(st, 0)); /* index words: no quotes */
+        cn_buf_addc(&b, '"');
+    }
+    sqlite3_finalize(st);
+    if (!n) { /* no word has the prefix: it matches nothing, as FTS5 would say */
+        cn_buf_release(&b);
+        return strdup("\"\"");
+    }
+    cn_buf_addc(&b, ')');
+    return cn_buf_detach(&b, NULL);
+}
+
 cairn_rc cairn_store_search(cairn_store *s, const cairn_search_opts *o, cairn_hits **out,
                             cairn_err *err)
 {
@@ -254,9 +319,17 @@ cairn_rc cairn_store_search(cairn_store *s, const cairn_search_opts *o, cairn_hi
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     }
     cn_arena_init(&h->priv->arena, 64 << 10, 0);
-    cn_buf_init(&expr, 1 << 16);
-    if ((rc = cn_store_fts_expr(o->query, &expr)))
+    cn_buf_init(&expr, 1 << 20);
+    char *expanded[CAIRN_QUERY_MAX_TERMS] = {NULL};
+    bool narrowed = false;
+    for (size_t i = 0; i < o->query->nterms; i++)
+        expanded[i] = expand_prefix(s, &o->query->terms[i], &narrowed);
+    rc = cn_store_fts_expr_expanded(o->query, expanded, &expr);
+    for (size_t i = 0; i < o->query->nterms; i++)
+        free(expanded[i]);
+    if (rc)
         goto out;
+    h->capped = narrowed;
     rc = run_query(s, h, PART_SQL, true, o, expr.ptr, limit, err);
     if (!rc && !o->role && !o->tool && !o->type)
         rc = run_query(s, h, TITLE_SQL, false, o, expr.ptr, limit, err);

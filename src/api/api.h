@@ -91,6 +91,17 @@ int cn_api_jsonrpc_code(cairn_rc rc);
 /** {"error": {"code", "message"}, "detail"} into out. */
 void cn_api_error_json(cn_buf *out, cairn_rc rc, const char *message, const char *detail);
 
+/**
+ * Search hits as {"capped", "hits": [{score, agent, project_id, directory,
+ * session_id, session_title, message_id, part_id, type, role, tool, time,
+ * snippet}]}; matched terms in snippets are marked **term**.  The one shape
+ * that `cairn search --json`, GET /search and MCP share.
+ */
+void cn_api_hits_json(cn_jw *w, const cairn_hits *h);
+
+/** A snippet with its \x01 \x02 markers replaced by open / close and white space folded. */
+void cn_api_snippet(cn_buf *out, const char *snippet, const char *open, const char *close);
+
 /** The OpenAPI 3 description of every operation, from the table, into out. */
 void cn_api_openapi(cn_buf *out);
 

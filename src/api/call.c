@@ -245,3 +245,52 @@ cairn_str cn_arg_json(cn_call *c, const char *name)
         return (cairn_str){NULL, 0};
     return cn_json_raw(c->jval[i]);
 }
+
+void cn_api_snippet(cn_buf *out, const char *s, const char *open, const char *close)
+{
+    cn_buf_reset(out);
+    for (; s && *s; s++) {
+        if (*s == '\x01')
+            cn_buf_adds(out, open);
+        else if (*s == '\x02')
+            cn_buf_adds(out, close);
+        else
+            cn_buf_addc(out, *s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+    }
+}
+
+void cn_api_hits_json(cn_jw *w, const cairn_hits *h)
+{
+    static const char *const keys[] = {"agent", "project_id", "directory", "session_id",
+                                       "session_title", "message_id", "part_id", "type", "role",
+                                       "tool"};
+    cn_buf snip;
+    cn_buf_init(&snip, (size_t)1 << 20);
+    cn_jw_obj(w);
+    cn_jw_key(w, "capped");
+    cn_jw_bool(w, h->capped);
+    cn_jw_key(w, "hits");
+    cn_jw_arr(w);
+    for (size_t i = 0; i < h->n; i++) {
+        const cairn_hit *x = &h->items[i];
+        const char *vals[] = {x->agent, x->project_id, x->directory, x->session_id,
+                              x->session_title, x->message_id, x->part_id, x->part_type,
+                              x->role, x->tool};
+        cn_jw_obj(w);
+        cn_jw_key(w, "score");
+        cn_jw_f64(w, x->score);
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            cn_jw_key(w, keys[k]);
+            cn_jw_cstr(w, vals[k]);
+        }
+        cn_jw_key(w, "time");
+        cn_jw_time(w, x->time_ms);
+        cn_api_snippet(&snip, x->snippet, "**", "**");
+        cn_jw_key(w, "snippet");
+        cn_jw_cstr(w, cn_buf_cstr(&snip));
+        cn_jw_obj_end(w);
+    }
+    cn_jw_arr_end(w);
+    cn_jw_obj_end(w);
+    cn_buf_release(&snip);
+}

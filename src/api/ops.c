@@ -186,12 +186,12 @@ static cairn_rc context_append(cn_call *c)
     if (mem || cn_arg(c, "memory_key"))
         items[n++] = (cairn_context_item){CAIRN_CONTEXT_MEMORY, mem ? mem : cn_arg(c, "memory_key"),
                                           cn_arg(c, "memory_key"), 0};
+    if (!file && cn_arg(c, "file_importance"))
+        return cn_err_set(&c->err, CAIRN_INVAL, "field 'file_importance' needs 'file_path'");
     if (!n)
         return cn_err_set(&c->err, CAIRN_INVAL,
                           "nothing to append: give file_path, search_query, decision, memory_id"
                           " or memory_key");
-    if (!file && cn_arg(c, "file_importance"))
-        return cn_err_set(&c->err, CAIRN_INVAL, "field 'file_importance' needs 'file_path'");
     cairn_rc rc = cairn_context_append(c->store, cn_arg(c, "session_id"), items, n, &c->err);
     return rc ? rc : context_get(c);
 }
@@ -369,48 +369,7 @@ static cairn_rc search(cn_call *c)
                                                 " codex");
     if ((rc = cairn_store_search(c->store, &o, &h, &c->err)))
         return rc;
-    cn_jw *w = &c->w;
-    cn_jw_obj(w);
-    cn_jw_key(w, "capped");
-    cn_jw_bool(w, h->capped);
-    cn_jw_key(w, "hits");
-    cn_jw_arr(w);
-    for (size_t i = 0; i < h->n; i++) {
-        const cairn_hit *x = &h->items[i];
-        cn_jw_obj(w);
-        cn_jw_key(w, "score");
-        cn_jw_f64(w, x->score);
-        cn_jw_key(w, "agent");
-        cn_jw_cstr(w, x->agent);
-        cn_jw_key(w, "project_id");
-        cn_jw_cstr(w, x->project_id);
-        cn_jw_key(w, "session_id");
-        cn_jw_cstr(w, x->session_id);
-        cn_jw_key(w, "session_title");
-        cn_jw_cstr(w, x->session_title);
-        cn_jw_key(w, "message_id");
-        cn_jw_cstr(w, x->message_id);
-        cn_jw_key(w, "part_id");
-        cn_jw_cstr(w, x->part_id);
-        cn_jw_key(w, "type");
-        cn_jw_cstr(w, x->part_type);
-        cn_jw_key(w, "role");
-        cn_jw_cstr(w, x->role);
-        cn_jw_key(w, "tool");
-        cn_jw_cstr(w, x->tool);
-        cn_jw_key(w, "time");
-        cn_jw_time(w, x->time_ms);
-        cn_jw_key(w, "snippet");
-        cn_buf snip;
-        cn_buf_init(&snip, 1 << 20);
-        for (const char *p = x->snippet; p && *p; p++)
-            cn_buf_adds(&snip, *p == '\x01' || *p == '\x02' ? "**" : (char[2]){*p, 0});
-        cn_jw_cstr(w, cn_buf_cstr(&snip));
-        cn_buf_release(&snip);
-        cn_jw_obj_end(w);
-    }
-    cn_jw_arr_end(w);
-    cn_jw_obj_end(w);
+    cn_api_hits_json(&c->w, h);
     cairn_hits_free(h);
     return CAIRN_OK;
 }

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "cli/cli.h"
+#include "api/api.h"
 #include "json/write.h"
 
 static volatile sig_atomic_t stop_flag;
@@ -100,64 +101,12 @@ int cmd_ingest(cli *c)
 
 /* ---- search ---- */
 
-/* The snippet with its \x01 \x02 markers as bold (TTY), [ ] (text) or ** ** (JSON). */
-static void render_snippet(cn_buf *b, const char *s, const char *open, const char *close)
-{
-    cn_buf_reset(b);
-    for (; s && *s; s++) {
-        if (*s == '\x01')
-            cn_buf_adds(b, open);
-        else if (*s == '\x02')
-            cn_buf_adds(b, close);
-        else
-            cn_buf_addc(b, *s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
-    }
-}
-
-static void hits_json(const cairn_hits *h, cn_buf *snip)
+static void hits_json(const cairn_hits *h)
 {
     cn_buf out;
     cn_jw w;
     cli_json_begin(&out, &w);
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "capped");
-    cn_jw_bool(&w, h->capped);
-    cn_jw_key(&w, "hits");
-    cn_jw_arr(&w);
-    for (size_t i = 0; i < h->n; i++) {
-        const cairn_hit *x = &h->items[i];
-        render_snippet(snip, x->snippet, "**", "**");
-        cn_jw_obj(&w);
-        cn_jw_key(&w, "score");
-        cn_jw_f64(&w, x->score);
-        cn_jw_key(&w, "agent");
-        cn_jw_cstr(&w, x->agent);
-        cn_jw_key(&w, "project_id");
-        cn_jw_cstr(&w, x->project_id);
-        cn_jw_key(&w, "directory");
-        cn_jw_cstr(&w, x->directory);
-        cn_jw_key(&w, "session_id");
-        cn_jw_cstr(&w, x->session_id);
-        cn_jw_key(&w, "session_title");
-        cn_jw_cstr(&w, x->session_title);
-        cn_jw_key(&w, "message_id");
-        cn_jw_cstr(&w, x->message_id);
-        cn_jw_key(&w, "part_id");
-        cn_jw_cstr(&w, x->part_id);
-        cn_jw_key(&w, "type");
-        cn_jw_cstr(&w, x->part_type);
-        cn_jw_key(&w, "role");
-        cn_jw_cstr(&w, x->role);
-        cn_jw_key(&w, "tool");
-        cn_jw_cstr(&w, x->tool);
-        cn_jw_key(&w, "time");
-        cn_jw_time(&w, x->time_ms);
-        cn_jw_key(&w, "snippet");
-        cn_jw_cstr(&w, cn_buf_cstr(snip));
-        cn_jw_obj_end(&w);
-    }
-    cn_jw_arr_end(&w);
-    cn_jw_obj_end(&w);
+    cn_api_hits_json(&w, h);
     cli_json_end(&out, &w);
 }
 
@@ -175,7 +124,7 @@ static void hits_text(const cairn_hits *h, cn_buf *snip)
                x->tool ? "" : "", x->message_id ? x->message_id : "");
         if (x->tool)
             printf("  tool %s\n", x->tool);
-        render_snippet(snip, x->snippet, tty ? "\033[1;33m" : "[", tty ? "\033[0m" : "]");
+        cn_api_snippet(snip, x->snippet, tty ? "\033[1;33m" : "[", tty ? "\033[0m" : "]");
         printf("  %s\n\n", cn_buf_cstr(snip));
     }
     if (h->capped)
@@ -223,7 +172,7 @@ int cmd_search(cli *c)
     }
     cn_buf_init(&snip, 1 << 20);
     if (c->json)
-        hits_json(h, &snip);
+        hits_json(h);
     else if (!h->n)
         fprintf(stderr, "no hits for '%s'\n", cn_buf_cstr(&qs));
     else

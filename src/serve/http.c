@@ -136,11 +136,40 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char
 static enum MHD_Result send_error(server *sv, struct MHD_Connection *conn, size_t route,
                                   uint64_t t0, int status, cairn_rc rc, const char *message)
 {
+    /* the statuses the transport decides get codes of their own */
+    static const struct {
+        int status;
+        const char *code;
+    } own[] = {{401, "unauthorized"}, {405, "method_not_allowed"},
+               {415, "unsupported_media_type"}, {413, "too_large"}};
     cn_buf b;
     cn_buf_init(&b, 1 << 16);
     cn_api_error_json(&b, rc, message, NULL);
+    for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+        if (own[i].status == status) {
+            const char *at = strstr(cn_buf_cstr(&b), "\"code\":\"");
+            if (at) { /* replace the generic code by the transport's */
+                cn_buf nb;
+                const char *end = strchr(at + 8, '"');
+                cn_buf_init(&nb, 1 << 16);
+                cn_buf_add(&nb, b.ptr, (size_t)(at - b.ptr) + 8);
+                cn_buf_adds(&nb, own[i].code);
+                cn_buf_adds(&nb, end);
+                cn_buf_release(&b);
+                b = nb;
+            }
+        }
     count(sv, route, status, t0);
-    enum MHD_Result ok = reply(conn, status, "application/json", cn_buf_str(&b));
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(b.len, b.ptr, MHD_RESPMEM_MUST_COPY);
+    enum MHD_Result ok = MHD_NO;
+    if (r) {
+        MHD_add_response_header(r, "Content-Type", "application/json");
+        if (status == 401)
+            MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+        ok = MHD_queue_response(conn, (unsigned)status, r);
+        MHD_destroy_response(r);
+    }
     cn_buf_release(&b);
     return ok;
 }
@@ -184,6 +213,49 @@ static bool match(const cn_op *op, const cairn_str *seg, int nseg, cn_call *c)
         cn_call_set_text(c, name, seg[i]);
     }
     return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * Percent-decode each raw path segment in place (libmicrohttpd is told not to
+ * decode, so that an encoded '/' cannot split a segment).  A segment that
+ * decodes to '/' or NUL, or holds a bad escape, is refused.
+ */
+static const char *decode_segments(cairn_str *seg, int n, char *buf, size_t size)
+{
+    size_t used = 0;
+    for (int i = 0; i < n; i++) {
+        char *d = buf + used;
+        size_t k = 0;
+        for (size_t j = 0; j < seg[i].len; j++) {
+            char c = seg[i].ptr[j];
+            if (c == '%') {
+                if (j + 2 >= seg[i].len)
+                    return "a bad percent escape in the path";
+                int hi = hexval(seg[i].ptr[j + 1]), lo = hexval(seg[i].ptr[j + 2]);
+                if (hi < 0 || lo < 0)
+                    return "a bad percent escape in the path";
+                c = (char)(hi * 16 + lo);
+                j += 2;
+                if (c == '/' || c == '\0')
+                    return "'/' and NUL are not allowed in an id";
+            }
+            if (used + k + 1 >= size)
+                return "the path is too long";
+            d[k++] = c;
+        }
+        d[k] = '\0';
+        seg[i] = (cairn_str){d, k};
+        used += k + 1;
+    }
+    return NULL;
 }
 
 /* An id in a path: at most 128 bytes, no control characters, not "." or "..". */
@@ -259,7 +331,8 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
                           "missing or wrong bearer token");
     if (n < 0)
         return send_error(sv, conn, cn_nops + 2, rq->t0, 404, CAIRN_NOTFOUND, "no such route");
-    if ((why = bad_segment(seg, n)))
+    char decoded[4096];
+    if ((why = decode_segments(seg, n, decoded, sizeof decoded)) || (why = bad_segment(seg, n)))
         return send_error(sv, conn, cn_nops + 2, rq->t0, 400, CAIRN_INVAL, why);
     if (n == 1 && (cn_str_eqc(seg[0], "openapi.json") || cn_str_eqc(seg[0], "metrics"))) {
         bool api = seg[0].ptr[0] == 'o';
@@ -310,8 +383,20 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
             continue;
         const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                     cn_ops[i].args[k].name);
-        if (v)
-            cn_call_set_text(&c, cn_ops[i].args[k].name, cn_str(v));
+        if (v) {
+            char val[8192];
+            size_t m = 0;
+            for (const char *q = v; *q && m + 1 < sizeof val; q++) {
+                int hi, lo;
+                if (*q == '%' && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+                    val[m++] = (char)(hi * 16 + lo);
+                    q += 2;
+                } else {
+                    val[m++] = *q == '+' ? ' ' : *q;
+                }
+            }
+            cn_call_set_text(&c, cn_ops[i].args[k].name, (cairn_str){val, strnlen(val, m)});
+        }
     }
     cairn_rc rc = cn_call_validate(&c, cn_buf_str(&rq->body));
     if (!rc)
@@ -350,6 +435,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     return route(sv, conn, url, method, rq);
+}
+
+/* Keep the URL as sent: segments and query values are decoded by route(). */
+static size_t keep_escapes(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(uri);
 }
 
 static void completed(void *cls, struct MHD_Connection *conn, void **state,
@@ -415,7 +508,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
             (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
         port, NULL, NULL, handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
+        completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK,
+        keep_escapes, NULL, MHD_OPTION_END);
     if (!d) {
         pthread_key_delete(sv->store_key);
         free(sv);

@@ -293,7 +293,12 @@ cairn_rc cairn_hydrate_take(cairn_resolved *res, cairn_batch **out, cairn_report
         cairn_batch_free(b);
         return rc;
     }
-    b->bytes = cn_arena_used(cn_batch_arena(b)) + res->bytes + res->cap * sizeof *res->units;
+    /* records and strings, the resolve arena (contents, labels, ids), the mappings */
+    size_t mapped = 0;
+    for (size_t i = 0; i < res->nmaps; i++)
+        mapped += res->maps[i].map_len;
+    b->bytes = cn_arena_used(cn_batch_arena(b)) + cn_arena_used(&res->arena) + mapped +
+               res->cap * sizeof *res->units;
     *out = b;
     return CAIRN_OK;
 }

@@ -229,7 +229,11 @@ fail:
     return rc;
 }
 
-/* Count an access to every memory of the list (bookkeeping: not a durable commit). */
+/*
+ * Count an access to every memory of the list: bookkeeping, not a durable
+ * commit, and never a wait -- when another connection holds the write lock
+ * (a busy server), the read is answered and this count is skipped.
+ */
 static void touch(cairn_store *s, cairn_memories *m, int64_t now)
 {
     sqlite3_stmt *st;
@@ -237,7 +241,13 @@ static void touch(cairn_store *s, cairn_memories *m, int64_t now)
                                            " + 1, last_accessed = ?2 WHERE id = ?1",
                                     -1, &st, NULL) != SQLITE_OK)
         return;
-    sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(s->db, 0);
+    int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    sqlite3_busy_timeout(s->db, 5000);
+    if (locked != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
     for (size_t i = 0; i < m->n; i++) {
         sqlite3_bind_int64(st, 1, m->priv->rowids[i]);
         sqlite3_bind_int64(st, 2, now);

@@ -254,9 +254,11 @@ for sig in INT TERM; do
         rm -rf "$S"
         "$CAIRN" ingest --source "opencode=$BIG" --data-dir "$S" >"$OUT" 2>"$ERR" &
         pid=$!
-        # wait (at most 10 s) for the first chunk to be committed into the WAL
+        # wait (at most 10 s) for the first chunk to be committed: a reader sees its
+        # sessions (the size of the WAL also counts frames not yet committed)
         for _ in $(seq 1 1000); do
-            [ "$(stat -c %s "$S/cairn.db-wal" 2>/dev/null || echo 0)" -gt 200000 ] && break
+            [ "$(sqlite3 "$S/cairn.db" 'SELECT count(*) FROM sessions' 2>/dev/null || echo 0)" \
+                -gt 0 ] && break
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.01
         done

@@ -99,6 +99,9 @@ void cn_api_error_json(cn_buf *out, cairn_rc rc, const char *message, const char
  */
 void cn_api_hits_json(cn_jw *w, const cairn_hits *h);
 
+/** One memory as the REST contract shapes it (memory_id, memory_key, memory_value, ...). */
+void cn_api_memory_json(cn_jw *w, const cairn_memory *m);
+
 /** A snippet with its \x01 \x02 markers replaced by open / close and white space folded. */
 void cn_api_snippet(cn_buf *out, const char *snippet, const char *open, const char *close);
 

@@ -294,3 +294,43 @@ void cn_api_hits_json(cn_jw *w, const cairn_hits *h)
     cn_jw_obj_end(w);
     cn_buf_release(&snip);
 }
+
+void cn_api_memory_json(cn_jw *w, const cairn_memory *m)
+{
+    cn_jw_obj(w);
+    cn_jw_key(w, "memory_id");
+    cn_jw_cstr(w, m->memory_id);
+    cn_jw_key(w, "project_id");
+    cn_jw_cstr(w, m->project_id);
+    cn_jw_key(w, "memory_key");
+    cn_jw_cstr(w, m->key);
+    cn_jw_key(w, "memory_value");
+    cn_jw_cstr(w, m->value);
+    cn_jw_key(w, "created_at");
+    cn_jw_time(w, m->created_ms);
+    cn_jw_key(w, "last_accessed");
+    cn_jw_time(w, m->last_accessed_ms);
+    cn_jw_key(w, "accessed_count");
+    cn_jw_i64(w, m->accessed_count);
+    cn_jw_key(w, "metadata_json");
+    if (m->metadata_json)
+        cn_jw_raw(w, cn_str(m->metadata_json));
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "ttl_seconds");
+    if (m->ttl_seconds)
+        cn_jw_i64(w, m->ttl_seconds);
+    else
+        cn_jw_null(w);
+    cn_jw_key(w, "expires_at");
+    cn_jw_time(w, m->expires_ms);
+    cn_jw_key(w, "version");
+    cn_jw_i64(w, m->version);
+    if (m->deleted_ms || m->superseded_ms) {
+        cn_jw_key(w, "deleted_at");
+        cn_jw_time(w, m->deleted_ms);
+        cn_jw_key(w, "superseded_at");
+        cn_jw_time(w, m->superseded_ms);
+    }
+    cn_jw_obj_end(w);
+}

@@ -23,46 +23,6 @@ static void raw(cn_call *c, const char *json, size_t len)
     cn_jw_raw(&c->w, (cairn_str){json, len});
 }
 
-static void jw_memory(cn_jw *w, const cairn_memory *m)
-{
-    cn_jw_obj(w);
-    cn_jw_key(w, "memory_id");
-    cn_jw_cstr(w, m->memory_id);
-    cn_jw_key(w, "project_id");
-    cn_jw_cstr(w, m->project_id);
-    cn_jw_key(w, "memory_key");
-    cn_jw_cstr(w, m->key);
-    cn_jw_key(w, "memory_value");
-    cn_jw_cstr(w, m->value);
-    cn_jw_key(w, "created_at");
-    cn_jw_time(w, m->created_ms);
-    cn_jw_key(w, "last_accessed");
-    cn_jw_time(w, m->last_accessed_ms);
-    cn_jw_key(w, "accessed_count");
-    cn_jw_i64(w, m->accessed_count);
-    cn_jw_key(w, "metadata_json");
-    if (m->metadata_json)
-        cn_jw_raw(w, cn_str(m->metadata_json));
-    else
-        cn_jw_null(w);
-    cn_jw_key(w, "ttl_seconds");
-    if (m->ttl_seconds)
-        cn_jw_i64(w, m->ttl_seconds);
-    else
-        cn_jw_null(w);
-    cn_jw_key(w, "expires_at");
-    cn_jw_time(w, m->expires_ms);
-    cn_jw_key(w, "version");
-    cn_jw_i64(w, m->version);
-    if (m->deleted_ms || m->superseded_ms) {
-        cn_jw_key(w, "deleted_at");
-        cn_jw_time(w, m->deleted_ms);
-        cn_jw_key(w, "superseded_at");
-        cn_jw_time(w, m->superseded_ms);
-    }
-    cn_jw_obj_end(w);
-}
-
 static void memories_answer(cn_call *c, const char *project, const cairn_memories *m,
                             const char *list)
 {
@@ -72,7 +32,7 @@ static void memories_answer(cn_call *c, const char *project, const cairn_memorie
     cn_jw_key(&c->w, list);
     cn_jw_arr(&c->w);
     for (size_t i = 0; i < m->n; i++)
-        jw_memory(&c->w, &m->items[i]);
+        cn_api_memory_json(&c->w, &m->items[i]);
     cn_jw_arr_end(&c->w);
     cn_jw_key(&c->w, "count");
     cn_jw_i64(&c->w, (int64_t)m->n);
@@ -239,7 +199,7 @@ static cairn_rc memory_list(cn_call *c)
         cn_jw_key(&c->w, "project_id");
         cn_jw_cstr(&c->w, project);
         cn_jw_key(&c->w, "memory");
-        jw_memory(&c->w, &m->items[0]);
+        cn_api_memory_json(&c->w, &m->items[0]);
         cn_jw_obj_end(&c->w);
     } else {
         memories_answer(c, project, m, "memories");

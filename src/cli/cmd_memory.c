@@ -6,47 +6,8 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "cli/cli.h"
+#include "api/api.h"
 #include "json/write.h"
-
-static void jw_memory(cn_jw *w, const cairn_memory *m)
-{
-    cn_jw_obj(w);
-    cn_jw_key(w, "memory_id");
-    cn_jw_cstr(w, m->memory_id);
-    cn_jw_key(w, "project_id");
-    cn_jw_cstr(w, m->project_id);
-    cn_jw_key(w, "memory_key");
-    cn_jw_cstr(w, m->key);
-    cn_jw_key(w, "memory_value");
-    cn_jw_cstr(w, m->value);
-    cn_jw_key(w, "metadata_json");
-    if (m->metadata_json)
-        cn_jw_raw(w, cn_str(m->metadata_json));
-    else
-        cn_jw_null(w);
-    cn_jw_key(w, "version");
-    cn_jw_i64(w, m->version);
-    cn_jw_key(w, "created_at");
-    cn_jw_time(w, m->created_ms);
-    cn_jw_key(w, "last_accessed");
-    cn_jw_time(w, m->last_accessed_ms);
-    cn_jw_key(w, "accessed_count");
-    cn_jw_i64(w, m->accessed_count);
-    cn_jw_key(w, "ttl_seconds");
-    if (m->ttl_seconds)
-        cn_jw_i64(w, m->ttl_seconds);
-    else
-        cn_jw_null(w);
-    cn_jw_key(w, "expires_at");
-    cn_jw_time(w, m->expires_ms);
-    if (m->deleted_ms || m->superseded_ms) {
-        cn_jw_key(w, "forgotten_at");
-        cn_jw_time(w, m->deleted_ms);
-        cn_jw_key(w, "superseded_at");
-        cn_jw_time(w, m->superseded_ms);
-    }
-    cn_jw_obj_end(w);
-}
 
 static void print_memories(const cli *c, const cairn_memories *m, const char *list_key)
 {
@@ -59,7 +20,7 @@ static void print_memories(const cli *c, const cairn_memories *m, const char *li
         cn_jw_key(&w, list_key);
         cn_jw_arr(&w);
         for (size_t i = 0; i < m->n; i++)
-            jw_memory(&w, &m->items[i]);
+            cn_api_memory_json(&w, &m->items[i]);
         cn_jw_arr_end(&w);
         cn_jw_key(&w, "count");
         cn_jw_i64(&w, (int64_t)m->n);

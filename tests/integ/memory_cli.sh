@@ -133,8 +133,8 @@ assert_eq "$(cat "$ERR")" "" "remember --json writes nothing on stderr"
 c recall webshop database --json
 expect_rc "recall KEY --json exits 0" 0
 assert_eq "$(jqo '.count')" "1" "recall KEY --json: count 1"
-assert_eq "$(jqo '.memories[0] | keys_unsorted')" \
-    '["memory_id","project_id","memory_key","memory_value","metadata_json","version","created_at","last_accessed","accessed_count","ttl_seconds","expires_at"]' \
+assert_eq "$(jqo '.memories[0] | keys')" \
+    '["accessed_count","created_at","expires_at","last_accessed","memory_id","memory_key","memory_value","metadata_json","project_id","ttl_seconds","version"]' \
     "recall --json: a memory has memory_id, project_id, memory_key, memory_value, metadata_json, version, created_at, last_accessed, accessed_count, ttl_seconds, expires_at"
 assert_eq "$(jqo '.memories[0] | [.memory_id, .project_id, .memory_key, .memory_value, .version, .ttl_seconds, .expires_at]')" \
     "[\"$MID1\",\"webshop\",\"database\",\"postgres 16 on port 5432\",1,null,null]" \
@@ -180,7 +180,7 @@ expect_rc "recall KEY --history --json exits 0" 0
 assert_eq "$(jqo '[.versions[].version]')" "[2,1]" "--history: versions 2 then 1"
 assert_eq "$(jqo '[.versions[1].memory_id, .versions[1].memory_value]')" "[\"$MID1\",\"postgres 16 on port 5432\"]" \
     "--history: version 1 keeps its id and value"
-assert_eq "$(jqo '[(.versions[1].superseded_at | type), (.versions[1].forgotten_at | type), (.versions[0] | has("superseded_at"))]')" \
+assert_eq "$(jqo '[(.versions[1].superseded_at | type), (.versions[1].deleted_at | type), (.versions[0] | has("superseded_at"))]')" \
     '["string","null",false]' "--history: version 1 is superseded (not forgotten), version 2 is not"
 assert_eq "$(jqo '.count')" "2" "--history: count 2"
 c recall webshop database --history
@@ -256,8 +256,8 @@ c recall webshop --json
 assert_eq "$(jqo '[.memories[].memory_key] | index("cache")')" "null" "a forgotten memory is not in the list"
 c recall webshop cache --history --json
 expect_rc "--history of a forgotten key exits 0" 0
-assert_eq "$(jqo '[.count, (.versions[0].forgotten_at | type), (.versions[0].superseded_at | type)]')" '[1,"string","null"]' \
-    "--history shows the forgotten memory with forgotten_at"
+assert_eq "$(jqo '[.count, (.versions[0].deleted_at | type), (.versions[0].superseded_at | type)]')" '[1,"string","null"]' \
+    "--history shows the forgotten memory with deleted_at"
 c forget webshop cache
 expect_rc "forget twice: the second exits 1" 1
 assert_contains "$(cat "$ERR")" "'cache'" "forget twice: the message names the key"

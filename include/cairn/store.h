@@ -38,6 +38,16 @@ CAIRN_API cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_
 CAIRN_API void cairn_store_close(cairn_store *s);
 /** The database file's path; valid until close. */
 CAIRN_API const char *cairn_store_path(const cairn_store *s);
+/**
+ * Group commit: the durable writes made on s between cairn_store_group_begin
+ * and cairn_store_group_end (memories, context, sessions, turns) share one
+ * transaction and one disk sync; each still succeeds or fails on its own
+ * (a savepoint each).  A failed group_end means none of them is stored.
+ * Threads: for the one thread that owns s (a server's writer thread).
+ */
+CAIRN_API cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err);
+CAIRN_API cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err);
+
 /** The schema version this binary writes. */
 CAIRN_API int cairn_store_schema_version(void);
 

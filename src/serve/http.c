@@ -39,8 +39,106 @@ static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 415,
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};
 #define NBUCKETS (sizeof buckets / sizeof buckets[0])
 
+/*
+ * The writer: the one thread that runs durable writes, on its own store
+ * connection.  Handler threads queue a job and wait; the writer takes every
+ * job queued so far and runs them in one group (one transaction, one disk
+ * sync), so that concurrent appends share their fsync.
+ */
+typedef struct job {
+    cn_call *c;
+    cairn_rc rc;
+    bool done;
+    struct job *next;
+} job;
+
+typedef struct writer {
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    job *head, *tail;
+    bool stop, running;
+    const cn_http_opts *o;
+    pthread_t thread;
+} writer;
+
+static void finish_jobs(writer *w, job *batch)
+{
+    pthread_mutex_lock(&w->mu);
+    for (job *j = batch, *next; j; j = next) {
+        next = j->next; /* the waiter leaves only after we unlock */
+        j->done = true;
+    }
+    pthread_cond_broadcast(&w->done);
+    pthread_mutex_unlock(&w->mu);
+}
+
+static void *write_loop(void *arg)
+{
+    writer *w = arg;
+    cairn_store *s = NULL;
+    cairn_err e;
+    if (cairn_store_open(w->o->data_dir, 0, &s, &e))
+        s = NULL;
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        while (!w->head && !w->stop)
+            pthread_cond_wait(&w->work, &w->mu);
+        job *batch = w->head;
+        w->head = w->tail = NULL;
+        pthread_mutex_unlock(&w->mu);
+        if (!batch)
+            break; /* stopping, nothing queued */
+        cairn_rc grc = s ? cairn_store_group_begin(s, &e)
+                         : cn_err_set(&e, CAIRN_BUSY, "the store is not open");
+        for (job *j = batch; j; j = j->next) {
+            if (grc) {
+                j->rc = cn_err_set(&j->c->err, grc, "%s", e.msg);
+                continue;
+            }
+            j->c->store = s;
+            j->rc = cn_call_run(j->c);
+        }
+        if (!grc && (grc = cairn_store_group_end(s, &e)))
+            for (job *j = batch; j; j = j->next)
+                if (!j->rc)
+                    j->rc = cn_err_set(&j->c->err, grc, "%s", e.msg);
+        finish_jobs(w, batch);
+    }
+    cairn_store_close(s);
+    return NULL;
+}
+
+static void stop_writer(writer *w)
+{
+    if (!w->running)
+        return;
+    pthread_mutex_lock(&w->mu);
+    w->stop = true;
+    pthread_cond_signal(&w->work);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->running = false;
+}
+
+static cairn_rc submit(writer *w, cn_call *c)
+{
+    job j = {c, CAIRN_OK, false, NULL};
+    pthread_mutex_lock(&w->mu);
+    if (w->tail)
+        w->tail->next = &j;
+    else
+        w->head = &j;
+    w->tail = &j;
+    pthread_cond_signal(&w->work);
+    while (!j.done)
+        pthread_cond_wait(&w->done, &w->mu);
+    pthread_mutex_unlock(&w->mu);
+    return j.rc;
+}
+
 typedef struct server {
     const cn_http_opts *o;
+    writer wr;
     pthread_key_t store_key;
     atomic_ulong requests[NROUTES][NSTATUS];
     atomic_ulong latency[NBUCKETS + 1];
@@ -400,7 +498,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     }
     cairn_rc rc = cn_call_validate(&c, cn_buf_str(&rq->body));
     if (!rc)
-        rc = cn_call_run(&c);
+        rc = cn_ops[i].writes && sv->wr.running ? submit(&sv->wr, &c) : cn_call_run(&c);
     enum MHD_Result ok;
     if (rc) {
         ok = send_error(sv, conn, i, rq->t0, cn_api_http_status(rc), rc, c.err.msg);
@@ -502,7 +600,13 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     sv->o = o;
     pthread_key_create(&sv->store_key, close_store);
-    unsigned threads = o->threads ? o->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    pthread_mutex_init(&sv->wr.mu, NULL);
+    pthread_cond_init(&sv->wr.work, NULL);
+    pthread_cond_init(&sv->wr.done, NULL);
+    sv->wr.o = o;
+    sv->wr.running = pthread_create(&sv->wr.thread, NULL, write_loop, &sv->wr) == 0;
+    /* handler threads wait for the writer's commits: more of them, bigger groups */
+    unsigned threads = o->threads ? o->threads : 4 * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
             (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
@@ -511,6 +615,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK,
         keep_escapes, NULL, MHD_OPTION_END);
     if (!d) {
+        stop_writer(&sv->wr);
         pthread_key_delete(sv->store_key);
         free(sv);
         return cn_err_set(err, CAIRN_IO, "cannot listen on %s port %u (in use?)", host, port);
@@ -536,6 +641,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         usleep(50 * 1000);
     }
     MHD_stop_daemon(d);
+    stop_writer(&sv->wr);
     if (have_worker)
         pthread_join(wk.thread, NULL);
     pthread_key_delete(sv->store_key);

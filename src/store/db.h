@@ -40,6 +40,7 @@ struct cairn_store {
     sqlite3 *db;
     char *path;
     bool readonly;
+    bool group; /* inside cairn_store_group_begin/end: durable writes are savepoints */
     sqlite3_stmt *st[ST_COUNT];
 };
 

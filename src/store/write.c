@@ -130,16 +130,21 @@ void cn_store_rollback(cairn_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* synchronous cannot change inside a transaction: set it around one. */
+/* synchronous cannot change inside a transaction: set it around one.  In a
+ * group, each durable write is a savepoint of the group's transaction. */
 cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err)
 {
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    if (s->group)
+        return cn_store_exec(s, "SAVEPOINT durable", err);
     return cn_store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
 }
 
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
 {
+    if (s->group)
+        return cn_store_exec(s, "RELEASE durable", err);
     cairn_rc rc = cn_store_exec(s, "COMMIT", err);
     sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     return rc;
@@ -147,7 +152,35 @@ cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
 
 void cn_store_rollback_durable(cairn_store *s)
 {
-    sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    if (s->group)
+        sqlite3_exec(s->db, "ROLLBACK TO durable; RELEASE durable", NULL, NULL, NULL);
+    else
+        sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+}
+
+cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err)
+{
+    cairn_rc rc;
+    if (s->readonly)
+        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    if (s->group)
+        return cn_err_set(err, CAIRN_INVAL, "a group is already open");
+    if ((rc = cn_store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err)))
+        return rc;
+    s->group = true;
+    return CAIRN_OK;
+}
+
+cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
+{
+    if (!s->group)
+        return cn_err_set(err, CAIRN_INVAL, "no group is open");
+    s->group = false;
+    cairn_rc rc = cn_store_exec(s, "COMMIT", err);
+    if (rc)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    return rc;
 }
 
 static void bind_str(sqlite3_stmt *st, int i, cairn_str v)

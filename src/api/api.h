@@ -40,7 +40,8 @@ typedef struct cn_op {
     const char *method; /* GET, POST, DELETE */
     const char *path;   /* "/projects/{project_id}/memories" */
     int status;         /* on success */
-    bool writes;        /* a durable write: servers run it on their writer (group commit) */
+    bool writes;        /* writes the store (a durable write, or a read that counts
+                           accesses): servers run it on their writer, in a group */
     cn_arg_spec args[CN_OP_MAX_ARGS];
     cairn_rc (*run)(cn_call *c);
     const char *summary;

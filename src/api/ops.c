@@ -411,7 +411,7 @@ const cn_op cn_ops[] = {
       {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},
       {"ttl_seconds", CN_ARG_INT, B, 1, 9.2e15, "forget it after this many seconds"}},
      memory_save, "remember a key and value in a project (a new version if the key exists)"},
-    {"memory_list", "GET", "/projects/{project_id}/memories", 200, false,
+    {"memory_list", "GET", "/projects/{project_id}/memories", 200, true,
      {PID, {"key", CN_ARG_STR, Q, 0, 0, "only this key"},
       {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
      memory_list, "a project's memories, most recently used first"},

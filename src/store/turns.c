@@ -222,6 +222,18 @@ cairn_rc cairn_turns_index(cairn_store *s, size_t max, size_t *n, cairn_err *err
         cairn_rc trc = index_turn(s, q, now, &e);
         sqlite3_exec(s->db, trc ? "ROLLBACK TO turn; RELEASE turn" : "RELEASE turn", NULL, NULL,
                      NULL);
+        if (!trc && sqlite3_column_type(q, 2) == SQLITE_NULL) { /* record where it went */
+            const char *p = (const char *)sqlite3_column_text(q, 3);
+            sqlite3_stmt *u;
+            if (sqlite3_prepare_v2(s->db, "UPDATE turns SET session_id = 'turns-' || ?2 WHERE id"
+                                          " = ?1",
+                                   -1, &u, NULL) == SQLITE_OK) {
+                sqlite3_bind_int64(u, 1, sqlite3_column_int64(q, 0));
+                sqlite3_bind_text(u, 2, p ? p : "default", -1, SQLITE_TRANSIENT);
+                sqlite3_step(u);
+                sqlite3_finalize(u);
+            }
+        }
         if (trc == CAIRN_NOMEM || trc == CAIRN_BUSY || trc == CAIRN_IO) {
             rc = cn_err_set(err, trc, "%s", e.msg); /* retried on the next round */
             goto out;

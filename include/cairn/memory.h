@@ -146,6 +146,8 @@ CAIRN_API cairn_rc cairn_turn_enqueue(cairn_store *s, const cairn_turn *t, char 
 /** The turn's status as JSON {id, status: queued|indexed|failed, received_at, indexed_at}. */
 CAIRN_API cairn_rc cairn_turn_status(cairn_store *s, const char *id, char **json, size_t *len,
                                      cairn_err *err);
+/** How many turns wait to be indexed. */
+CAIRN_API cairn_rc cairn_turns_queued(cairn_store *s, int64_t *n, cairn_err *err);
 /** Index up to max queued turns (oldest first); *n receives how many were done. */
 CAIRN_API cairn_rc cairn_turns_index(cairn_store *s, size_t max, size_t *n, cairn_err *err);
 

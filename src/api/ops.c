@@ -356,6 +356,10 @@ static cairn_rc health(cn_call *c)
     cn_jw_i64(w, st.parts);
     cn_jw_key(w, "last_ingest");
     cn_jw_time(w, st.last_ingest_ms);
+    int64_t queued = 0;
+    cairn_turns_queued(c->store, &queued, NULL);
+    cn_jw_key(w, "queue_depth");
+    cn_jw_i64(w, queued);
     cn_jw_obj_end(w);
     cairn_store_stats_release(&st);
     return CAIRN_OK;

@@ -382,8 +382,14 @@ static bool authorized(server *sv, struct MHD_Connection *conn)
     return sodium_memcmp(h + 7, sv->o->token, tl) == 0;
 }
 
-static void metrics(server *sv, cn_buf *b)
+static void metrics(server *sv, cn_buf *b, cairn_store *s)
 {
+    int64_t queued = 0;
+    if (s)
+        cairn_turns_queued(s, &queued, NULL);
+    cn_buf_addf(b, "# HELP cairn_turn_queue_depth Conversation turns waiting to be indexed.\n"
+                   "# TYPE cairn_turn_queue_depth gauge\ncairn_turn_queue_depth %lld\n",
+                (long long)queued);
     cn_buf_adds(b, "# HELP cairn_http_requests_total HTTP requests by route and status.\n"
                    "# TYPE cairn_http_requests_total counter\n");
     for (size_t r = 0; r < NROUTES; r++)
@@ -439,10 +445,11 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
                               "method not allowed");
         cn_buf b;
         cn_buf_init(&b, 1 << 22);
+        cairn_err e;
         if (api)
             cn_api_openapi(&b);
         else
-            metrics(sv, &b);
+            metrics(sv, &b, thread_store(sv, &e));
         count(sv, cn_nops + !api, 200, rq->t0);
         enum MHD_Result ok = reply(conn, 200, api ? "application/json"
                                                  : "text/plain; version=0.0.4",

@@ -262,3 +262,16 @@ out:
     }
     return cn_store_commit(s, err);
 }
+
+cairn_rc cairn_turns_queued(cairn_store *s, int64_t *n, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM turns WHERE status = 'queued'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read turns");
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return CAIRN_OK;
+}

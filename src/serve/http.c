@@ -356,6 +356,26 @@ static const char *decode_segments(cairn_str *seg, int n, char *buf, size_t size
     return NULL;
 }
 
+/* Decode a query value ('+' is a space, %XX a byte); false if too long or a NUL. */
+static bool decode_query(const char *v, char *out, size_t size, size_t *len)
+{
+    size_t m = 0;
+    for (const char *q = v; *q; q++) {
+        int hi, lo;
+        char c = *q == '+' ? ' ' : *q;
+        if (*q == '%' && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+            c = (char)(hi * 16 + lo);
+            q += 2;
+        }
+        if (!c || m + 1 >= size)
+            return false;
+        out[m++] = c;
+    }
+    out[m] = '\0';
+    *len = m;
+    return true;
+}
+
 /* An id in a path: at most 128 bytes, no control characters, not "." or "..". */
 static const char *bad_segment(const cairn_str *seg, int n)
 {
@@ -488,20 +508,16 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
             continue;
         const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
                                                     cn_ops[i].args[k].name);
-        if (v) {
-            char val[8192];
-            size_t m = 0;
-            for (const char *q = v; *q && m + 1 < sizeof val; q++) {
-                int hi, lo;
-                if (*q == '%' && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
-                    val[m++] = (char)(hi * 16 + lo);
-                    q += 2;
-                } else {
-                    val[m++] = *q == '+' ? ' ' : *q;
-                }
-            }
-            cn_call_set_text(&c, cn_ops[i].args[k].name, (cairn_str){val, strnlen(val, m)});
+        if (!v)
+            continue;
+        char val[8192];
+        size_t m;
+        if (!decode_query(v, val, sizeof val, &m)) {
+            cn_call_release(&c);
+            return send_error(sv, conn, i, rq->t0, 400, CAIRN_INVAL,
+                              "a query value is too long (8 KiB) or holds a NUL");
         }
+        cn_call_set_text(&c, cn_ops[i].args[k].name, (cairn_str){val, m});
     }
     cairn_rc rc = cn_call_validate(&c, cn_buf_str(&rq->body));
     if (!rc)

@@ -17,7 +17,8 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 now() { date +%s.%N; }
-secs() { echo "$2 - $1" | bc -l; }
+calc() { awk "BEGIN { printf \"%.6f\", $1 }"; }
+secs() { calc "$2 - $1"; }
 
 echo "bench/jsonl_e2e  $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "corpus: $CORPUS ($(du -sh "$CORPUS/claude" | cut -f1), $(find "$CORPUS/claude" -name '*.jsonl' | wc -l) files)"
@@ -32,7 +33,7 @@ t0=$(now)
 t1=$(now)
 msgs=$("$CAIRN" stats --data-dir "$tmp/store" --json | jq .messages)
 ingest_s=$(secs "$t0" "$t1")
-rate=$(echo "$msgs / $ingest_s" | bc)
+rate=$(awk "BEGIN { printf \"%d\", $msgs / $ingest_s }")
 
 t0=$(now)
 "$CAIRN" usage --data-dir "$tmp/store" --json >"$tmp/usage.json"
@@ -68,11 +69,11 @@ printf '%-52s %14s %12s %s\n' "first ingest (s)" "$(printf %.2f "$ingest_s")" ""
 printf '%-52s %14s %12s %s\n' "messages/s into the store (FTS included)" "$rate" ">= 50000" "$(pf "$rate" 50000 ge)"
 printf '%-52s %14s %12s %s\n' "cairn usage (s)" "$(printf %.3f "$usage_s")" "" ""
 if [ -n "$ccu_s" ]; then
-    ratio=$(echo "$ccu_s / $usage_s" | bc -l)
+    ratio=$(calc "$ccu_s / $usage_s")
     printf '%-52s %14s %12s %s\n' "ccusage daily --offline (s), same files" "$(printf %.3f "$ccu_s")" "" ""
     printf '%-52s %14s %12s %s\n' "cairn usage speed vs ccusage" "$(printf %.1fx "$ratio")" ">= 1.5x" "$(pf "$ratio" 1.5 ge)"
     printf '%-52s %14s %12s %s\n' "ingest + usage vs ccusage" \
-        "$(printf %.2fx "$(echo "$ccu_s / ($ingest_s + $usage_s)" | bc -l)")" "" "(reported)"
+        "$(printf %.2fx "$(calc "$ccu_s / ($ingest_s + $usage_s)")")" "" "(reported)"
     printf '%-52s %14s %12s %s\n' "usage totals: input tokens, cairn / ccusage" \
         "$(jq .total.input "$tmp/usage.json") / $(jq .totals.inputTokens "$tmp/ccu.json")" "" ""
 else

@@ -257,8 +257,9 @@ int cli_stats(cli *c)
             const cairn_store_count *k = &st.counts[i];
             printf("%-12s %8lld %9lld %9lld  %s%s%s\n", k->agent, (long long)k->sessions,
                    (long long)k->messages, (long long)k->parts,
-                   k->directory[0] ? k->directory : k->project, k->directory[0] ? "  " : "",
-                   k->directory[0] ? k->project : "");
+                   k->directory[0] ? k->directory : k->project,
+                   k->directory[0] && strcmp(k->directory, k->project) ? "  " : "",
+                   k->directory[0] && strcmp(k->directory, k->project) ? k->project : "");
         }
     }
     cairn_store_stats_release(&st);

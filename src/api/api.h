@@ -76,6 +76,12 @@ cairn_rc cn_call_set_text(cn_call *c, const char *name, cairn_str value);
  * CAIRN_RANGE (422) with err naming the field.
  */
 cairn_rc cn_call_validate(cn_call *c, cairn_str body);
+/**
+ * Take every argument, whatever its place in HTTP (path, query, body), from
+ * the JSON object args (MCP's tools/call arguments), then check them all as
+ * cn_call_validate does.  A non-object args is CAIRN_INVAL.
+ */
+cairn_rc cn_call_validate_object(cn_call *c, cn_jval args);
 /** Run the handler; on success the answer is c->out. */
 cairn_rc cn_call_run(cn_call *c);
 

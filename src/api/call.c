@@ -176,6 +176,28 @@ static cairn_rc take_json(cn_call *c, int i, cn_jval v)
     return c->sval[i] ? CAIRN_OK : CAIRN_NOMEM;
 }
 
+static cairn_rc check_all(cn_call *c);
+
+cairn_rc cn_call_validate_object(cn_call *c, cn_jval args)
+{
+    cairn_rc rc;
+    if (cn_json_exists(args) && !cn_json_is(args, CN_JSON_OBJECT))
+        return cn_err_set(&c->err, CAIRN_INVAL, "the arguments must be a JSON object");
+    for (int i = 0; i < CN_OP_MAX_ARGS && c->op->args[i].name; i++) {
+        cn_jval v = cn_json_get(args, c->op->args[i].name);
+        if (!cn_json_exists(v))
+            continue;
+        /* numbers and booleans may come as JSON values where HTTP sends text */
+        if (cn_json_is(v, CN_JSON_STRING) && c->op->args[i].type != CN_ARG_STR &&
+            c->op->args[i].type != CN_ARG_OBJ)
+            return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be %s", c->op->args[i].name,
+                              type_names[c->op->args[i].type]);
+        if ((rc = take_json(c, i, v)))
+            return rc;
+    }
+    return check_all(c);
+}
+
 cairn_rc cn_call_validate(cn_call *c, cairn_str body)
 {
     const cn_op *op = c->op;
@@ -198,8 +220,14 @@ cairn_rc cn_call_validate(cn_call *c, cairn_str body)
                 return rc;
         }
     }
-    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++) {
-        const cn_arg_spec *a = &op->args[i];
+    return check_all(c);
+}
+
+static cairn_rc check_all(cn_call *c)
+{
+    cairn_rc rc;
+    for (int i = 0; i < CN_OP_MAX_ARGS && c->op->args[i].name; i++) {
+        const cn_arg_spec *a = &c->op->args[i];
         if (!c->present[i]) {
             if (a->flags & CN_REQUIRED)
                 return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' is required", a->name);

@@ -104,6 +104,7 @@ int cmd_recall(cli *c);
 int cmd_forget(cli *c);
 int cmd_context(cli *c);
 int cmd_serve(cli *c);
+int cmd_mcp(cli *c);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

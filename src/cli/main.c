@@ -86,6 +86,10 @@ static const cli_cmd commands[] = {
      "  --port N            port (default 8003)\n"
      "  --token-file F      require 'Authorization: Bearer <token>' (or set CAIRN_TOKEN)\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
+    {"mcp", cmd_mcp, "[--project P] [--data-dir DIR]",
+     "the MCP server on stdin/stdout, for agents (claude mcp add cairn -- cairn mcp)",
+     "  --project P         the project memories default to (default: the working directory)\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},

@@ -1,0 +1,621 @@
+/*
+ * serve/mcp.c - MCP over stdio: JSON-RPC 2.0, newline-delimited.
+ *
+ * Lifecycle: read a line (at most MAX_LINE bytes; a longer one is refused
+ * with a parse error and skipped, the server stays up) -> parse -> a request
+ * (id), a notification (no id) or, for protocol 2025-03-26, a batch ->
+ * dispatch through the method table -> one line of answer.  EOF ends the loop.
+ * Tools are rows of the operation table (api/ops.c) under MCP names; a tool
+ * that fails answers a result with isError: true, and only malformed
+ * messages or arguments are JSON-RPC errors.  Answers are bounded: at most
+ * max_tokens (default 2,000; a token counted as 4 bytes) of text.
+ */
+#include "serve/mcp.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/str.h"
+#include "json/json.h"
+#include "json/write.h"
+
+#define MAX_LINE ((size_t)16 << 20)
+#define DEFAULT_TOKENS 2000
+#define BYTES_PER_TOKEN 4
+
+static const char *const versions[] = {"2025-06-18", "2025-03-26"};
+
+/* MCP tool name -> operation, and whether its answer can be large. */
+static const struct {
+    const char *tool, *op;
+    bool bounded;
+    const char *description;
+} tools[] = {
+    {"memory_save", "memory_save", false,
+     "Remember a fact for a project (key, value, optional metadata and ttl_seconds). Saving a "
+     "key again keeps the old value as history. Use for decisions, conventions, config facts."},
+    {"memory_recall", "memory_list", true,
+     "Recall a project's memories, most recently used first, or one key's. Call at the start "
+     "of work on a project."},
+    {"memory_search", "memory_search", true, "Full-text search over a project's memories."},
+    {"memory_forget", "memory_forget", false, "Forget a memory (recoverable)."},
+    {"memory_history", "memory_history", true, "Every version of a memory, newest first."},
+    {"session_search", "search", true,
+     "Full-text search over every coding-agent session on this machine (opencode, Claude "
+     "Code, Codex): what was said, tool calls and outputs, file paths."},
+    {"session_get", "session_get", true, "One session's details."},
+    {"session_list", "session_list", true, "Sessions, most recent activity first."},
+    {"context_append", "context_append", false,
+     "Record in a session's context a file worked on (with importance 0-1), a search, a "
+     "decision, or a memory used."},
+    {"context_get", "context_get", true, "A session's context: files, searches, decisions."},
+    {"session_summary", "session_summary", true,
+     "A rule-based summary of a session: counts, files touched, tools, decisions, last "
+     "messages. Good for handing work over."},
+    {"memory_suggestions", "memory_suggestions", true,
+     "Candidate memories found in a session (decisions, 'always', 'never', 'use X instead "
+     "of Y', config facts), with their source. Nothing is saved."},
+};
+#define NTOOLS (sizeof tools / sizeof tools[0])
+
+typedef struct mcp {
+    const cn_mcp_opts *o;
+    cairn_store *store;
+    const char *version; /* negotiated, NULL before initialize */
+    char project[4096];
+    cn_json j;
+    cn_buf out; /* one answer line */
+} mcp;
+
+static const cn_op *find_op(const char *name)
+{
+    for (size_t i = 0; i < cn_nops; i++)
+        if (!strcmp(cn_ops[i].name, name))
+            return &cn_ops[i];
+    return NULL;
+}
+
+static cairn_rc write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return CAIRN_IO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return CAIRN_OK;
+}
+
+/* ---- answers ---- */
+
+static void begin(cn_jw *w, cn_buf *b, cn_jval id)
+{
+    cn_jw_init(w, b, false);
+    cn_jw_obj(w);
+    cn_jw_key(w, "jsonrpc");
+    cn_jw_cstr(w, "2.0");
+    cn_jw_key(w, "id");
+    if (cn_json_exists(id))
+        cn_jw_raw(w, cn_json_raw(id));
+    else
+        cn_jw_null(w);
+}
+
+static void error_answer(cn_buf *b, cn_jval id, int code, const char *message)
+{
+    cn_jw w;
+    begin(&w, b, id);
+    cn_jw_key(&w, "error");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "code");
+    cn_jw_i64(&w, code);
+    cn_jw_key(&w, "message");
+    cn_jw_cstr(&w, message);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+/* ---- methods ---- */
+
+typedef struct req {
+    mcp *m;
+    cn_jval id, params;
+    cn_buf *b;
+} req;
+
+static void initialize(req *r)
+{
+    const char *want = NULL;
+    cn_jval v = cn_json_get(r->params, "protocolVersion");
+    for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
+        if (cn_json_str_eq(v, versions[i]))
+            want = versions[i];
+    r->m->version = want ? want : versions[0]; /* unknown: offer the newest */
+    cn_jw w;
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "protocolVersion");
+    cn_jw_cstr(&w, r->m->version);
+    cn_jw_key(&w, "capabilities");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "tools");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "listChanged");
+    cn_jw_bool(&w, false);
+    cn_jw_obj_end(&w);
+    cn_jw_key(&w, "resources");
+    cn_jw_obj(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_key(&w, "serverInfo");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "name");
+    cn_jw_cstr(&w, "cairn");
+    cn_jw_key(&w, "version");
+    cn_jw_cstr(&w, CAIRN_VERSION);
+    cn_jw_obj_end(&w);
+    cn_jw_key(&w, "instructions");
+    cn_jw_cstr(&w, "cairn keeps project memories and searches every coding-agent session on "
+                   "this machine. Recall a project's memories when you start; save decisions "
+                   "and conventions as you go.");
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+static void empty_result(req *r)
+{
+    cn_jw w;
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+static const char *const json_types[] = {"string", "integer", "number", "boolean", "object"};
+
+static void tools_list(req *r)
+{
+    cn_jw w;
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "tools");
+    cn_jw_arr(&w);
+    for (size_t t = 0; t < NTOOLS; t++) {
+        const cn_op *op = find_op(tools[t].op);
+        if (!op)
+            continue;
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "name");
+        cn_jw_cstr(&w, tools[t].tool);
+        cn_jw_key(&w, "description");
+        cn_jw_cstr(&w, tools[t].description);
+        cn_jw_key(&w, "inputSchema");
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "type");
+        cn_jw_cstr(&w, "object");
+        cn_jw_key(&w, "properties");
+        cn_jw_obj(&w);
+        for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++) {
+            const cn_arg_spec *a = &op->args[i];
+            cn_jw_key(&w, a->name);
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "type");
+            cn_jw_cstr(&w, json_types[a->type]);
+            cn_jw_key(&w, "description");
+            cn_jw_cstr(&w, a->doc);
+            if (a->min < a->max) {
+                cn_jw_key(&w, "minimum");
+                cn_jw_f64(&w, a->min);
+                cn_jw_key(&w, "maximum");
+                cn_jw_f64(&w, a->max);
+            }
+            cn_jw_obj_end(&w);
+        }
+        if (tools[t].bounded) {
+            cn_jw_key(&w, "max_tokens");
+            cn_jw_obj(&w);
+            cn_jw_key(&w, "type");
+            cn_jw_cstr(&w, "integer");
+            cn_jw_key(&w, "description");
+            cn_jw_cstr(&w, "the most text to return, in tokens (default 2000)");
+            cn_jw_key(&w, "minimum");
+            cn_jw_i64(&w, 1);
+            cn_jw_obj_end(&w);
+        }
+        cn_jw_obj_end(&w);
+        cn_jw_key(&w, "required");
+        cn_jw_arr(&w);
+        for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++)
+            if ((op->args[i].flags & CN_REQUIRED) && strcmp(op->args[i].name, "project_id"))
+                cn_jw_cstr(&w, op->args[i].name); /* project_id defaults to the client's */
+        cn_jw_arr_end(&w);
+        cn_jw_obj_end(&w);
+        cn_jw_obj_end(&w);
+    }
+    cn_jw_arr_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+/* A tool's answer as text content, cut to max_tokens. */
+static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_tokens)
+{
+    size_t max = (size_t)max_tokens * BYTES_PER_TOKEN;
+    bool cut = text.len > max;
+    if (cut) {
+        size_t n = max;
+        while (n && ((unsigned char)text.ptr[n] & 0xC0) == 0x80)
+            n--;
+        text.len = n;
+    }
+    cn_jw w;
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "content");
+    cn_jw_arr(&w);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "type");
+    cn_jw_cstr(&w, "text");
+    cn_jw_key(&w, "text");
+    if (cut) {
+        cn_buf t;
+        cn_buf_init(&t, max + 256);
+        cn_buf_addstr(&t, text);
+        cn_buf_addf(&t, "\n[... cut at max_tokens=%lld; pass a larger max_tokens, a smaller "
+                        "limit or a narrower query for more]",
+                    (long long)max_tokens);
+        cn_jw_str(&w, cn_buf_str(&t));
+        cn_buf_release(&t);
+    } else {
+        cn_jw_str(&w, text);
+    }
+    cn_jw_obj_end(&w);
+    cn_jw_arr_end(&w);
+    cn_jw_key(&w, "isError");
+    cn_jw_bool(&w, is_error);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+static void tools_call(req *r)
+{
+    cn_jval name = cn_json_get(r->params, "name"), args = cn_json_get(r->params, "arguments");
+    size_t t;
+    for (t = 0; t < NTOOLS && !cn_json_str_eq(name, tools[t].tool); t++)
+        ;
+    if (!cn_json_is(name, CN_JSON_STRING)) {
+        error_answer(r->b, r->id, -32602, "invalid params: field 'name' must be a string");
+        return;
+    }
+    if (t == NTOOLS) {
+        error_answer(r->b, r->id, -32602, "invalid params: no such tool");
+        return;
+    }
+    if (cn_json_exists(args) && !cn_json_is(args, CN_JSON_OBJECT)) {
+        error_answer(r->b, r->id, -32602, "invalid params: field 'arguments' must be an object");
+        return;
+    }
+    cn_jval mt = cn_json_get(args, "max_tokens");
+    int64_t max_tokens = DEFAULT_TOKENS;
+    if (cn_json_exists(mt) && (cn_json_i64(mt, &max_tokens) || max_tokens < 1)) {
+        error_answer(r->b, r->id, -32602,
+                     "invalid params: field 'max_tokens' must be a positive integer");
+        return;
+    }
+    cn_call c;
+    cn_call_init(&c, find_op(tools[t].op), r->m->store);
+    cairn_rc rc = cn_call_validate_object(&c, args);
+    /* the project comes from the arguments, else from where the client runs */
+    if (rc == CAIRN_INVAL && !cn_arg(&c, "project_id") && strstr(c.err.msg, "'project_id'")) {
+        cn_call_set_text(&c, "project_id", cn_str(r->m->project));
+        rc = cn_call_validate_object(&c, args);
+    }
+    if (rc) {
+        char msg[320];
+        snprintf(msg, sizeof msg, "invalid params: %s", c.err.msg);
+        error_answer(r->b, r->id, -32602, msg);
+        cn_call_release(&c);
+        return;
+    }
+    rc = cn_call_run(&c);
+    if (rc) {
+        cn_buf e;
+        cn_buf_init(&e, 1 << 16);
+        cn_api_error_json(&e, rc, c.err.msg, NULL);
+        tool_result(r, cn_buf_str(&e), true, max_tokens);
+        cn_buf_release(&e);
+    } else {
+        tool_result(r, cn_buf_str(&c.out), false, tools[t].bounded ? max_tokens : INT32_MAX);
+    }
+    cn_call_release(&c);
+}
+
+/* resources: a project's memories and a session's summary */
+static void resources_list(req *r)
+{
+    cn_jw w;
+    char *json = NULL;
+    size_t len;
+    cairn_session_filter f = {NULL, NULL, -1, 50};
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "resources");
+    cn_jw_arr(&w);
+    char uri[4200];
+    snprintf(uri, sizeof uri, "cairn://project/%s/memories", r->m->project);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "uri");
+    cn_jw_cstr(&w, uri);
+    cn_jw_key(&w, "name");
+    cn_jw_cstr(&w, "this project's memories");
+    cn_jw_key(&w, "mimeType");
+    cn_jw_cstr(&w, "application/json");
+    cn_jw_obj_end(&w);
+    if (cairn_session_json(r->m->store, NULL, &f, &json, &len, NULL) == CAIRN_OK) {
+        cn_json sj;
+        cn_json_init(&sj);
+        if (!cn_json_parse(&sj, json, len, NULL)) {
+            cn_jiter it = cn_json_iter(cn_json_root(&sj));
+            cn_jval s;
+            while (cn_json_next(&it, NULL, &s)) {
+                cairn_str id = cn_json_raw(cn_json_get(s, "session_id"));
+                if (id.len < 2)
+                    continue;
+                snprintf(uri, sizeof uri, "cairn://session/%.*s/summary", (int)id.len - 2,
+                         id.ptr + 1);
+                cn_jw_obj(&w);
+                cn_jw_key(&w, "uri");
+                cn_jw_cstr(&w, uri);
+                cn_jw_key(&w, "name");
+                cn_jw_str(&w, cn_json_is(cn_json_get(s, "title"), CN_JSON_STRING)
+                                  ? (cairn_str){cn_json_raw(cn_json_get(s, "title")).ptr + 1,
+                                                cn_json_raw(cn_json_get(s, "title")).len - 2}
+                                  : (cairn_str){uri, strlen(uri)});
+                cn_jw_key(&w, "mimeType");
+                cn_jw_cstr(&w, "application/json");
+                cn_jw_obj_end(&w);
+            }
+        }
+        cn_json_release(&sj);
+        free(json);
+    }
+    cn_jw_arr_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
+static void resources_read(req *r)
+{
+    cn_jval uv = cn_json_get(r->params, "uri");
+    char uri[4200], id[4096];
+    const char *op = NULL, *arg = NULL;
+    if (!cn_json_is(uv, CN_JSON_STRING) || cn_json_raw(uv).len >= sizeof uri) {
+        error_answer(r->b, r->id, -32602, "invalid params: field 'uri' must be a string");
+        return;
+    }
+    snprintf(uri, sizeof uri, "%.*s", (int)cn_json_raw(uv).len - 2, cn_json_raw(uv).ptr + 1);
+    if (sscanf(uri, "cairn://project/%4095[^/]/memories", id) == 1) {
+        op = "memory_list";
+        arg = "project_id";
+    } else if (sscanf(uri, "cairn://session/%4095[^/]/summary", id) == 1) {
+        op = "session_summary";
+        arg = "session_id";
+    }
+    if (!op) {
+        error_answer(r->b, r->id, -32602, "invalid params: unknown resource uri");
+        return;
+    }
+    cn_call c;
+    cn_call_init(&c, find_op(op), r->m->store);
+    cn_call_set_text(&c, arg, cn_str(id));
+    cairn_rc rc = cn_call_validate(&c, (cairn_str){NULL, 0});
+    if (!rc)
+        rc = cn_call_run(&c);
+    if (rc) {
+        error_answer(r->b, r->id, rc == CAIRN_NOTFOUND ? -32002 : -32603, c.err.msg);
+    } else {
+        cn_jw w;
+        begin(&w, r->b, r->id);
+        cn_jw_key(&w, "result");
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "contents");
+        cn_jw_arr(&w);
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "uri");
+        cn_jw_cstr(&w, uri);
+        cn_jw_key(&w, "mimeType");
+        cn_jw_cstr(&w, "application/json");
+        cn_jw_key(&w, "text");
+        cn_jw_str(&w, cn_buf_str(&c.out));
+        cn_jw_obj_end(&w);
+        cn_jw_arr_end(&w);
+        cn_jw_obj_end(&w);
+        cn_jw_obj_end(&w);
+        cn_jw_finish(&w);
+    }
+    cn_call_release(&c);
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(req *r);
+} methods[] = {
+    {"initialize", initialize},       {"ping", empty_result},
+    {"tools/list", tools_list},       {"tools/call", tools_call},
+    {"resources/list", resources_list}, {"resources/read", resources_read},
+};
+
+/* One message (not a batch) into b; nothing for a notification. */
+static void handle(mcp *m, cn_jval msg, cn_buf *b)
+{
+    cn_jval none = {msg.doc, UINT32_MAX};
+    if (!cn_json_is(msg, CN_JSON_OBJECT)) {
+        error_answer(b, none, -32600, "invalid request: a message must be an object");
+        return;
+    }
+    cn_jval id = cn_json_get(msg, "id"), method = cn_json_get(msg, "method");
+    bool notification = !cn_json_exists(id);
+    if (cn_json_exists(id) && !cn_json_is(id, CN_JSON_STRING) && !cn_json_is(id, CN_JSON_NUMBER)) {
+        error_answer(b, none, -32600, "invalid request: id must be a string or a number");
+        return;
+    }
+    if (!cn_json_str_eq(cn_json_get(msg, "jsonrpc"), "2.0") ||
+        !cn_json_is(method, CN_JSON_STRING)) {
+        if (!notification || !cn_json_exists(method))
+            error_answer(b, id, -32600, "invalid request: needs jsonrpc \"2.0\" and a method");
+        return;
+    }
+    if (notification)
+        return; /* notifications/initialized and the others need no answer */
+    cn_jval params = cn_json_get(msg, "params");
+    if (cn_json_exists(params) && !cn_json_is(params, CN_JSON_OBJECT)) {
+        error_answer(b, id, -32602, "invalid params: params must be an object");
+        return;
+    }
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (cn_json_str_eq(method, methods[i].name)) {
+            req r = {m, id, params, b};
+            methods[i].fn(&r);
+            return;
+        }
+    error_answer(b, id, -32601, "method not found");
+}
+
+/* A line: a message or a batch; the answer (if any) into m->out. */
+static void line(mcp *m, cairn_str text)
+{
+    cairn_err e;
+    cn_jval none = {&m->j, UINT32_MAX};
+    cn_buf_reset(&m->out);
+    if (cn_json_parse(&m->j, text.ptr, text.len, &e)) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "parse error: %s", e.msg);
+        error_answer(&m->out, none, -32700, msg);
+        return;
+    }
+    cn_jval root = cn_json_root(&m->j);
+    if (!cn_json_is(root, CN_JSON_ARRAY)) {
+        handle(m, root, &m->out);
+        return;
+    }
+    if (m->version && !strcmp(m->version, "2025-06-18")) {
+        error_answer(&m->out, none, -32600, "invalid request: batches are not part of 2025-06-18");
+        return;
+    }
+    if (!cn_json_count(root)) {
+        error_answer(&m->out, none, -32600, "invalid request: an empty batch");
+        return;
+    }
+    cn_buf one;
+    cn_buf_init(&one, (size_t)64 << 20);
+    cn_buf_addc(&m->out, '[');
+    bool any = false;
+    cn_jiter it = cn_json_iter(root);
+    cn_jval v;
+    while (cn_json_next(&it, NULL, &v)) {
+        cn_buf_reset(&one);
+        handle(m, v, &one);
+        if (!one.len)
+            continue;
+        if (any)
+            cn_buf_addc(&m->out, ',');
+        cn_buf_addstr(&m->out, cn_buf_str(&one));
+        any = true;
+    }
+    cn_buf_release(&one);
+    if (any)
+        cn_buf_addc(&m->out, ']');
+    else
+        cn_buf_reset(&m->out); /* only notifications: no answer */
+}
+
+cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
+{
+    mcp m = {.o = o};
+    cn_buf in;
+    cairn_rc rc = CAIRN_OK;
+    bool skipping = false; /* inside an over-long line */
+
+    if (o->project)
+        snprintf(m.project, sizeof m.project, "%s", o->project);
+    else if (!getcwd(m.project, sizeof m.project))
+        snprintf(m.project, sizeof m.project, "default");
+    if ((rc = cairn_store_open(o->data_dir, 0, &m.store, err)))
+        return rc;
+    cn_json_init(&m.j);
+    cn_buf_init(&m.out, (size_t)256 << 20);
+    cn_buf_init(&in, MAX_LINE + 65536);
+    for (;;) {
+        char chunk[65536];
+        ssize_t n = read(o->in_fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* EOF (or a read error): a clean end */
+        cn_buf_add(&in, chunk, (size_t)n);
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(in.ptr + start, '\n', in.len - start);
+            if (!nl)
+                break;
+            size_t len = (size_t)(nl - (in.ptr + start));
+            if (skipping) {
+                skipping = false;
+            } else {
+                cairn_str l = {in.ptr + start, len};
+                while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
+                    l.len--;
+                if (l.len) {
+                    line(&m, l);
+                    if (m.out.len && (write_all(o->out_fd, m.out.ptr, m.out.len) ||
+                                      write_all(o->out_fd, "\n", 1))) {
+                        rc = cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+                        goto out;
+                    }
+                }
+            }
+            start += len + 1;
+        }
+        memmove(in.ptr, in.ptr + start, in.len - start);
+        cn_buf_truncate(&in, in.len - start);
+        if (in.len > MAX_LINE) { /* a line over the limit: refuse it, skip to its end */
+            cn_jval none = {&m.j, UINT32_MAX};
+            char msg[128];
+            snprintf(msg, sizeof msg, "parse error: a message over %zu bytes", MAX_LINE);
+            cn_buf_reset(&m.out);
+            error_answer(&m.out, none, -32700, msg);
+            if (write_all(o->out_fd, m.out.ptr, m.out.len) || write_all(o->out_fd, "\n", 1)) {
+                rc = cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+                goto out;
+            }
+            cn_buf_reset(&in);
+            skipping = true;
+        }
+    }
+out:
+    cn_buf_release(&in);
+    cn_buf_release(&m.out);
+    cn_json_release(&m.j);
+    cairn_store_close(m.store);
+    return rc;
+}

@@ -151,6 +151,14 @@ CAIRN_API cairn_rc cairn_turns_queued(cairn_store *s, int64_t *n, cairn_err *err
 /** Index up to max queued turns (oldest first); *n receives how many were done. */
 CAIRN_API cairn_rc cairn_turns_index(cairn_store *s, size_t max, size_t *n, cairn_err *err);
 
+/**
+ * The last n messages of session_id (oldest first) as a JSON array of
+ * {message_id, role, time, text, tools}: text is the message's text parts
+ * joined (harness text left out), tools the names of its tool calls.
+ */
+CAIRN_API cairn_rc cairn_session_messages_json(cairn_store *s, const char *session_id, size_t n,
+                                               char **json, size_t *len, cairn_err *err);
+
 /* ---- rule-based summaries (no LLM) ---- */
 
 /**

@@ -80,14 +80,33 @@ static cairn_rc session_list(cn_call *c)
 
 static cairn_rc session_get(cn_call *c)
 {
-    char *json;
-    size_t len;
+    char *json, *msgs;
+    size_t len, mlen;
+    int64_t n = cn_arg_i64(c, "messages", 0);
     cairn_rc rc = cairn_session_json(c->store, cn_arg(c, "session_id"), NULL, &json, &len,
                                      &c->err);
-    if (!rc) {
+    if (rc)
+        return rc;
+    if (n <= 0) {
         raw(c, json, len);
         free(json);
+        return CAIRN_OK;
     }
+    /* the session object with its last messages added */
+    rc = cairn_session_messages_json(c->store, cn_arg(c, "session_id"), (size_t)n, &msgs, &mlen,
+                                     &c->err);
+    if (!rc) {
+        cn_buf b;
+        cn_buf_init(&b, (size_t)256 << 20);
+        cn_buf_add(&b, json, len - 1); /* the object without its closing brace */
+        cn_buf_adds(&b, ",\"last_messages\":");
+        cn_buf_add(&b, msgs, mlen);
+        cn_buf_addc(&b, '}');
+        raw(c, b.ptr, b.len);
+        cn_buf_release(&b);
+        free(msgs);
+    }
+    free(json);
     return rc;
 }
 
@@ -385,7 +404,9 @@ const cn_op cn_ops[] = {
       {"active", CN_ARG_BOOL, Q, 0, 0, "true: not ended; false: ended"},
       {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 50)"}},
      session_list, "sessions, most recent activity first"},
-    {"session_get", "GET", "/sessions/{session_id}", 200, false, {SID}, session_get, "one session"},
+    {"session_get", "GET", "/sessions/{session_id}", 200, false,
+     {SID, {"messages", CN_ARG_INT, Q, 0, 1000, "also its last N messages (default 0)"}},
+     session_get, "one session, with its last messages on request"},
     {"session_end", "POST", "/sessions/{session_id}/end", 200, true, {SID}, session_end,
      "end a session"},
     {"session_pin", "POST", "/sessions/{session_id}/pin", 200, true, {SID}, session_pin,

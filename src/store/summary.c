@@ -343,3 +343,54 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
     *json = cn_buf_detach(&out, len);
     return CAIRN_OK;
 }
+
+cairn_rc cairn_session_messages_json(cairn_store *s, const char *sid, size_t n, char **json,
+                                     size_t *len, cairn_err *err)
+{
+    int64_t row;
+    cairn_rc rc;
+    sqlite3_stmt *st;
+    cn_buf out;
+    cn_jw w;
+
+    *json = NULL;
+    if ((rc = session_rowid(s, sid, &row, err)))
+        return rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT * FROM (SELECT m.message_id, m.role, m.time_created,"
+                                  " (SELECT group_concat(body, char(10)) FROM (SELECT body FROM"
+                                  " parts p WHERE p.message_rowid = m.id AND p.type = 'text' AND"
+                                  " p.synthetic = 0 ORDER BY p.seq)), (SELECT group_concat(tool,"
+                                  " ',') FROM (SELECT tool FROM parts p WHERE p.message_rowid ="
+                                  " m.id AND p.tool IS NOT NULL ORDER BY p.seq)), m.seq FROM"
+                                  " messages m WHERE m.session_rowid = ?1 ORDER BY m.seq DESC"
+                                  " LIMIT ?2) ORDER BY 6",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read messages");
+    sqlite3_bind_int64(st, 1, row);
+    sqlite3_bind_int64(st, 2, (int64_t)n);
+    cn_buf_init(&out, (size_t)64 << 20);
+    cn_jw_init(&w, &out, false);
+    cn_jw_arr(&w);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "message_id");
+        text_col(&w, st, 0, 512);
+        cn_jw_key(&w, "role");
+        text_col(&w, st, 1, 64);
+        cn_jw_key(&w, "time");
+        cn_jw_time(&w, sqlite3_column_int64(st, 2));
+        cn_jw_key(&w, "text");
+        text_col(&w, st, 3, (size_t)1 << 20);
+        cn_jw_key(&w, "tools");
+        text_col(&w, st, 4, 4096);
+        cn_jw_obj_end(&w);
+    }
+    sqlite3_finalize(st);
+    cn_jw_arr_end(&w);
+    if (cn_jw_finish(&w)) {
+        cn_buf_release(&out);
+        return cn_err_set(err, CAIRN_TOOBIG, "messages of '%s' are too large", sid);
+    }
+    *json = cn_buf_detach(&out, len);
+    return CAIRN_OK;
+}

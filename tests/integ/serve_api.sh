@@ -329,6 +329,20 @@ assert_eq "$(jb '[.session_id, .tool_id, .user_id, .process_id]')" "[\"$SA\",\"m
 req GET /sessions/ses_000000000000000000000000
 expect_error "GET /sessions/{unknown}: 404" 404 "ses_000000000000000000000000"
 
+# an agent session with its last messages, oldest first
+req GET "/sessions?project_id=$AGENT_PROJECT&limit=1"
+AS=$(jq -r ".sessions[0].session_id" "$BODY_F")
+req GET "/sessions/$AS?messages=2"
+expect "GET /sessions/{agent}?messages=2: 200" 200
+assert_eq "$(jb '.last_messages | length')" 2 "GET …?messages=2: two messages"
+assert_eq "$(jb '[.last_messages[].time] == ([.last_messages[].time] | sort)')" true \
+    "GET …?messages=2: oldest first"
+assert_eq "$(jb '[.last_messages[].role] - ["user","assistant"]')" '[]' "GET …?messages=2: user and assistant roles"
+req GET "/sessions/$AS"
+assert_eq "$(jb 'has("last_messages")')" false "GET /sessions/{agent}: no messages unless asked"
+req GET "/sessions/$AS?messages=1001"
+expect_error "GET …?messages=1001: 422 naming messages" 422 "'messages'"
+
 req POST "/sessions/$SB/end"
 expect "POST /sessions/{id}/end: 200" 200
 assert_match "$(jq -r '.ended_at' "$BODY_F")" "$ISO" "POST …/end: answers the session with ended_at set"

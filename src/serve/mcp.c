@@ -27,6 +27,7 @@
 
 #define MAX_LINE ((size_t)16 << 20)
 #define DEFAULT_TOKENS 2000
+#define MAX_TOKENS 10000000 /* 40 MB of text: far beyond any context window */
 #define BYTES_PER_TOKEN 4
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
@@ -235,6 +236,8 @@ static void tools_list(req *r)
             cn_jw_cstr(&w, "the most text to return, in tokens (default 2000)");
             cn_jw_key(&w, "minimum");
             cn_jw_i64(&w, 1);
+            cn_jw_key(&w, "maximum");
+            cn_jw_i64(&w, MAX_TOKENS);
             cn_jw_obj_end(&w);
         }
         cn_jw_obj_end(&w);
@@ -315,9 +318,10 @@ static void tools_call(req *r)
     }
     cn_jval mt = cn_json_get(args, "max_tokens");
     int64_t max_tokens = DEFAULT_TOKENS;
-    if (cn_json_exists(mt) && (cn_json_i64(mt, &max_tokens) || max_tokens < 1)) {
+    if (cn_json_exists(mt) && (cn_json_i64(mt, &max_tokens) || max_tokens < 1 ||
+                                 max_tokens > MAX_TOKENS)) {
         error_answer(r->b, r->id, -32602,
-                     "invalid params: field 'max_tokens' must be a positive integer");
+                     "invalid params: field 'max_tokens' must be an integer from 1 to 10000000");
         return;
     }
     cn_call c;
@@ -549,6 +553,19 @@ static void line(mcp *m, cairn_str text)
         cn_buf_reset(&m->out); /* only notifications: no answer */
 }
 
+/* Answer a line over MAX_LINE with a parse error (its id is unknown). */
+static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
+{
+    cn_jval none = {&m->j, UINT32_MAX};
+    char msg[128];
+    snprintf(msg, sizeof msg, "parse error: a message over %zu bytes", MAX_LINE);
+    cn_buf_reset(&m->out);
+    error_answer(&m->out, none, -32700, msg);
+    if (write_all(fd, m->out.ptr, m->out.len) || write_all(fd, "\n", 1))
+        return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+    return CAIRN_OK;
+}
+
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 {
     mcp m = {.o = o};
@@ -581,6 +598,9 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             size_t len = (size_t)(nl - (in.ptr + start));
             if (skipping) {
                 skipping = false;
+            } else if (len > MAX_LINE) {
+                if ((rc = refuse_line(&m, o->out_fd, err)))
+                    goto out;
             } else {
                 cairn_str l = {in.ptr + start, len};
                 while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
@@ -599,15 +619,8 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
         memmove(in.ptr, in.ptr + start, in.len - start);
         cn_buf_truncate(&in, in.len - start);
         if (in.len > MAX_LINE) { /* a line over the limit: refuse it, skip to its end */
-            cn_jval none = {&m.j, UINT32_MAX};
-            char msg[128];
-            snprintf(msg, sizeof msg, "parse error: a message over %zu bytes", MAX_LINE);
-            cn_buf_reset(&m.out);
-            error_answer(&m.out, none, -32700, msg);
-            if (write_all(o->out_fd, m.out.ptr, m.out.len) || write_all(o->out_fd, "\n", 1)) {
-                rc = cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+            if ((rc = refuse_line(&m, o->out_fd, err)))
                 goto out;
-            }
             cn_buf_reset(&in);
             skipping = true;
         }

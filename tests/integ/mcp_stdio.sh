@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# cairn mcp: MCP over stdio (JSON-RPC 2.0, newline-delimited) - lifecycle, version
+# negotiation, tools/list and tools/call of every tool, tool errors as isError results,
+# JSON-RPC errors, batches, an over-long line, EOF, max_tokens and resources.
+set -u
+CAIRN=$1
+. "$(dirname "$0")/lib.sh"
+require_tools jq python3
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-mcp.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+unset CAIRN_DATA_DIR CAIRN_TOKEN
+D=$WORK/store
+FIX=${2:?usage: $0 CAIRN SHARED_DIR}/fixtures/opencode/sqlite-1.18.33
+S=ses_e035dec6effeeawMfBf3ow9Lhu
+
+cp -r "$FIX" "$WORK/oc"
+run_cairn "$WORK/ingest.out" "$WORK/ingest.err" ingest --source "opencode=$WORK/oc" --data-dir "$D"
+assert_eq "$RC" 0 "ingest of the opencode fixture"
+
+# mcp NAME: runs `cairn mcp` over the lines of $WORK/NAME.in; stdout in NAME.out,
+# stderr in NAME.err, the exit status in RC; OUT names the output
+mcp()
+{
+    OUT=$WORK/$1.out
+    RC=0
+    { timeout 20 "$CAIRN" mcp --data-dir "$D" --project p <"$WORK/$1.in" >"$OUT" 2>"$WORK/$1.err" || RC=$?; } 2>/dev/null
+}
+# req ID METHOD [PARAMS]: one request line
+req()
+{
+    if [ -n "${3:-}" ]; then
+        printf '{"jsonrpc":"2.0","id":%s,"method":"%s","params":%s}\n' "$1" "$2" "$3"
+    else
+        printf '{"jsonrpc":"2.0","id":%s,"method":"%s"}\n' "$1" "$2"
+    fi
+}
+init() { req "$1" initialize "{\"protocolVersion\":\"$2\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}"; }
+call() { req "$1" tools/call "{\"name\":\"$2\",\"arguments\":$3}"; }
+# ans ID [FILTER]: the answer with that id (jq -c FILTER over it)
+ans() { jq -c "select(type == \"object\" and .id == $1) | ${2:-.}" "$OUT" 2>&1; }
+# text ID FILTER: FILTER over the JSON of the tool result's content[0].text
+text() { jq -c "select(type == \"object\" and .id == $1) | .result.content[0].text | fromjson | $2" "$OUT" 2>&1; }
+# all_jsonrpc NAME: every stdout line is a JSON-RPC message (or a batch of them)
+all_jsonrpc()
+{
+    local bad
+    bad=$(python3 - "$OUT" <<'EOF'
+import json, sys
+bad = 0
+for line in open(sys.argv[1], 'rb'):
+    try:
+        v = json.loads(line)
+        items = v if isinstance(v, list) else [v]
+        if not items or any(not isinstance(i, dict) or i.get('jsonrpc') != '2.0' for i in items):
+            bad += 1
+    except Exception:
+        bad += 1
+print(bad)
+EOF
+)
+    assert_eq "$bad" 0 "$1: stdout carries only JSON-RPC lines"
+}
+
+# ---- the main session (2025-06-18) ----
+{
+    init 1 2025-06-18
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    req 2 ping
+    req 3 tools/list
+    call 10 memory_save '{"key":"db","value":"use WAL zorblax"}'
+    call 11 memory_save '{"key":"db","value":"WAL mode everywhere zorblax"}'
+    call 12 memory_recall '{"key":"db"}'
+    call 13 memory_recall '{}'
+    call 14 memory_search '{"q":"zorblax"}'
+    call 15 memory_history '{"key":"db"}'
+    call 16 session_search '{"q":"todo"}'
+    call 17 session_get "{\"session_id\":\"$S\"}"
+    call 18 session_list '{}'
+    call 19 context_append "{\"session_id\":\"$S\",\"file_path\":\"src/cart.c\",\"file_importance\":0.9,\"decision\":\"Use WAL mode for the store.\"}"
+    call 20 context_get "{\"session_id\":\"$S\"}"
+    call 21 session_summary "{\"session_id\":\"$S\"}"
+    call 22 memory_suggestions "{\"session_id\":\"$S\"}"
+    call 23 memory_save '{"project_id":"q","key":"other","value":"in q"}'
+    call 24 memory_recall '{}'
+    call 25 memory_forget '{"key":"db"}'
+    call 26 memory_recall '{"key":"db"}'
+    # failing tools
+    call 30 memory_recall '{"key":"missing"}'
+    call 31 context_get '{"session_id":"ses_nope"}'
+    # JSON-RPC errors
+    printf '%s\n' '{"jsonrpc":"2.0","id":40,"method":'
+    printf '%s\n' '{"jsonrpc":"2.0","id":41}'
+    req 42 no/such/method
+    call 43 memory_save '{"key":3,"value":"x"}'
+    req 44 tools/call '{"name":"memory_save","arguments":[1]}'
+    call 45 session_search '{"q":"todo","max_tokens":0}'
+    # a notification: no answer
+    printf '%s\n' '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"memory_save","arguments":{"key":"silent","value":"x"}}}'
+    call 46 session_search '{"q":"todo","max_tokens":10}'
+    printf '%s\n' '[{"jsonrpc":"2.0","id":47,"method":"ping"}]'
+    # resources
+    req 50 resources/list
+    req 51 resources/read '{"uri":"cairn://project/p/memories"}'
+    req 52 resources/read "{\"uri\":\"cairn://session/$S/summary\"}"
+    req 53 resources/read '{"uri":"cairn://nothing/here"}'
+    req 54 resources/read '{"uri":"cairn://session/ses_nope/summary"}'
+    req 60 ping
+} >"$WORK/main.in"
+mcp main
+assert_eq "$RC" 0 "EOF: cairn mcp exits 0"
+all_jsonrpc main
+assert_eq "$(grep -c "" "$OUT")" 36 "one answer line per request, none for notifications"
+crash=$(crash_report "$WORK/main.err")
+assert_eq "$crash" "" "no sanitizer report"
+
+# lifecycle
+assert_eq "$(ans 1 .result.protocolVersion)" '"2025-06-18"' "initialize 2025-06-18: echoed"
+assert_eq "$(ans 1 '.result.serverInfo.name')" '"cairn"' "initialize: serverInfo"
+assert_eq "$(ans 1 '.result.capabilities | (has("tools") and has("resources"))')" true \
+    "initialize: capabilities tools and resources"
+assert_eq "$(ans 2 .result)" '{}' "ping: {}"
+
+# tools/list
+assert_eq "$(ans 3 '[.result.tools[].name] | sort')" \
+    "$(jq -cn '["memory_save","memory_recall","memory_search","memory_forget","memory_history","session_search","session_get","session_list","context_append","context_get","session_summary","memory_suggestions"] | sort')" \
+    "tools/list: exactly the twelve tools"
+assert_eq "$(ans 3 '[.result.tools[] | select(.inputSchema.type != "object")] | length')" 0 \
+    "tools/list: every inputSchema is of type object"
+assert_eq "$(ans 3 '[.result.tools[] | select((.description | length) < 10)] | length')" 0 \
+    "tools/list: every tool has a description"
+assert_eq "$(ans 3 '.result.tools[] | select(.name == "memory_save") | .inputSchema.required | sort')" \
+    '["key","value"]' "tools/list: memory_save requires key and value (project_id defaults)"
+assert_eq "$(ans 3 '.result.tools[] | select(.name == "session_search") | .inputSchema.properties.max_tokens.type')" \
+    '"integer"' "tools/list: session_search takes max_tokens"
+
+# tools/call of every tool
+assert_eq "$(ans 10 .result.isError)" false "memory_save: isError false"
+assert_eq "$(text 10 '[.project_id, .key, .version, (.memory_id | startswith("mem_"))]')" '["p","db",1,true]' \
+    "memory_save: project from --project, key, version 1, an id"
+assert_eq "$(text 11 .version)" 2 "memory_save again: version 2"
+assert_eq "$(ans 12 .result.isError)" false "memory_recall of a key: isError false"
+assert_eq "$(text 12 '[.project_id, .memory.memory_key, .memory.memory_value]')" \
+    '["p","db","WAL mode everywhere zorblax"]' "memory_recall of a key: the newest value"
+assert_eq "$(text 13 '[.count, [.memories[].memory_key]]')" '[1,["db"]]' "memory_recall: the project's memories"
+assert_eq "$(ans 14 .result.isError)" false "memory_search: isError false"
+assert_eq "$(text 14 '[.count, .memories[0].memory_key]')" '[1,"db"]' "memory_search: finds the memory"
+assert_eq "$(text 15 '[.count, [.versions[].version]]')" '[2,[2,1]]' "memory_history: both versions, newest first"
+assert_eq "$(ans 16 .result.isError)" false "session_search: isError false"
+assert_eq "$(text 16 '(.hits | length > 0) and ([.hits[].session_id] | index("'$S'") != null)')" true \
+    "session_search: hits in the ingested session"
+assert_eq "$(text 17 '[.session_id, .tool_id, .title]')" "[\"$S\",\"opencode\",\"Fake session title\"]" \
+    "session_get: the session"
+assert_eq "$(text 18 '.sessions | length')" 4 "session_list: the four sessions"
+assert_eq "$(ans 19 .result.isError)" false "context_append: isError false"
+assert_eq "$(text 19 '[.session_id, .context.files_accessed[0].path, .context.decisions[0].decision]')" \
+    "[\"$S\",\"src/cart.c\",\"Use WAL mode for the store.\"]" "context_append: returns the context"
+assert_eq "$(text 20 '.context.file_importance_scores')" '{"src/cart.c":0.9}' "context_get: the file and its importance"
+assert_eq "$(text 21 '[.session_id, .files_touched, .decisions, (.messages_by_role | type)]')" \
+    "[\"$S\",[\"src/cart.c\"],[\"Use WAL mode for the store.\"],\"object\"]" "session_summary: files, decisions, counts"
+assert_eq "$(text 22 '[.suggestions[] | {rule, text}]')" '[{"rule":"decision","text":"Use WAL mode for the store."}]' \
+    "memory_suggestions: the decision"
+assert_eq "$(text 23 .project_id)" '"q"' "memory_save with project_id: that project"
+assert_eq "$(text 24 '[.memories[].memory_key]')" '["db"]' "project p does not see project q's memory"
+assert_eq "$(text 25 '[.key, .message]')" '["db","Memory forgotten (recoverable)"]' "memory_forget"
+assert_eq "$(ans 26 .result.isError)" true "memory_recall of a forgotten key: isError true"
+
+# failing tools: results with isError, not JSON-RPC errors
+assert_eq "$(ans 30 '[has("error"), .result.isError]')" '[false,true]' "memory_recall of a missing key: isError true"
+assert_eq "$(text 30 .error.code)" '"not_found"' "memory_recall of a missing key: not_found"
+assert_eq "$(ans 31 '[has("error"), .result.isError]')" '[false,true]' "context_get of an unknown session: isError true"
+assert_contains "$(text 31 .error.message)" ses_nope "context_get of an unknown session: the message names it"
+
+# JSON-RPC errors
+assert_eq "$(jq -c 'select(.error.code == -32700) | .id' "$OUT")" null "invalid JSON: -32700 with id null"
+assert_eq "$(ans 41 .error.code)" -32600 "a message without method: -32600"
+assert_eq "$(ans 42 .error.code)" -32601 "an unknown method: -32601"
+assert_eq "$(ans 43 .error.code)" -32602 "arguments.key a number: -32602"
+assert_contains "$(ans 43 .error.message)" "'key'" "arguments.key a number: the error names key"
+assert_eq "$(ans 44 .error.code)" -32602 "arguments not an object: -32602"
+assert_contains "$(ans 44 .error.message)" "arguments" "arguments not an object: the error names arguments"
+assert_eq "$(ans 45 .error.code)" -32602 "max_tokens 0: -32602"
+assert_contains "$(ans 45 .error.message)" "max_tokens" "max_tokens 0: the error names max_tokens"
+
+# max_tokens bounds the answer
+t46=$(ans 46 '.result.content[0].text' | jq -r .)
+head46=${t46%%$'\n'\[...*}
+ok46=false
+[ "${#head46}" -le 40 ] && [ "${#head46}" -lt "${#t46}" ] && ok46=true
+assert_eq "$ok46" true "session_search with max_tokens 10: at most 40 bytes plus the cut note"
+assert_contains "$t46" "cut at max_tokens=10" "the cut is said"
+assert_eq "$(ans 46 .result.isError)" false "a cut answer is not an error"
+
+assert_eq "$(jq -c 'select(type == "array")' "$OUT")" "" "after 2025-06-18 a batch is not answered as an array"
+assert_eq "$(jq -c 'select(type == "object" and .id == null and .error.code == -32600) | .error.code' "$OUT")" -32600 \
+    "after 2025-06-18 a batch is refused with -32600"
+
+# resources
+assert_eq "$(ans 50 '[.result.resources[].uri] | index("cairn://project/p/memories") != null')" true \
+    "resources/list: the project's memories"
+assert_eq "$(ans 50 "[.result.resources[].uri] | index(\"cairn://session/$S/summary\") != null")" true \
+    "resources/list: session summaries"
+assert_eq "$(ans 51 '.result.contents[0] | [.uri, (.text | fromjson | .project_id)]')" \
+    '["cairn://project/p/memories","p"]' "resources/read of the memories"
+assert_eq "$(ans 52 '.result.contents[0].text | fromjson | .session_id')" "\"$S\"" "resources/read of a session summary"
+assert_eq "$(ans 53 '.error.code | type')" '"number"' "resources/read of an unknown uri: an error"
+assert_eq "$(ans 54 'has("error")')" true "resources/read of an unknown session: an error"
+assert_eq "$(ans 60 .result)" '{}' "the server answers after all the errors"
+
+# a request without an id (a notification) gets no answer
+printf '%s\n%s\n' "$(init 1 2025-06-18)" \
+    '{"jsonrpc":"2.0","method":"tools/call","params":{"name":"memory_recall","arguments":{"key":"nothing"}}}' >"$WORK/notif.in"
+mcp notif
+assert_eq "$(jq -c .id "$OUT" | tr '\n' ' ')" '1 ' "a request without an id: no answer"
+
+# ---- versions and batches ----
+{
+    init 1 2025-03-26
+    printf '%s\n' '[{"jsonrpc":"2.0","id":2,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":3,"method":"nope"}]'
+    printf '%s\n' '[{"jsonrpc":"2.0","method":"notifications/initialized"}]'
+    req 4 ping
+} >"$WORK/v0326.in"
+mcp v0326
+all_jsonrpc v0326
+assert_eq "$(ans 1 .result.protocolVersion)" '"2025-03-26"' "initialize 2025-03-26: echoed"
+assert_eq "$(jq -c 'select(type == "array") | [.[] | .id]' "$OUT")" '[2,3]' \
+    "after 2025-03-26 a batch is answered as an array (no entry for its notification)"
+assert_eq "$(jq -c 'select(type == "array") | [.[0].result, .[1].error.code]' "$OUT")" '[{},-32601]' \
+    "the batch's answers: ping and method not found"
+assert_eq "$(grep -c '' "$OUT")" 3 "a batch of notifications only: no answer"
+
+init 1 1999-01-01 >"$WORK/vunk.in"
+mcp vunk
+assert_eq "$(ans 1 .result.protocolVersion)" '"2025-06-18"' "initialize with an unknown version: 2025-06-18"
+
+# ---- a 20 MB line ----
+{
+    init 1 2025-06-18
+    python3 -c 'import sys; sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{\"pad\":\"" + "a" * (20 << 20) + "\"}}\n")'
+    req 3 ping
+} >"$WORK/big.in"
+mcp big
+assert_eq "$RC" 0 "a 20 MB line: exit 0 at EOF"
+all_jsonrpc big
+assert_eq "$(jq -c 'select(.error.code == -32700) | .id' "$OUT")" null "a 20 MB line: refused with -32700"
+assert_eq "$(ans 2 .)" "" "a 20 MB line: not answered as a request"
+assert_eq "$(ans 3 .result)" '{}' "a 20 MB line: the server stays up (the next ping is answered)"
+assert_eq "$(crash_report "$WORK/big.err")" "" "a 20 MB line: no sanitizer report"
+
+# a line just over the 16 MiB limit (by less than one 64 KiB read) is refused too
+{
+    python3 -c 'import sys; sys.stdout.write("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\",\"params\":{\"pad\":\"" + "a" * ((16 << 20) + 20000) + "\"}}\n")'
+    req 3 ping
+} >"$WORK/edge.in"
+mcp edge
+assert_eq "$(jq -c 'select(.id == null) | .error.code' "$OUT")" -32700 "a line of 16 MiB + 20000 bytes: refused with -32700"
+assert_eq "$(ans 3 .result)" '{}' "after it the server answers"
+
+# max_tokens over its advertised maximum is refused (never wrapped to a tiny budget)
+{
+    call 1 memory_save '{"key":"big","value":"a value longer than four bytes"}'
+    call 2 memory_recall '{"key":"big","max_tokens":4611686018427387904}'
+    call 3 memory_recall '{"key":"big","max_tokens":4611686018427387905}'
+} >"$WORK/wrap.in"
+mcp wrap
+assert_eq "$(ans 2 '.error.code')" -32602 "max_tokens 2^62: refused with -32602"
+assert_match "$(ans 2 '.error.message')" "max_tokens" "max_tokens 2^62: the error names max_tokens"
+assert_eq "$(ans 3 '.error.code')" -32602 "max_tokens 2^62+1: refused with -32602"
+
+# ---- EOF on an empty input ----
+: >"$WORK/empty.in"
+mcp empty
+assert_eq "$RC" 0 "EOF at once: exit 0"
+assert_eq "$(wc -c <"$OUT")" 0 "EOF at once: nothing on stdout"
+done_testing

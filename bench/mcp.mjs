@@ -1,0 +1,151 @@
+// MCP benchmark (issue 6): `cairn mcp` against @modelcontextprotocol/server-memory, each over
+// ONE stdio session driven by the SDK's Client + StdioClientTransport (same client overhead).
+// Phase 1: N saves (cairn memory_save / server-memory create_entities, one entity per call);
+// phase 2: Q searches (memory_search / search_nodes) with the same queries.
+// Calls are sequential; each is timed with process.hrtime.bigint().
+// Usage: node mcp.mjs <cairn binary> <server-memory index.js> <temp dir>
+// Run by bench/mcp.sh, which installs the npm packages next to a copy of this file.
+// Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (120: a phase stops after that long).
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const [cairnBin, memoryJs, tmp] = process.argv.slice(2);
+if (!cairnBin || !memoryJs || !tmp) {
+    console.error("usage: node mcp.mjs <cairn> <server-memory dist/index.js> <tmp dir>");
+    process.exit(2);
+}
+const N = Number(process.env.MCP_SAVES || 10000);
+const Q = Number(process.env.MCP_SEARCHES || 1000);
+const CAP_NS = BigInt(Math.round(Number(process.env.MCP_CAP_S || 120) * 1e9));
+const TARGET = 50;
+// "answer B" in the table: mean size of a call's text answer (cairn searches return at most 10
+// memories; search_nodes has no limit and returns every match).
+
+// Deterministic data: short notes of the kind an agent keeps. Common words ("service",
+// "prefers", "deploy" …) appear in many memories; each memory also carries one rare tag
+// ("ticket-k<j>") shared by about 3 memories.
+let seed = 42;
+const rnd = (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+};
+const pick = (a) => a[rnd(a.length)];
+const who = ["alice", "bob", "carol", "dmitri", "erin", "farah", "gus", "hana"];
+const area = ["payments", "auth", "search", "billing", "ingest", "frontend", "scheduler", "reports"];
+const forms = [
+    (a, w, t) => `${w} prefers tabs over spaces in the ${a} service (${t})`,
+    (a, w, t) => `deploy of ${a} needs the staging flag first; ${w} confirmed (${t})`,
+    (a, w, t) => `the ${a} tests are flaky on CI when run in parallel, see ${t}`,
+    (a, w, t) => `${w} owns the ${a} database migration, review before merge (${t})`,
+    (a, w, t) => `use the retry wrapper for ${a} HTTP calls, timeout 30 s (${t})`,
+    (a, w, t) => `${a} config lives in config/${a}.toml; ${w} rotated the keys (${t})`,
+];
+const rareCount = Math.max(1, Math.floor(N / 3));
+const data = [];
+for (let i = 0; i < N; i++) {
+    const t = `ticket-k${rnd(rareCount)}`;
+    data.push({ key: `note-${i}`, value: pick(forms)(pick(area), pick(who), t) });
+}
+// Queries: half words present in many memories, half rare tags present in a few.
+const common = ["service", "prefers", "deploy", "flaky", "migration", "retry", "config", ...area, ...who];
+const queries = [];
+for (let i = 0; i < Q; i++)
+    queries.push(i % 2 === 0 ? pick(common) : `k${rnd(rareCount)}`);
+
+function pct(sorted, p) {
+    if (!sorted.length) return NaN;
+    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function phase(client, name, n, argsOf) {
+    const lat = [];
+    let errors = 0, bytes = 0;
+    const start = process.hrtime.bigint();
+    let capped = false;
+    for (let i = 0; i < n; i++) {
+        const t0 = process.hrtime.bigint();
+        const r = await client.callTool(argsOf(i));
+        const t1 = process.hrtime.bigint();
+        if (r.isError) {
+            if (errors++ === 0) console.error(`${name}: error: ${JSON.stringify(r.content).slice(0, 300)}`);
+        }
+        lat.push(Number(t1 - t0) / 1e6);
+        for (const c of r.content || []) bytes += (c.text || "").length;
+        if (t1 - start > CAP_NS && i + 1 < n) {
+            capped = true;
+            break;
+        }
+    }
+    const wall = Number(process.hrtime.bigint() - start) / 1e9;
+    const sorted = lat.slice().sort((a, b) => a - b);
+    return {
+        phase: name, asked: n, calls: lat.length, errors, capped, wall,
+        p50: pct(sorted, 50), p99: pct(sorted, 99), rate: lat.length / wall, avg: bytes / lat.length,
+        // calls/s over the last tenth of the calls (from their latencies): the rate near the end
+        tail: Math.ceil(lat.length / 10) / (lat.slice(-Math.ceil(lat.length / 10)).reduce((a, b) => a + b, 0) / 1e3),
+    };
+}
+
+async function connect(command, args, env) {
+    const transport = new StdioClientTransport({ command, args, env: { ...process.env, ...env }, stderr: "inherit" });
+    const client = new Client({ name: "cairn-bench", version: "1.0.0" });
+    await client.connect(transport);
+    return client;
+}
+
+async function runCairn() {
+    const dataDir = join(tmp, "cairn-data");
+    mkdirSync(dataDir, { recursive: true });
+    const c = await connect(cairnBin, ["mcp", "--data-dir", dataDir, "--project", "p"], {});
+    const save = await phase(c, "save", N, (i) => ({
+        name: "memory_save", arguments: { key: data[i].key, value: data[i].value },
+    }));
+    const search = await phase(c, "search", Q, (i) => ({
+        name: "memory_search", arguments: { q: queries[i], limit: 10 },
+    }));
+    await c.close();
+    return [save, search];
+}
+
+async function runMemory() {
+    const c = await connect(process.execPath, [memoryJs], { MEMORY_FILE_PATH: join(tmp, "memory.jsonl") });
+    const save = await phase(c, "save", N, (i) => ({
+        name: "create_entities",
+        arguments: { entities: [{ name: data[i].key, entityType: "note", observations: [data[i].value] }] },
+    }));
+    const search = await phase(c, "search", Q, (i) => ({
+        name: "search_nodes", arguments: { query: queries[i] },
+    }));
+    await c.close();
+    return [save, search];
+}
+
+const cairn = await runCairn();
+const mem = await runMemory();
+
+const f = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const row = (cols) => console.log(cols.map((c, i) => (i < 2 ? String(c).padEnd(14) : String(c).padStart(12))).join(" "));
+console.log(`MCP over stdio, one session each, sequential calls: ${N} saves, ${Q} searches (cap ${Number(CAP_NS) / 1e9} s per phase)`);
+row(["server", "phase", "calls", "p50 ms", "p99 ms", "calls/s", "answer B"]);
+for (const [srv, rs] of [["cairn", cairn], ["server-memory", mem]])
+    for (const r of rs) {
+        const calls = r.calls === r.asked ? `${r.calls}` : `${r.calls}/${r.asked}`;
+        row([srv, r.phase, calls, f(r.p50), f(r.p99), f(r.rate, 0), f(r.avg, 0)]);
+        if (r.errors) console.log(`  ${srv} ${r.phase}: ${r.errors} calls answered isError`);
+        if (r.capped) console.log(`  ${srv} ${r.phase}: stopped after ${f(r.wall, 1)} s (cap)`);
+    }
+let ok = true;
+for (let i = 0; i < 2; i++) {
+    const ratio = cairn[i].rate / mem[i].rate;
+    const pass = ratio >= TARGET && !cairn[i].errors && !cairn[i].capped;
+    ok &&= pass;
+    console.log(`ratio cairn/server-memory ${cairn[i].phase}: ${f(ratio, 1)}x (target >= ${TARGET}x at ${N} memories) ${pass ? "PASS" : "MISS"}`);
+}
+const tail = cairn[0].tail / mem[0].tail;
+console.log(`informative: saves over the last tenth (store near full): cairn ${f(cairn[0].tail, 0)}/s, ` +
+    `server-memory ${f(mem[0].tail, 0)}/s, ratio ${f(tail, 1)}x`);
+if (mem[0].calls < N)
+    console.log(`note: server-memory held ${mem[0].calls} entities during its searches, cairn ${cairn[0].calls}`);
+process.exit(cairn.some((r) => r.errors) ? 1 : 0);

@@ -88,7 +88,8 @@ static const cli_cmd commands[] = {
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"mcp", cmd_mcp, "[--project P] [--data-dir DIR]",
      "the MCP server on stdin/stdout, for agents (claude mcp add cairn -- cairn mcp)",
-     "  --project P         the project memories default to (default: the working directory)\n"
+     "  --project P         the project memories default to (default: the client's first\n"
+     "                      file:// root when it offers roots, else the working directory)\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",

@@ -9,6 +9,10 @@
  * that fails answers a result with isError: true, and only malformed
  * messages or arguments are JSON-RPC errors.  Answers are bounded: at most
  * max_tokens (default 2,000; a token counted as 4 bytes) of text.
+ *
+ * The default project is --project, else the client's first root (asked with
+ * roots/list once the client says initialized, and again when it says its
+ * roots changed), else the working directory.
  */
 #include "serve/mcp.h"
 
@@ -69,6 +73,7 @@ typedef struct mcp {
     const cn_mcp_opts *o;
     cairn_store *store;
     const char *version; /* negotiated, NULL before initialize */
+    bool client_roots;   /* the client offered the roots capability */
     char project[4096];
     cn_json j;
     cn_buf out; /* one answer line */
@@ -142,6 +147,7 @@ static void initialize(req *r)
         if (cn_json_str_eq(v, versions[i]))
             want = versions[i];
     r->m->version = want ? want : versions[0]; /* unknown: offer the newest */
+    r->m->client_roots = cn_json_exists(cn_json_get(cn_json_get(r->params, "capabilities"), "roots"));
     cn_jw w;
     begin(&w, r->b, r->id);
     cn_jw_key(&w, "result");
@@ -469,6 +475,59 @@ static const struct {
     {"resources/list", resources_list}, {"resources/read", resources_read},
 };
 
+/* ---- roots: the client's workspace as the default project ---- */
+
+#define ROOTS_ID "cairn-roots"
+
+/* After the client's initialized (or roots/list_changed): ask for its roots. */
+static void ask_roots(mcp *m, cn_buf *b)
+{
+    if (!m->client_roots || m->o->project)
+        return;
+    cn_buf_addstr(b, cn_str("{\"jsonrpc\":\"2.0\",\"id\":\"" ROOTS_ID "\",\"method\":\"roots/list\"}"));
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* The answer to roots/list: the first file:// root becomes the project. */
+static void take_roots(mcp *m, cn_jval result)
+{
+    cn_jiter it = cn_json_iter(cn_json_get(result, "roots"));
+    cn_jval root;
+    while (cn_json_next(&it, NULL, &root)) {
+        cairn_str u = cn_json_raw(cn_json_get(root, "uri"));
+        static const char scheme[] = "\"file://";
+        if (!cn_json_is(cn_json_get(root, "uri"), CN_JSON_STRING) || u.len < sizeof scheme ||
+            memcmp(u.ptr, scheme, sizeof scheme - 1))
+            continue;
+        char path[sizeof m->project];
+        size_t n = 0;
+        for (size_t i = sizeof scheme - 1; i + 1 < u.len && n + 1 < sizeof path; i++) {
+            int hi, lo;
+            if (u.ptr[i] == '%' && i + 3 < u.len && (hi = hexval(u.ptr[i + 1])) >= 0 &&
+                (lo = hexval(u.ptr[i + 2])) >= 0) {
+                path[n++] = (char)(hi * 16 + lo);
+                i += 2;
+            } else {
+                path[n++] = u.ptr[i];
+            }
+        }
+        path[n] = '\0';
+        if (n && path[0] == '/' && strlen(path) == n) { /* a local absolute path, no NUL */
+            while (n > 1 && path[n - 1] == '/')
+                path[--n] = '\0';
+            memcpy(m->project, path, n + 1);
+            return;
+        }
+    }
+}
+
 /* One message (not a batch) into b; nothing for a notification. */
 static void handle(mcp *m, cn_jval msg, cn_buf *b)
 {
@@ -479,6 +538,12 @@ static void handle(mcp *m, cn_jval msg, cn_buf *b)
     }
     cn_jval id = cn_json_get(msg, "id"), method = cn_json_get(msg, "method");
     bool notification = !cn_json_exists(id);
+    if (!cn_json_exists(method) && !notification &&
+        (cn_json_exists(cn_json_get(msg, "result")) || cn_json_exists(cn_json_get(msg, "error")))) {
+        if (cn_json_str_eq(id, ROOTS_ID)) /* a response: to our roots/list, or ignored */
+            take_roots(m, cn_json_get(msg, "result"));
+        return;
+    }
     if (cn_json_exists(id) && !cn_json_is(id, CN_JSON_STRING) && !cn_json_is(id, CN_JSON_NUMBER)) {
         error_answer(b, none, -32600, "invalid request: id must be a string or a number");
         return;
@@ -489,8 +554,12 @@ static void handle(mcp *m, cn_jval msg, cn_buf *b)
             error_answer(b, id, -32600, "invalid request: needs jsonrpc \"2.0\" and a method");
         return;
     }
-    if (notification)
-        return; /* notifications/initialized and the others need no answer */
+    if (notification) { /* no answer; some start a request of ours */
+        if (cn_json_str_eq(method, "notifications/initialized") ||
+            cn_json_str_eq(method, "notifications/roots/list_changed"))
+            ask_roots(m, b);
+        return;
+    }
     cn_jval params = cn_json_get(msg, "params");
     if (cn_json_exists(params) && !cn_json_is(params, CN_JSON_OBJECT)) {
         error_answer(b, id, -32602, "invalid params: params must be an object");

@@ -267,6 +267,38 @@ assert_eq "$(ans 2 '.error.code')" -32602 "max_tokens 2^62: refused with -32602"
 assert_match "$(ans 2 '.error.message')" "max_tokens" "max_tokens 2^62: the error names max_tokens"
 assert_eq "$(ans 3 '.error.code')" -32602 "max_tokens 2^62+1: refused with -32602"
 
+# ---- the project from the client's roots ----
+# a client offering roots is asked for them once initialized; the first file:// root
+# (percent-decoded, no trailing slash) is the default project unless --project is given
+{
+    req 1 initialize '{"protocolVersion":"2025-06-18","capabilities":{"roots":{"listChanged":true}},"clientInfo":{"name":"t","version":"1"}}'
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots","result":{"roots":[{"uri":"https://example.com/x"},{"uri":"file:///home/dev/my%20proj/","name":"p"}]}}'
+    call 2 memory_save '{"key":"rk","value":"from roots"}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"not-ours","result":{}}'
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots","error":{"code":-32601,"message":"no"}}'
+    call 3 memory_recall '{"key":"rk"}'
+    call 4 memory_recall '{"key":"rk","project_id":"p"}'
+} >"$WORK/roots.in"
+OUT=$WORK/roots.out
+RC=0
+{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/roots.in" >"$OUT" 2>"$WORK/roots.err" || RC=$?; } 2>/dev/null
+assert_eq "$RC" 0 "roots: exit 0 at EOF"
+all_jsonrpc roots
+assert_eq "$(jq -c 'select(.method == "roots/list") | .id' "$OUT" | tr '\n' ' ')" '"cairn-roots" "cairn-roots" ' \
+    "roots: roots/list asked after initialized and after list_changed"
+assert_eq "$(text 2 .project_id)" '"/home/dev/my proj"' "roots: the first file:// root is the project"
+assert_eq "$(text 3 .memory.memory_value)" '"from roots"' "roots: an error answer to roots/list keeps the project"
+assert_eq "$(ans 4 .result.isError)" true "roots: project p does not see the roots project's memory"
+assert_eq "$(jq -c 'select(.id == "not-ours" or .id == "cairn-roots") | select(has("result") or has("error"))' "$OUT")" "" \
+    "roots: responses from the client are not answered"
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}}' \
+    '{"jsonrpc":"2.0","method":"notifications/initialized"}' >"$WORK/roots2.in"
+mcp roots2
+assert_eq "$(jq -c 'select(.method == "roots/list")' "$OUT")" "" "roots: not asked when --project is given"
+assert_eq "$(grep -c roots/list "$WORK/main.out" || true)" 0 "roots: not asked of a client without the roots capability"
+
 # ---- EOF on an empty input ----
 : >"$WORK/empty.in"
 mcp empty

@@ -1,10 +1,10 @@
 /*
  * base/arena.h - bump allocator for per-unit lifetimes.
  *
- * Memory comes from chunks that are freed all at once by cn_arena_release
- * (or kept for reuse by cn_arena_reset).  Nothing allocated from an arena
- * outlives its unit: one load, one request, one JSONL line.  A hard limit
- * on the total bytes turns runaway input into CAIRN_TOOBIG, not an OOM kill.
+ * Memory comes from chunks that are freed all at once by cn_arena_release.
+ * Nothing allocated from an arena outlives its unit: one load, one request,
+ * one JSONL line.  A hard limit on the total bytes turns runaway input into
+ * CAIRN_TOOBIG, not an OOM kill.
  * Threads: an arena belongs to one thread.
  */
 #ifndef CN_BASE_ARENA_H

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
 #include "base/str.h"
@@ -76,6 +77,7 @@ typedef struct mcp {
     bool client_roots;   /* the client offered the roots capability */
     char project[4096];
     cn_json j;
+    cn_arena a; /* unescaped strings of the current line */
     cn_buf out; /* one answer line */
 } mcp;
 
@@ -387,19 +389,16 @@ static void resources_list(req *r)
             cn_jiter it = cn_json_iter(cn_json_root(&sj));
             cn_jval s;
             while (cn_json_next(&it, NULL, &s)) {
-                cairn_str id = cn_json_raw(cn_json_get(s, "session_id"));
-                if (id.len < 2)
+                cairn_str id = cn_json_str_or(cn_json_get(s, "session_id"), &r->m->a);
+                cairn_str title = cn_json_str_or(cn_json_get(s, "title"), &r->m->a);
+                if (!id.len)
                     continue;
-                snprintf(uri, sizeof uri, "cairn://session/%.*s/summary", (int)id.len - 2,
-                         id.ptr + 1);
+                snprintf(uri, sizeof uri, "cairn://session/%.*s/summary", (int)id.len, id.ptr);
                 cn_jw_obj(&w);
                 cn_jw_key(&w, "uri");
                 cn_jw_cstr(&w, uri);
                 cn_jw_key(&w, "name");
-                cn_jw_str(&w, cn_json_is(cn_json_get(s, "title"), CN_JSON_STRING)
-                                  ? (cairn_str){cn_json_raw(cn_json_get(s, "title")).ptr + 1,
-                                                cn_json_raw(cn_json_get(s, "title")).len - 2}
-                                  : (cairn_str){uri, strlen(uri)});
+                cn_jw_str(&w, title.ptr ? title : (cairn_str){uri, strlen(uri)});
                 cn_jw_key(&w, "mimeType");
                 cn_jw_cstr(&w, "application/json");
                 cn_jw_obj_end(&w);
@@ -419,11 +418,12 @@ static void resources_read(req *r)
     cn_jval uv = cn_json_get(r->params, "uri");
     char uri[4200], id[4096];
     const char *op = NULL, *arg = NULL;
-    if (!cn_json_is(uv, CN_JSON_STRING) || cn_json_raw(uv).len >= sizeof uri) {
+    cairn_str u = cn_json_str_or(uv, &r->m->a);
+    if (!u.ptr || u.len >= sizeof uri || memchr(u.ptr, '\0', u.len)) {
         error_answer(r->b, r->id, -32602, "invalid params: field 'uri' must be a string");
         return;
     }
-    snprintf(uri, sizeof uri, "%.*s", (int)cn_json_raw(uv).len - 2, cn_json_raw(uv).ptr + 1);
+    snprintf(uri, sizeof uri, "%.*s", (int)u.len, u.ptr);
     if (sscanf(uri, "cairn://project/%4095[^/]/memories", id) == 1) {
         op = "memory_list";
         arg = "project_id";
@@ -501,16 +501,15 @@ static void take_roots(mcp *m, cn_jval result)
     cn_jiter it = cn_json_iter(cn_json_get(result, "roots"));
     cn_jval root;
     while (cn_json_next(&it, NULL, &root)) {
-        cairn_str u = cn_json_raw(cn_json_get(root, "uri"));
-        static const char scheme[] = "\"file://";
-        if (!cn_json_is(cn_json_get(root, "uri"), CN_JSON_STRING) || u.len < sizeof scheme ||
-            memcmp(u.ptr, scheme, sizeof scheme - 1))
+        cairn_str u = cn_json_str_or(cn_json_get(root, "uri"), &m->a);
+        static const char scheme[] = "file://";
+        if (u.len < sizeof scheme || memcmp(u.ptr, scheme, sizeof scheme - 1))
             continue;
         char path[sizeof m->project];
         size_t n = 0;
-        for (size_t i = sizeof scheme - 1; i + 1 < u.len && n + 1 < sizeof path; i++) {
+        for (size_t i = sizeof scheme - 1; i < u.len && n + 1 < sizeof path; i++) {
             int hi, lo;
-            if (u.ptr[i] == '%' && i + 3 < u.len && (hi = hexval(u.ptr[i + 1])) >= 0 &&
+            if (u.ptr[i] == '%' && i + 2 < u.len && (hi = hexval(u.ptr[i + 1])) >= 0 &&
                 (lo = hexval(u.ptr[i + 2])) >= 0) {
                 path[n++] = (char)(hi * 16 + lo);
                 i += 2;
@@ -580,6 +579,8 @@ static void line(mcp *m, cairn_str text)
     cairn_err e;
     cn_jval none = {&m->j, UINT32_MAX};
     cn_buf_reset(&m->out);
+    cn_arena_release(&m->a); /* the last line's strings */
+    cn_arena_init(&m->a, 0, 2 * MAX_LINE);
     if (cn_json_parse(&m->j, text.ptr, text.len, &e)) {
         char msg[300];
         snprintf(msg, sizeof msg, "parse error: %s", e.msg);
@@ -635,6 +636,20 @@ static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
     return CAIRN_OK;
 }
 
+/* One whole line (no newline): its answer, if any, written as one line. */
+static cairn_rc serve_line(mcp *m, cairn_str l, cairn_err *err)
+{
+    while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
+        l.len--;
+    if (!l.len)
+        return CAIRN_OK;
+    line(m, l);
+    if (m->out.len &&
+        (write_all(m->o->out_fd, m->out.ptr, m->out.len) || write_all(m->o->out_fd, "\n", 1)))
+        return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+    return CAIRN_OK;
+}
+
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 {
     mcp m = {.o = o};
@@ -649,6 +664,7 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
     if ((rc = cairn_store_open(o->data_dir, 0, &m.store, err)))
         return rc;
     cn_json_init(&m.j);
+    cn_arena_init(&m.a, 0, 2 * MAX_LINE);
     cn_buf_init(&m.out, (size_t)256 << 20);
     cn_buf_init(&in, MAX_LINE + 65536);
     for (;;) {
@@ -670,18 +686,8 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             } else if (len > MAX_LINE) {
                 if ((rc = refuse_line(&m, o->out_fd, err)))
                     goto out;
-            } else {
-                cairn_str l = {in.ptr + start, len};
-                while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
-                    l.len--;
-                if (l.len) {
-                    line(&m, l);
-                    if (m.out.len && (write_all(o->out_fd, m.out.ptr, m.out.len) ||
-                                      write_all(o->out_fd, "\n", 1))) {
-                        rc = cn_err_set(err, CAIRN_IO, "cannot write to stdout");
-                        goto out;
-                    }
-                }
+            } else if ((rc = serve_line(&m, (cairn_str){in.ptr + start, len}, err))) {
+                goto out;
             }
             start += len + 1;
         }
@@ -694,10 +700,13 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             skipping = true;
         }
     }
+    if (!skipping && in.len) /* a last line without its newline is still answered */
+        rc = serve_line(&m, cn_buf_str(&in), err);
 out:
     cn_buf_release(&in);
     cn_buf_release(&m.out);
     cn_json_release(&m.j);
+    cn_arena_release(&m.a);
     cairn_store_close(m.store);
     return rc;
 }

@@ -1,0 +1,464 @@
+/*
+ * Unit tests for serve/mcp.c (cn_mcp_run): malformed input on stdin.  Parse
+ * errors, ids that are not ids, notifications, unknown methods, parameters of
+ * the wrong type, a missing "jsonrpc", lines over the 16 MiB limit, EOF, an
+ * output that cannot be written, and that the output carries only JSON-RPC.
+ *
+ * Each run writes its input to a temp file (in_fd), answers into another
+ * (out_fd), with a fresh store in a temp dir; all under one dir that the group
+ * teardown removes, even after a failure.  Every answer line is checked to be
+ * one JSON-RPC 2.0 response (parsed with json/json.h) before the test looks
+ * at it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "json/json.h"
+#include "serve/mcp.h"
+
+#define MAX_LINE ((size_t)16 << 20) /* serve/mcp.c */
+#define PING(id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"ping\"}\n"
+#define PONG(id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"result\":{}}"
+#define ERR_NULL(code) "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":" #code ","
+#define CALL(id, tool, args)                                                                       \
+    "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"tools/call\",\"params\":{\"name\":\"" tool   \
+    "\",\"arguments\":" args "}}\n"
+
+enum { TO_FILE, TO_STDOUT, TO_RDONLY, TO_CLOSED_PIPE }; /* where out_fd goes */
+
+static char root[4096]; /* every run's files, under one temp dir */
+static char *big;       /* a large input, freed by the teardown */
+
+/* The last run: its return code, error and answer lines. */
+static struct {
+    cairn_rc rc;
+    cairn_err err;
+    char *text;
+    size_t len, n;
+    char *line[64];
+} R;
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(root, sizeof root, "%s/cairn-test-mcp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    signal(SIGPIPE, SIG_IGN); /* as cairn mcp does */
+    return mkdtemp(root) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(R.text);
+    free(big);
+    R.text = big = NULL;
+    return 0;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        assert_true(w > 0);
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* One answer line is one JSON-RPC 2.0 response: an id and a result or an error. */
+static void check_line(const char *l)
+{
+    cn_json j;
+    cairn_err e;
+    cn_json_init(&j);
+    if (strncmp(l, "{\"jsonrpc\":\"2.0\",", 17) || cn_json_parse(&j, l, strlen(l), &e))
+        fail_msg("not a JSON-RPC line: %.200s", l);
+    cn_jval v = cn_json_root(&j);
+    assert_true(cn_json_str_eq(cn_json_get(v, "jsonrpc"), "2.0"));
+    assert_true(cn_json_exists(cn_json_get(v, "id")));
+    assert_true(cn_json_exists(cn_json_get(v, "result")) !=
+                cn_json_exists(cn_json_get(v, "error")));
+    cn_json_release(&j);
+}
+
+/* Run cn_mcp_run over in[0..n) into R. */
+static void serve_to(const char *in, size_t n, int how)
+{
+    char dir[4200], path[4300], data[4300];
+    int p[2], saved = -1;
+    snprintf(dir, sizeof dir, "%s/run-XXXXXX", root);
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/in-XXXXXX", dir);
+    int in_fd = mkstemp(path);
+    assert_true(in_fd >= 0);
+    write_all(in_fd, in, n);
+    assert_int_equal(lseek(in_fd, 0, SEEK_SET), 0);
+    snprintf(path, sizeof path, "%s/out-XXXXXX", dir);
+    int out_fd = mkstemp(path), to = out_fd;
+    assert_true(out_fd >= 0);
+    if (how == TO_RDONLY)
+        to = open(path, O_RDONLY | O_CLOEXEC);
+    if (how == TO_CLOSED_PIPE) {
+        assert_int_equal(pipe(p), 0);
+        close(p[0]);
+        to = p[1];
+    }
+    if (how == TO_STDOUT) { /* the real stdout: anything else printed there shows too */
+        fflush(stdout);
+        saved = dup(1);
+        assert_true(saved >= 0 && dup2(out_fd, 1) == 1);
+        to = 1;
+    }
+    assert_true(to >= 0);
+    snprintf(data, sizeof data, "%s/data", dir);
+    cn_mcp_opts o = {in_fd, to, data, "p"};
+    memset(&R.err, 0, sizeof R.err);
+    R.rc = cn_mcp_run(&o, &R.err);
+    if (how == TO_STDOUT) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    } else if (to != out_fd) {
+        close(to);
+    }
+    close(in_fd);
+
+    /* read the answers back, split into lines */
+    struct stat st;
+    assert_int_equal(fstat(out_fd, &st), 0);
+    free(R.text);
+    R.len = (size_t)st.st_size;
+    R.text = malloc(R.len + 1);
+    assert_non_null(R.text);
+    assert_int_equal(pread(out_fd, R.text, R.len, 0), (ssize_t)R.len);
+    close(out_fd);
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    R.text[R.len] = '\0';
+    R.n = 0;
+    if (R.len)
+        assert_int_equal(R.text[R.len - 1], '\n'); /* whole lines only */
+    for (char *l = R.text, *nl; (nl = strchr(l, '\n')); l = nl + 1) {
+        *nl = '\0';
+        assert_true(R.n < sizeof R.line / sizeof R.line[0]);
+        check_line(l);
+        R.line[R.n++] = l;
+    }
+}
+
+static void serve(const char *in)
+{
+    serve_to(in, strlen(in), TO_FILE);
+    assert_int_equal(R.rc, CAIRN_OK);
+}
+
+static void assert_prefix(const char *s, const char *prefix)
+{
+    if (strncmp(s, prefix, strlen(prefix)))
+        fail_msg("'%.300s' does not start with '%s'", s, prefix);
+}
+
+/* The answer to id (its JSON text), or NULL. */
+static const char *answer(const char *id)
+{
+    char head[128];
+    snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"id\":%s,", id);
+    for (size_t i = 0; i < R.n; i++)
+        if (!strncmp(R.line[i], head, strlen(head)))
+            return R.line[i];
+    return NULL;
+}
+
+/* The answer to id is error code, and its message holds word. */
+static void expect_error(const char *id, int code, const char *word)
+{
+    const char *a = answer(id);
+    char want[64];
+    snprintf(want, sizeof want, "\"error\":{\"code\":%d,\"message\":\"", code);
+    if (!a || !strstr(a, want) || !strstr(strstr(a, want), word))
+        fail_msg("id %s: want code %d naming %s, got: %.300s", id, code, word, a ? a : "nothing");
+}
+
+/* A ping line of exactly len bytes (a "pad" parameter fills it), newline after; returns len+1. */
+static size_t ping_line(char *dst, size_t len, int id)
+{
+    char head[96];
+    int h = snprintf(head, sizeof head,
+                     "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\","
+                     "\"params\":{\"pad\":\"",
+                     id);
+    memcpy(dst, head, (size_t)h);
+    memset(dst + h, 'a', len - (size_t)h - 3);
+    memcpy(dst + len - 3, "\"}}\n", 4);
+    return len + 1;
+}
+
+static void test_parse_errors(void **state)
+{
+    (void)state;
+    /* each bad line is answered -32700 with id null; the ping after it is answered */
+    static const char in[] = "{\"jsonrpc\":\"2.0\",\"id\":1,\n" PING(2)  //
+        "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"\xff\"}\n" PING(4)   //
+        "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"ping\"}\0\n" PING(6) // a NUL byte
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"}}\n" PING(8)  //
+        "\x01\n" PING(9);
+    serve_to(in, sizeof in - 1, TO_FILE);
+    assert_int_equal(R.rc, CAIRN_OK);
+    assert_int_equal(R.n, 10);
+    static const char *const pongs[] = {PONG(2), PONG(4), PONG(6), PONG(8), PONG(9)};
+    for (size_t i = 0; i < 5; i++) {
+        assert_prefix(R.line[2 * i], ERR_NULL(-32700) "\"message\":\"parse error: ");
+        assert_string_equal(R.line[2 * i + 1], pongs[i]);
+    }
+    assert_non_null(strstr(R.line[0], "end of input"));
+    assert_non_null(strstr(R.line[2], "UTF-8"));
+}
+
+static void test_notifications(void **state)
+{
+    (void)state;
+    serve("{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n");
+    assert_int_equal(R.len, 0);
+    /* no answer to any; a tools/call without an id is not run either */
+    serve("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+          "{\"jsonrpc\":\"2.0\",\"method\":\"tools/call\",\"params\":{\"name\":\"memory_save\","
+          "\"arguments\":{\"key\":\"k\",\"value\":\"v\"}}}\n"
+          "{\"method\":\"ping\"}\n"                                   /* no jsonrpc either */
+          "{\"jsonrpc\":\"2.0\",\"method\":5}\n"                      /* method not a string */
+          "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}\n"               /* unknown */
+          "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"params\":[]}\n" /* bad params */
+          CALL(1, "memory_recall", "{}"));
+    assert_int_equal(R.n, 1);
+    assert_non_null(strstr(answer("1"), "\\\"count\\\":0"));
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    serve("{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"ping\"}\n"
+          "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"ping\"}\n"
+          "{\"jsonrpc\":\"2.0\",\"id\":true,\"method\":\"ping\"}\n"
+          "5\n"
+          "{\"id\":8,\"method\":\"ping\"}\n"                     /* no jsonrpc */
+          "{\"jsonrpc\":\"1.0\",\"id\":9,\"method\":\"ping\"}\n" /* not 2.0 */
+          "{\"jsonrpc\":2.0,\"id\":10,\"method\":\"ping\"}\n"    /* a number */
+          "{\"jsonrpc\":\"2.0\",\"id\":11}\n"                    /* no method */
+          "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":[\"ping\"]}\n"
+          "{\"jsonrpc\":\"2.0\",\"method\":7}\n" /* no id, a method that is no string: no answer */
+          "{\"jsonrpc\":\"2.0\"}\n"              /* neither id nor method */
+          "{\"jsonrpc\":\"2.0\",\"id\":\"a\\\"b\",\"method\":\"ping\"}\n" PING(13));
+    assert_int_equal(R.n, 12);
+    for (size_t i = 0; i < 4; i++) /* the id is not usable: answered with id null */
+        assert_prefix(R.line[i], ERR_NULL(-32600));
+    assert_non_null(strstr(R.line[0], "id must be a string or a number"));
+    assert_non_null(strstr(R.line[3], "must be an object"));
+    expect_error("8", -32600, "jsonrpc");
+    expect_error("9", -32600, "jsonrpc");
+    expect_error("10", -32600, "jsonrpc");
+    expect_error("11", -32600, "method");
+    expect_error("12", -32600, "method");
+    assert_prefix(R.line[9], ERR_NULL(-32600));
+    assert_string_equal(answer("\"a\\\"b\""), PONG("a\"b"));
+    assert_string_equal(answer("13"), PONG(13));
+}
+
+static void test_unknown_method(void **state)
+{
+    (void)state;
+    serve("{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"}\n"
+          "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"PING\"}\n");
+    assert_int_equal(R.n, 2);
+    assert_string_equal(R.line[0],
+                        "{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32601,\"message\":"
+                        "\"method not found\"}}");
+    expect_error("4", -32601, "not found");
+}
+
+static void test_bad_params(void **state)
+{
+    (void)state;
+    serve(
+        CALL(1, "memory_save", "{\"key\":5,\"value\":\"v\"}") //
+        CALL(2, "memory_save", "\"x\"")                       //
+        CALL(3, "memory_recall", "{\"max_tokens\":\"ten\"}")  //
+        CALL(4, "memory_recall", "{\"max_tokens\":0}")        //
+        CALL(5, "memory_recall", "{\"max_tokens\":10000001}") //
+        CALL(6, "memory_recall", "{\"max_tokens\":2.5}")      //
+        CALL(7, "memory_save", "{\"value\":\"v\"}")           // key missing
+        CALL(8, "no_such_tool", "{}")                         //
+        CALL(9, "memory_save", "null")                        //
+        "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":[]}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"tools/call\",\"params\":\"x\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":7}}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"resources/read\",\"params\":{\"uri\":1}}\n" //
+        CALL(15, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}"));
+    assert_int_equal(R.n, 15);
+    expect_error("1", -32602, "'key'");
+    expect_error("2", -32602, "'arguments'");
+    expect_error("3", -32602, "max_tokens");
+    expect_error("4", -32602, "max_tokens");
+    expect_error("5", -32602, "max_tokens");
+    expect_error("6", -32602, "max_tokens");
+    expect_error("7", -32602, "'key'");
+    expect_error("8", -32602, "no such tool");
+    expect_error("9", -32602, "'arguments'");
+    expect_error("10", -32602, "params");
+    expect_error("11", -32602, "params");
+    expect_error("12", -32602, "'name'");
+    expect_error("13", -32602, "'name'");
+    expect_error("14", -32602, "'uri'");
+    /* none of them saved anything: the first save of k is version 1 */
+    assert_non_null(strstr(answer("15"), "\"isError\":false"));
+    assert_non_null(strstr(answer("15"), "\\\"version\\\":1,"));
+}
+
+static void test_over_long_line(void **state)
+{
+    (void)state;
+    size_t len = (size_t)20 << 20, n;
+    free(big);
+    big = malloc(len + 256);
+    assert_non_null(big);
+    n = ping_line(big, len, 9);
+    memcpy(big + n, PING(10), sizeof PING(10));
+    serve_to(big, n + sizeof PING(10) - 1, TO_FILE);
+    assert_int_equal(R.rc, CAIRN_OK);
+    assert_int_equal(R.n, 2);
+    expect_error("null", -32700, "16777216 bytes");
+    assert_null(answer("9"));
+    assert_string_equal(R.line[1], PONG(10));
+}
+
+static void test_line_limit(void **state)
+{
+    (void)state;
+    /* 16 MiB exactly is served; 16 MiB + 1 and 16 MiB + 20000 are refused */
+    size_t n = 0;
+    free(big);
+    big = malloc(3 * MAX_LINE + 30000);
+    assert_non_null(big);
+    n += ping_line(big + n, MAX_LINE, 1);
+    n += ping_line(big + n, MAX_LINE + 1, 2);
+    n += ping_line(big + n, MAX_LINE + 20000, 3);
+    memcpy(big + n, PING(4), sizeof PING(4));
+    serve_to(big, n + sizeof PING(4) - 1, TO_FILE);
+    assert_int_equal(R.rc, CAIRN_OK);
+    assert_int_equal(R.n, 4);
+    assert_string_equal(R.line[0], PONG(1));
+    assert_prefix(R.line[1], ERR_NULL(-32700));
+    assert_prefix(R.line[2], ERR_NULL(-32700));
+    assert_null(answer("2"));
+    assert_null(answer("3"));
+    assert_string_equal(R.line[3], PONG(4));
+}
+
+static void test_eof(void **state)
+{
+    (void)state;
+    serve("");
+    assert_int_equal(R.len, 0);
+    serve("\n\n \r\n  \n"); /* blank lines: nothing to answer */
+    assert_int_equal(R.len, 0);
+    serve("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\r\n"); /* CRLF */
+    assert_int_equal(R.n, 1);
+    /* A last line without its newline (printf '...' | cairn mcp) is answered at EOF. */
+    serve(PING(1) "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}");
+    assert_int_equal(R.n, 2);
+    assert_string_equal(R.line[0], PONG(1));
+    assert_string_equal(R.line[1], PONG(2));
+}
+
+static void test_output_fails(void **state)
+{
+    (void)state;
+    static const char nothing[] = "{\"jsonrpc\":\"2.0\",\"method\":\"ping\"}\n";
+    serve_to(PING(1), strlen(PING(1)), TO_RDONLY);
+    assert_int_equal(R.rc, CAIRN_IO);
+    assert_non_null(strstr(R.err.msg, "write"));
+    assert_int_equal(R.len, 0);
+    serve_to(PING(1) PING(2), 2 * strlen(PING(1)), TO_CLOSED_PIPE); /* the client went away */
+    assert_int_equal(R.rc, CAIRN_IO);
+    serve_to(nothing, strlen(nothing), TO_RDONLY); /* nothing to write: a clean end */
+    assert_int_equal(R.rc, CAIRN_OK);
+    /* the refusal of an over-long line cannot be written either */
+    free(big);
+    big = malloc(MAX_LINE + 64);
+    assert_non_null(big);
+    serve_to(big, ping_line(big, MAX_LINE + 1, 1), TO_RDONLY);
+    assert_int_equal(R.rc, CAIRN_IO);
+}
+
+static void test_stdout_only_jsonrpc(void **state)
+{
+    (void)state;
+    /* out_fd is fd 1 itself: a stray print to stdout would be a line that is no answer */
+    static const char in[] =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":"
+        "\"2025-06-18\",\"capabilities\":{},\"clientInfo\":{\"name\":\"t\",\"version\":\"1\"}}}\n"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/list\"}\n" //
+        CALL(3, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}")    //
+        CALL(4, "memory_forget", "{\"key\":\"nope\"}")               // a tool error
+        CALL(5, "session_get", "{\"session_id\":\"ses_nope\"}")      //
+        "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"resources/list\"}\n"
+        "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"resources/read\",\"params\":{\"uri\":"
+        "\"cairn://nothing\"}}\n"
+        "[{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"}]\n" /* no batches in 2025-06-18 */
+        "{oops\n" PING(9);
+    serve_to(in, sizeof in - 1, TO_STDOUT);
+    assert_int_equal(R.rc, CAIRN_OK);
+    assert_int_equal(R.n, 10); /* each line checked by check_line */
+    assert_non_null(strstr(answer("4"), "\"isError\":true"));
+    assert_non_null(strstr(answer("5"), "\"isError\":true"));
+    assert_string_equal(R.line[9], PONG(9));
+}
+
+/* Escapes in a resource uri are decoded like any JSON string. */
+static void test_resource_uri_escapes(void **state)
+{
+    (void)state;
+    serve(CALL(1, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}") //
+          "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/read\",\"params\":{\"uri\":"
+          "\"cairn://project/\\u0070/memories\"}}\n");
+    assert_int_equal(R.n, 2);
+    const char *a = answer("2");
+    assert_non_null(a);
+    assert_non_null(strstr(a, "\"uri\":\"cairn://project/p/memories\""));
+    assert_non_null(strstr(a, "\\\"count\\\":1"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_errors),         cmocka_unit_test(test_notifications),
+        cmocka_unit_test(test_bad_requests),         cmocka_unit_test(test_unknown_method),
+        cmocka_unit_test(test_bad_params),           cmocka_unit_test(test_over_long_line),
+        cmocka_unit_test(test_line_limit),           cmocka_unit_test(test_eof),
+        cmocka_unit_test(test_output_fails),         cmocka_unit_test(test_stdout_only_jsonrpc),
+        cmocka_unit_test(test_resource_uri_escapes),
+    };
+    return cmocka_run_group_tests_name("mcp", tests, setup, teardown);
+}

@@ -255,6 +255,8 @@ static void tools_list(req *r)
             if ((op->args[i].flags & CN_REQUIRED) && strcmp(op->args[i].name, "project_id"))
                 cn_jw_cstr(&w, op->args[i].name); /* project_id defaults to the client's */
         cn_jw_arr_end(&w);
+        cn_jw_key(&w, "additionalProperties");
+        cn_jw_bool(&w, false);
         cn_jw_obj_end(&w);
         cn_jw_obj_end(&w);
     }
@@ -306,6 +308,21 @@ static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_token
     cn_jw_finish(&w);
 }
 
+/* The first key of args that is no argument of op (a typo must not pass unseen). */
+static cairn_str unknown_field(const cn_op *op, bool bounded, cn_jval args, cn_arena *a)
+{
+    cn_jiter it = cn_json_iter(args);
+    cn_jval key, v;
+    while (cn_json_next(&it, &key, &v)) {
+        bool known = bounded && cn_json_str_eq(key, "max_tokens");
+        for (int i = 0; !known && i < CN_OP_MAX_ARGS && op->args[i].name; i++)
+            known = cn_json_str_eq(key, op->args[i].name);
+        if (!known)
+            return cn_json_str_or(key, a);
+    }
+    return (cairn_str){NULL, 0};
+}
+
 static void tools_call(req *r)
 {
     cn_jval name = cn_json_get(r->params, "name"), args = cn_json_get(r->params, "arguments");
@@ -322,6 +339,14 @@ static void tools_call(req *r)
     }
     if (cn_json_exists(args) && !cn_json_is(args, CN_JSON_OBJECT)) {
         error_answer(r->b, r->id, -32602, "invalid params: field 'arguments' must be an object");
+        return;
+    }
+    cairn_str unknown = unknown_field(find_op(tools[t].op), tools[t].bounded, args, &r->m->a);
+    if (unknown.ptr) {
+        char msg[200];
+        snprintf(msg, sizeof msg, "invalid params: unknown field '%.*s' for %s",
+                 (int)(unknown.len < 80 ? unknown.len : 80), unknown.ptr, tools[t].tool);
+        error_answer(r->b, r->id, -32602, msg);
         return;
     }
     cn_jval mt = cn_json_get(args, "max_tokens");

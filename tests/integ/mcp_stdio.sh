@@ -127,6 +127,8 @@ assert_eq "$(ans 3 '[.result.tools[].name] | sort')" \
     "tools/list: exactly the twelve tools"
 assert_eq "$(ans 3 '[.result.tools[] | select(.inputSchema.type != "object")] | length')" 0 \
     "tools/list: every inputSchema is of type object"
+assert_eq "$(ans 3 '[.result.tools[] | .inputSchema.additionalProperties] | unique')" '[false]' \
+    "tools/list: no inputSchema allows fields it does not name"
 assert_eq "$(ans 3 '[.result.tools[] | select((.description | length) < 10)] | length')" 0 \
     "tools/list: every tool has a description"
 assert_eq "$(ans 3 '.result.tools[] | select(.name == "memory_save") | .inputSchema.required | sort')" \

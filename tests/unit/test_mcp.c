@@ -314,8 +314,11 @@ static void test_bad_params(void **state)
         "{\"jsonrpc\":\"2.0\",\"id\":12,\"method\":\"tools/call\",\"params\":{\"name\":7}}\n"
         "{\"jsonrpc\":\"2.0\",\"id\":13,\"method\":\"tools/call\"}\n"
         "{\"jsonrpc\":\"2.0\",\"id\":14,\"method\":\"resources/read\",\"params\":{\"uri\":1}}\n" //
-        CALL(15, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}"));
-    assert_int_equal(R.n, 15);
+        CALL(15, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}")                    //
+        CALL(16, "memory_save", "{\"key\":\"k\",\"value\":\"w\",\"project\":\"x\"}")   // a typo
+        CALL(17, "memory_save", "{\"key\":\"k\",\"value\":\"w\",\"max_tokens\":5}") // unbounded
+        CALL(18, "memory_recall", "{\"key\":\"k\"}"));
+    assert_int_equal(R.n, 18);
     expect_error("1", -32602, "'key'");
     expect_error("2", -32602, "'arguments'");
     expect_error("3", -32602, "max_tokens");
@@ -333,6 +336,10 @@ static void test_bad_params(void **state)
     /* none of them saved anything: the first save of k is version 1 */
     assert_non_null(strstr(answer("15"), "\"isError\":false"));
     assert_non_null(strstr(answer("15"), "\\\"version\\\":1,"));
+    /* unknown fields are refused by name, and nothing is saved */
+    expect_error("16", -32602, "unknown field 'project'");
+    expect_error("17", -32602, "unknown field 'max_tokens'");
+    assert_non_null(strstr(answer("18"), "\\\"memory_value\\\":\\\"v\\\""));
 }
 
 static void test_over_long_line(void **state)

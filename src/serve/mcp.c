@@ -344,8 +344,11 @@ static void tools_call(req *r)
     cairn_str unknown = unknown_field(find_op(tools[t].op), tools[t].bounded, args, &r->m->a);
     if (unknown.ptr) {
         char msg[200];
-        snprintf(msg, sizeof msg, "invalid params: unknown field '%.*s' for %s",
-                 (int)(unknown.len < 80 ? unknown.len : 80), unknown.ptr, tools[t].tool);
+        size_t n = unknown.len < 80 ? unknown.len : 80;
+        while (n < unknown.len && n && ((unsigned char)unknown.ptr[n] & 0xC0) == 0x80)
+            n--; /* cut on a character boundary */
+        snprintf(msg, sizeof msg, "invalid params: unknown field '%.*s' for %s", (int)n,
+                 unknown.ptr, tools[t].tool);
         error_answer(r->b, r->id, -32602, msg);
         return;
     }

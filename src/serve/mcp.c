@@ -55,7 +55,9 @@ static const struct {
     {"session_search", "search", true,
      "Full-text search over every coding-agent session on this machine (opencode, Claude "
      "Code, Codex): what was said, tool calls and outputs, file paths."},
-    {"session_get", "session_get", true, "One session's details."},
+    {"session_get", "session_get", true,
+     "One session's details (agent, workspace, title, times, counts); with messages=N also its "
+     "last N messages (text and tools used), within max_tokens."},
     {"session_list", "session_list", true, "Sessions, most recent activity first."},
     {"context_append", "context_append", false,
      "Record in a session's context a file worked on (with importance 0-1), a search, a "

@@ -77,6 +77,8 @@ EOF
     call 16 session_search '{"q":"todo"}'
     call 17 session_get "{\"session_id\":\"$S\"}"
     call 18 session_list '{}'
+    call 27 session_get "{\"session_id\":\"$S\",\"messages\":2}"
+    call 28 session_get "{\"session_id\":\"$S\",\"messages\":1000,\"max_tokens\":50}"
     call 19 context_append "{\"session_id\":\"$S\",\"file_path\":\"src/cart.c\",\"file_importance\":0.9,\"decision\":\"Use WAL mode for the store.\"}"
     call 20 context_get "{\"session_id\":\"$S\"}"
     call 21 session_summary "{\"session_id\":\"$S\"}"
@@ -110,7 +112,7 @@ EOF
 mcp main
 assert_eq "$RC" 0 "EOF: cairn mcp exits 0"
 all_jsonrpc main
-assert_eq "$(grep -c "" "$OUT")" 36 "one answer line per request, none for notifications"
+assert_eq "$(grep -c "" "$OUT")" 38 "one answer line per request, none for notifications"
 crash=$(crash_report "$WORK/main.err")
 assert_eq "$crash" "" "no sanitizer report"
 
@@ -153,6 +155,10 @@ assert_eq "$(text 16 '(.hits | length > 0) and ([.hits[].session_id] | index("'$
     "session_search: hits in the ingested session"
 assert_eq "$(text 17 '[.session_id, .tool_id, .title]')" "[\"$S\",\"opencode\",\"Fake session title\"]" \
     "session_get: the session"
+assert_eq "$(text 17 'has("last_messages")')" false "session_get: no messages unless asked"
+assert_eq "$(text 27 '[.session_id, (.last_messages | length)]')" "[\"$S\",2]" "session_get messages=2: its last two messages"
+assert_match "$(ans 28 .result.content[0].text)" "cut at max_tokens=50" "session_get messages=1000 max_tokens=50: cut, and says so"
+assert_eq "$(ans 28 '.result.content[0].text | length <= 200 + 120')" true "session_get max_tokens=50: at most 200 bytes and the note"
 assert_eq "$(text 18 '.sessions | length')" 4 "session_list: the four sessions"
 assert_eq "$(ans 19 .result.isError)" false "context_append: isError false"
 assert_eq "$(text 19 '[.session_id, .context.files_accessed[0].path, .context.decisions[0].decision]')" \

@@ -40,6 +40,7 @@ typedef struct cli {
     size_t nadd;
     /* serve */
     const char *host, *token_file;
+    const char *watch; /* the watch backend */
     uint16_t port;
     size_t limit;
     /* positional arguments after the command */
@@ -105,6 +106,7 @@ int cmd_forget(cli *c);
 int cmd_context(cli *c);
 int cmd_serve(cli *c);
 int cmd_mcp(cli *c);
+int cmd_watch(cli *c);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

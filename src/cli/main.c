@@ -91,6 +91,11 @@ static const cli_cmd commands[] = {
      "  --project P         the project memories default to (default: the client's first\n"
      "                      file:// root when it offers roots, else the working directory)\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
+    {"watch", cmd_watch, "[--source KIND=DIR]... [--watch inotify|poll] [--data-dir DIR] [--json]",
+     "ingest, then keep the index current as agents write (Ctrl-C stops safely)",
+     "%s  --watch B           inotify (default; polls when the watch limit is reached) or poll\n"
+     "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              one JSON object per change\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
      "delete from the store the sessions whose agent files are gone",
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
@@ -249,6 +254,8 @@ static int set_value(cli *c, const char *opt, const char *val)
             return -1;
         }
         c->type = val;
+    } else if (!strcmp(opt, "--watch")) {
+        c->watch = val;
     } else if (!strcmp(opt, "--limit")) {
         int64_t n;
         if (cn_str_to_i64(cn_str(val), &n) || n < 1 || n > 10000) {
@@ -274,7 +281,8 @@ static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "-
                                          "--tool",   "--type",   "--limit",  "--by",
                                          "--prices", "--ttl",    "--meta",   "--add-file",
                                          "--importance", "--add-search", "--add-decision",
-                                         "--add-memory", "--host", "--port", "--token-file"};
+                                         "--add-memory", "--host", "--port", "--token-file",
+                                         "--watch"};
 
 static bool takes_value(const char *opt)
 {

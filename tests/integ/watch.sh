@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from a trap
+# tests/integ/watch.sh CAIRN SHARED_DIR - `cairn watch`: a transcript created,
+# appended to, renamed and deleted while cairn watches is searchable (or gone)
+# afterwards, with inotify and with polling; bad options are refused; SIGINT
+# ends it cleanly.
+set -u
+CAIRN=$1
+SHARED=$2
+. "$(dirname "$0")/lib.sh"
+require_tools jq python3 timeout
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-watch.XXXXXX")
+PIDS=""
+cleanup()
+{
+    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+unset CAIRN_DATA_DIR
+SRC=$SHARED/fixtures/claude/episodic-memory/tiny-conversation.jsonl
+
+# until CMD succeeds, at most 10 s; 0 when it did
+until_ok()
+{
+    local i
+    for i in $(seq 100); do
+        eval "$1" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    return 1
+}
+hits() { "$CAIRN" search "$1" --data-dir "$2" --json 2>/dev/null | jq '.hits | length'; }
+found() { [ "$(hits "$1" "$2")" -gt 0 ]; }
+append() { # a user prompt holding word $2 at the end of transcript $1
+    python3 - "$1" "$2" <<'PY'
+import json, sys, uuid
+path, word = sys.argv[1], sys.argv[2]
+last = [json.loads(l) for l in open(path) if l.strip()][-1]
+line = {"type": "user", "uuid": str(uuid.uuid4()), "parentUuid": last.get("uuid"),
+        "sessionId": last["sessionId"], "timestamp": "2026-11-21T06:00:00.000Z",
+        "cwd": last.get("cwd", "/w"), "message": {"role": "user", "content": word + " now"}}
+open(path, "a").write(json.dumps(line) + "\n")
+PY
+}
+# copy_as DEST ID: the fixture transcript as session ID (one session per file)
+copy_as()
+{
+    python3 - "$SRC" "$1" "$2" <<'PY'
+import json, sys
+src, dest, sid = sys.argv[1:]
+out = []
+for l in open(src):
+    if l.strip():
+        d = json.loads(l)
+        if "sessionId" in d:
+            d["sessionId"] = sid
+        out.append(json.dumps(d) + "\n")
+open(dest, "w").write("".join(out))
+PY
+}
+# start_watch NAME ARGS...: cairn watch in the background, until it says it watches
+start_watch()
+{
+    local name=$1
+    shift
+    "$CAIRN" watch "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+    WPID=$!
+    PIDS="$PIDS $WPID"
+    until_ok "grep -q watching '$tmp/$name.err'"
+}
+
+# ---- inotify ----
+mkdir -p "$tmp/cl/projects"
+start_watch ino --source "claude=$tmp/cl" --data-dir "$tmp/d"
+assert_eq "$?" 0 "inotify: cairn watch starts and says what it watches"
+assert_match "$(cat "$tmp/ino.err")" "with inotify" "inotify: the default backend"
+
+mkdir "$tmp/cl/projects/-w-a"
+copy_as "$tmp/cl/projects/-w-a/s1.jsonl" 00000000-0000-4000-8000-000000000001
+append "$tmp/cl/projects/-w-a/s1.jsonl" zanzibarone
+until_ok "found zanzibarone '$tmp/d'"
+assert_eq "$?" 0 "inotify: a transcript created in a new directory is searchable"
+until_ok "grep -q '1 new' '$tmp/ino.out'"
+assert_eq "$?" 0 "inotify: one line says a new session"
+
+append "$tmp/cl/projects/-w-a/s1.jsonl" zanzibartwo
+until_ok "found zanzibartwo '$tmp/d'"
+assert_eq "$?" 0 "inotify: an appended line is searchable"
+assert_eq "$(hits zanzibarone "$tmp/d")" 1 "inotify: what was there stays, once"
+
+mv "$tmp/cl/projects/-w-a/s1.jsonl" "$tmp/cl/projects/-w-a/s1.tmp"
+cp "$tmp/cl/projects/-w-a/s1.tmp" "$tmp/cl/projects/-w-a/s2.jsonl.tmp"
+append "$tmp/cl/projects/-w-a/s2.jsonl.tmp" zanzibarthree
+mv "$tmp/cl/projects/-w-a/s2.jsonl.tmp" "$tmp/cl/projects/-w-a/s1.jsonl" # an atomic replace
+until_ok "found zanzibarthree '$tmp/d'"
+assert_eq "$?" 0 "inotify: a file replaced by rename is read again"
+rm "$tmp/cl/projects/-w-a/s1.tmp"
+
+gone=$(grep -c ' 1 gone' "$tmp/ino.out") # the rename above may have shown one already
+rm "$tmp/cl/projects/-w-a/s1.jsonl"
+until_ok "[ \$(grep -c ' 1 gone' '$tmp/ino.out') -gt $gone ]"
+assert_eq "$?" 0 "inotify: a deleted transcript is reported gone"
+assert_eq "$(hits zanzibarthree "$tmp/d")" 1 "inotify: a gone session stays searchable until prune"
+
+kill -INT "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "inotify: SIGINT ends cairn watch with status 0"
+assert_eq "$(crash_report "$tmp/ino.err")" "" "inotify: no sanitizer report"
+
+# ---- a restart catches up with what changed while nobody watched ----
+mkdir "$tmp/cl/projects/-w-b"
+copy_as "$tmp/cl/projects/-w-b/s3.jsonl" 00000000-0000-4000-8000-000000000003
+append "$tmp/cl/projects/-w-b/s3.jsonl" zanzibarfour
+start_watch again --source "claude=$tmp/cl" --data-dir "$tmp/d" --json
+assert_eq "$(hits zanzibarfour "$tmp/d")" 1 "restart: what changed meanwhile is indexed before watching"
+assert_eq "$(jq -c '[.agent, .sessions_new, .sessions_changed, .sessions_gone]' "$tmp/again.out")" '["claude-code",1,0,0]' \
+    "restart --json: one object per change, with its agent and counts"
+kill -TERM "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "restart: SIGTERM ends cairn watch with status 0"
+
+# ---- polling ----
+mkdir -p "$tmp/cp/projects/-w-c"
+start_watch poll --source "claude=$tmp/cp" --data-dir "$tmp/dp" --watch poll
+assert_match "$(cat "$tmp/poll.err")" "with poll" "poll: the backend asked for"
+copy_as "$tmp/cp/projects/-w-c/s4.jsonl" 00000000-0000-4000-8000-000000000004
+append "$tmp/cp/projects/-w-c/s4.jsonl" zanzibarfive
+until_ok "found zanzibarfive '$tmp/dp'"
+assert_eq "$?" 0 "poll: a new transcript is searchable"
+kill -INT "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "poll: SIGINT ends it with status 0"
+
+# ---- refused options ----
+run_cairn "$tmp/bad.out" "$tmp/bad.err" watch --watch fsevents --source "claude=$tmp/cl" --data-dir "$tmp/d"
+assert_eq "$RC" 1 "--watch fsevents: exit 1"
+assert_match "$(cat "$tmp/bad.err")" "fsevents" "--watch fsevents: the error names the value"
+run_cairn "$tmp/arg.out" "$tmp/arg.err" watch extra --data-dir "$tmp/d"
+assert_eq "$RC" 1 "watch with an argument: exit 1"
+done_testing

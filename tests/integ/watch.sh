@@ -8,7 +8,7 @@ set -u
 CAIRN=$1
 SHARED=$2
 . "$(dirname "$0")/lib.sh"
-require_tools jq python3 timeout
+require_tools jq python3 timeout sqlite3
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cairn-watch.XXXXXX")
 PIDS=""
@@ -133,6 +133,19 @@ assert_eq "$?" 0 "poll: a new transcript is searchable"
 kill -INT "$WPID"
 wait "$WPID"
 assert_eq "$?" 0 "poll: SIGINT ends it with status 0"
+
+# ---- opencode: another process writes opencode.db (WAL) while cairn watches ----
+cp -R "$SHARED/fixtures/opencode/sqlite-1.18.33" "$tmp/oc"
+start_watch oc --source "opencode=$tmp/oc" --data-dir "$tmp/do"
+sqlite3 "$tmp/oc/opencode.db" "UPDATE session SET title = 'retitled by a writer',
+    time_updated = time_updated + 1000 WHERE id = 'ses_e035dec6effeeawMfBf3ow9Lhu'"
+until_ok "[ \"\$(sqlite3 '$tmp/do/cairn.db' \"SELECT count(*) FROM sessions WHERE title = 'retitled by a writer'\")\" = 1 ]"
+assert_eq "$?" 0 "opencode: a row written by another process is indexed"
+until_ok "grep -q '1 changed' '$tmp/oc.out'"
+assert_eq "$?" 0 "opencode: one line says the session changed"
+kill -INT "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "opencode: SIGINT ends it with status 0"
 
 # ---- refused options ----
 run_cairn "$tmp/bad.out" "$tmp/bad.err" watch --watch fsevents --source "claude=$tmp/cl" --data-dir "$tmp/d"

@@ -3,7 +3,7 @@
  *
  * Each source is watched where its agent writes (opencode's data dir,
  * Claude's projects/, Codex's sessions/ and archived_sessions/).  Events
- * are coalesced until 50 ms pass quietly (at most 500 ms), then only the
+ * are coalesced until 50 ms pass quietly (at most 80 ms), then only the
  * sources that changed get an incremental ingest, which re-reads only the
  * sessions whose fingerprints moved.  One line per source that changed.
  */
@@ -19,7 +19,7 @@
 #include "watch/watch.h"
 
 #define QUIET_MS 50
-#define MAX_COALESCE_MS 500
+#define MAX_COALESCE_MS 80
 #define POLL_MS 1000
 
 static volatile sig_atomic_t stop_flag;

@@ -42,6 +42,26 @@ int cn_str_cmp(cairn_str a, cairn_str b);
 /** Parse a whole span as a decimal int64; CAIRN_PARSE or CAIRN_RANGE. */
 cairn_rc cn_str_to_i64(cairn_str s, int64_t *out);
 
+/** s cut to at most max bytes, on a UTF-8 character boundary (s itself when it fits). */
+static inline cairn_str cn_str_cut(cairn_str s, size_t max)
+{
+    if (s.len <= max)
+        return s;
+    size_t n = max;
+    while (n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
+        n--;
+    return (cairn_str){s.ptr, n};
+}
+
+/** The value of a hex digit (0-9, a-f, A-F), or -1 (for percent-decoding). */
+static inline int cn_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 /** Number of bytes of a valid UTF-8 prefix of s (stops at the first bad byte). */
 size_t cn_utf8_valid_prefix(cairn_str s);
 

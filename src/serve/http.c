@@ -313,14 +313,6 @@ static bool match(const cn_op *op, const cairn_str *seg, int nseg, cn_call *c)
     return true;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /*
  * Percent-decode each raw path segment in place (libmicrohttpd is told not to
  * decode, so that an encoded '/' cannot split a segment).  A segment that
@@ -337,7 +329,7 @@ static const char *decode_segments(cairn_str *seg, int n, char *buf, size_t size
             if (c == '%') {
                 if (j + 2 >= seg[i].len)
                     return "a bad percent escape in the path";
-                int hi = hexval(seg[i].ptr[j + 1]), lo = hexval(seg[i].ptr[j + 2]);
+                int hi = cn_hex_digit(seg[i].ptr[j + 1]), lo = cn_hex_digit(seg[i].ptr[j + 2]);
                 if (hi < 0 || lo < 0)
                     return "a bad percent escape in the path";
                 c = (char)(hi * 16 + lo);
@@ -363,7 +355,7 @@ static bool decode_query(const char *v, char *out, size_t size, size_t *len)
     for (const char *q = v; *q; q++) {
         int hi, lo;
         char c = *q == '+' ? ' ' : *q;
-        if (*q == '%' && (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+        if (*q == '%' && (hi = cn_hex_digit(q[1])) >= 0 && (lo = cn_hex_digit(q[2])) >= 0) {
             c = (char)(hi * 16 + lo);
             q += 2;
         }

@@ -273,12 +273,7 @@ static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_token
 {
     size_t max = (size_t)max_tokens * BYTES_PER_TOKEN;
     bool cut = text.len > max;
-    if (cut) {
-        size_t n = max;
-        while (n && ((unsigned char)text.ptr[n] & 0xC0) == 0x80)
-            n--;
-        text.len = n;
-    }
+    text = cn_str_cut(text, max);
     cn_jw w;
     begin(&w, r->b, r->id);
     cn_jw_key(&w, "result");
@@ -346,11 +341,9 @@ static void tools_call(req *r)
     cairn_str unknown = unknown_field(find_op(tools[t].op), tools[t].bounded, args, &r->m->a);
     if (unknown.ptr) {
         char msg[200];
-        size_t n = unknown.len < 80 ? unknown.len : 80;
-        while (n < unknown.len && n && ((unsigned char)unknown.ptr[n] & 0xC0) == 0x80)
-            n--; /* cut on a character boundary */
-        snprintf(msg, sizeof msg, "invalid params: unknown field '%.*s' for %s", (int)n,
-                 unknown.ptr, tools[t].tool);
+        unknown = cn_str_cut(unknown, 80);
+        snprintf(msg, sizeof msg, "invalid params: unknown field '%.*s' for %s",
+                 (int)unknown.len, unknown.ptr, tools[t].tool);
         error_answer(r->b, r->id, -32602, msg);
         return;
     }
@@ -517,14 +510,6 @@ static void ask_roots(mcp *m, cn_buf *b)
     cn_buf_addstr(b, cn_str("{\"jsonrpc\":\"2.0\",\"id\":\"" ROOTS_ID "\",\"method\":\"roots/list\"}"));
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-         : c >= 'a' && c <= 'f' ? c - 'a' + 10
-         : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                : -1;
-}
-
 /* The answer to roots/list: the first file:// root becomes the project. */
 static void take_roots(mcp *m, cn_jval result)
 {
@@ -539,8 +524,8 @@ static void take_roots(mcp *m, cn_jval result)
         size_t n = 0;
         for (size_t i = sizeof scheme - 1; i < u.len && n + 1 < sizeof path; i++) {
             int hi, lo;
-            if (u.ptr[i] == '%' && i + 2 < u.len && (hi = hexval(u.ptr[i + 1])) >= 0 &&
-                (lo = hexval(u.ptr[i + 2])) >= 0) {
+            if (u.ptr[i] == '%' && i + 2 < u.len && (hi = cn_hex_digit(u.ptr[i + 1])) >= 0 &&
+                (lo = cn_hex_digit(u.ptr[i + 2])) >= 0) {
                 path[n++] = (char)(hi * 16 + lo);
                 i += 2;
             } else {

@@ -37,12 +37,7 @@ static void text_col(cn_jw *w, sqlite3_stmt *st, int i, size_t max)
         cn_jw_null(w);
         return;
     }
-    if (n > max) {
-        n = max;
-        while (n && ((unsigned char)t[n] & 0xC0) == 0x80)
-            n--;
-    }
-    cn_jw_str(w, (cairn_str){t, n});
+    cn_jw_str(w, cn_str_cut((cairn_str){t, n}, max));
 }
 
 /* Run sql (bound to the session's rowid) and write {col0: col1, ...} or [..] rows. */

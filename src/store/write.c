@@ -206,15 +206,6 @@ static void bind_tokens(sqlite3_stmt *st, int i, const cairn_tokens *t)
 }
 
 /* Cut s to at most max bytes, on a UTF-8 character boundary. */
-static cairn_str bounded(cairn_str s, size_t max)
-{
-    if (s.len <= max)
-        return s;
-    size_t n = max;
-    while (n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
-        n--;
-    return (cairn_str){s.ptr, n};
-}
 
 static cairn_rc step(cairn_store *s, sqlite3_stmt *st, cairn_err *err, const char *what)
 {
@@ -286,10 +277,10 @@ static cairn_rc write_part(cairn_store *s, int64_t srow, int64_t mrow, uint32_t 
     sqlite3_stmt *st = cn_store_stmt(s, ST_PART_INSERT, err);
     if (!st)
         return CAIRN_IO;
-    cairn_str body = bounded(cairn_part_text(p), BODY_MAX);
-    cairn_str input = p->type == CAIRN_PART_TOOL ? bounded(p->u.tool.input, INPUT_MAX)
+    cairn_str body = cn_str_cut(cairn_part_text(p), BODY_MAX);
+    cairn_str input = p->type == CAIRN_PART_TOOL ? cn_str_cut(p->u.tool.input, INPUT_MAX)
                                                  : (cairn_str){NULL, 0};
-    cairn_str paths = bounded(part_paths(p, j, pathbuf), INPUT_MAX);
+    cairn_str paths = cn_str_cut(part_paths(p, j, pathbuf), INPUT_MAX);
     if (p->type == CAIRN_PART_PATCH)
         body = (cairn_str){NULL, 0}; /* its files are in paths */
     if (!body.len)

@@ -554,10 +554,7 @@ static bool uuid_like(cairn_str s)
 
 static cairn_str title_of(cc *c, cairn_str s)
 {
-    size_t n = s.len < 80 ? s.len : 80;
-    while (n < s.len && n && ((unsigned char)s.ptr[n] & 0xC0) == 0x80)
-        n--;
-    cairn_str t = {s.ptr, n};
+    cairn_str t = cn_str_cut(s, 80);
     char *nl = t.len ? memchr(t.ptr, '\n', t.len) : NULL;
     if (nl)
         t.len = (size_t)(nl - t.ptr);

@@ -192,11 +192,7 @@ static cairn_str title(cairn_str t)
     const char *nl = memchr(t.ptr, '\n', t.len);
     if (nl)
         t.len = (size_t)(nl - t.ptr);
-    if (t.len > TITLE_MAX) {
-        t.len = TITLE_MAX;
-        while (t.len && ((unsigned char)t.ptr[t.len] & 0xC0) == 0x80)
-            t.len--;
-    }
+    t = cn_str_cut(t, TITLE_MAX);
     while (t.len &&
            (t.ptr[t.len - 1] == ' ' || t.ptr[t.len - 1] == '\t' || t.ptr[t.len - 1] == '\r'))
         t.len--;

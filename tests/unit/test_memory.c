@@ -21,6 +21,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +44,6 @@
 #include "json/json.h"
 #include "store/db.h" /* cn_store_migrations: to build a schema-1 store by hand */
 
-#ifndef CAIRN_SHARED_DIR
-#define CAIRN_SHARED_DIR "../../shared"
-#endif
 
 /* sessions of the fixture (EXPECTED.md) */
 #define S1 "ses_e035dec6effeeawMfBf3ow9Lhu"
@@ -90,31 +89,6 @@ static void temp_dir(char *dir, size_t n)
     assert_non_null(mkdtemp(dir));
     assert_true(nmade < sizeof made / sizeof made[0]);
     snprintf(made[nmade++], sizeof made[0], "%s", dir);
-}
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("CAIRN_SHARED_DIR");
-    return s && *s ? s : CAIRN_SHARED_DIR;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char buf[65536];
-    int in = open(from, O_RDONLY | O_CLOEXEC), out;
-    if (in < 0)
-        fail_msg("cannot open fixture '%s': %s", from, strerror(errno));
-    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    assert_true(out >= 0);
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
-        assert_true(n >= 0);
-        if (n == 0)
-            break;
-        assert_int_equal(write(out, buf, (size_t)n), n);
-    }
-    close(in);
-    close(out);
 }
 
 /* Copy the regular files of from into the existing directory to. */

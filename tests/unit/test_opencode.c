@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "fixture.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +37,6 @@
 #include "base/str.h"
 #include "cairn/source.h"
 
-#ifndef CAIRN_SHARED_DIR
-#define CAIRN_SHARED_DIR "../../shared"
-#endif
 
 #define SPAN ((int64_t)1 << 36) /* ids keep the creation time modulo 2^36 ms */
 
@@ -60,31 +59,6 @@ static bool str_is(cairn_str s, const char *want)
             fail_msg("%s: '%.*s', expected '%s'", #s, s_.ptr ? (int)s_.len : 6,                    \
                      s_.ptr ? s_.ptr : "(null)", (want));                                          \
     } while (0)
-
-static const char *shared_dir(void)
-{
-    const char *s = getenv("CAIRN_SHARED_DIR");
-    return s && *s ? s : CAIRN_SHARED_DIR;
-}
-
-static void copy_file(const char *from, const char *to)
-{
-    char buf[65536];
-    int in = open(from, O_RDONLY | O_CLOEXEC), out;
-    if (in < 0)
-        fail_msg("cannot open fixture '%s': %s", from, strerror(errno));
-    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    assert_true(out >= 0);
-    for (;;) {
-        ssize_t n = read(in, buf, sizeof buf);
-        assert_true(n >= 0);
-        if (n == 0)
-            break;
-        assert_int_equal(write(out, buf, (size_t)n), n);
-    }
-    close(in);
-    close(out);
-}
 
 /* Copy the tree at from into the existing directory to. */
 static void copy_tree(const char *from, const char *to)

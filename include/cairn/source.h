@@ -106,6 +106,23 @@ typedef struct cairn_plan cairn_plan;
  */
 CAIRN_API cairn_rc cairn_plan_new(const cairn_source *s, cairn_plan **out, cairn_report *rep,
                                   cairn_err *err);
+/**
+ * Like cairn_plan_new, but list only what the files paths[0..n) hold (paths
+ * relative to the source directory: the files a watcher saw change).  The
+ * result is partial: it speaks only for the sessions cairn_plan_covered
+ * names, and a covered session that it does not list is gone.  Paths that
+ * name nothing the agent writes (temp files, other files) are passed over.
+ * CAIRN_AGAIN when the paths cannot be planned alone (a directory came or
+ * went, a copy may live elsewhere, or the reader always plans whole, as
+ * opencode's database and trees do): plan the whole source instead.
+ */
+CAIRN_API cairn_rc cairn_plan_paths(const cairn_source *s, const char *const *paths, size_t n,
+                                    cairn_plan **out, cairn_report *rep, cairn_err *err);
+/** True for a plan made by cairn_plan_paths. */
+CAIRN_API bool cairn_plan_is_partial(const cairn_plan *p);
+/** The sessions a partial plan speaks for: ids 0..cairn_plan_ncovered(). */
+CAIRN_API size_t cairn_plan_ncovered(const cairn_plan *p);
+CAIRN_API cairn_str cairn_plan_covered(const cairn_plan *p, size_t i);
 CAIRN_API void cairn_plan_free(cairn_plan *p);
 CAIRN_API size_t cairn_plan_count(const cairn_plan *p);
 /** Item i, valid until the plan is freed; the selected flag may be changed. */

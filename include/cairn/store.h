@@ -67,10 +67,16 @@ typedef struct cairn_ingest_opts {
     void (*progress)(const cairn_ingest_progress *p, void *ud); /* NULL: none */
     void *ud;
     volatile sig_atomic_t *stop; /* set to non-zero to stop after the current batch */
+    /* Only these files changed (relative to the source; one source only): only
+     * they are planned and read, and only their sessions can be marked gone.
+     * NULL: the whole source.  A reader that cannot plan them alone plans all. */
+    const char *const *paths;
+    size_t npaths;
 } cairn_ingest_opts;
 
 typedef struct cairn_ingest_stats {
     size_t sources;
+    size_t sources_partial; /* of which only the changed paths were planned (opts.paths) */
     size_t sessions_new, sessions_changed, sessions_unchanged, sessions_gone;
     size_t messages, parts; /* written */
     size_t bytes;           /* of agent data read */
@@ -187,6 +193,21 @@ typedef struct cairn_store_stats {
 /** Counts, sizes and the time of the last ingest; free with cairn_store_stats_release. */
 CAIRN_API cairn_rc cairn_store_stats_get(cairn_store *s, cairn_store_stats *out, cairn_err *err);
 CAIRN_API void cairn_store_stats_release(cairn_store_stats *st);
+
+/* ---- notes between processes ---- */
+
+/** The key under which a running live index (`cairn watch`, `cairn serve`) records its state. */
+#define CAIRN_META_WATCH "watch"
+
+/**
+ * Record a small text value under key in the store, for other processes to
+ * read (a running watcher's state).  Not for agent data or memories.
+ */
+CAIRN_API cairn_rc cairn_store_meta_put(cairn_store *s, const char *key, const char *value,
+                                        cairn_err *err);
+/** The value of key (malloc'd, free it), or NULL in *value when there is none. */
+CAIRN_API cairn_rc cairn_store_meta_get(cairn_store *s, const char *key, char **value,
+                                        cairn_err *err);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 
 #include "cairn/cairn.h"
 #include "json/write.h"
+#include "watch/watch.h"
 
 enum { EXIT_OK = 0, EXIT_FATAL = 1, EXIT_ISSUES = 2 };
 
@@ -41,6 +42,8 @@ typedef struct cli {
     /* serve */
     const char *host, *token_file;
     const char *watch; /* the watch backend */
+    size_t max_watches; /* most directories inotify may watch (0: the kernel's limit) */
+    bool no_watch;      /* serve: no live index */
     uint16_t port;
     size_t limit;
     /* positional arguments after the command */
@@ -107,6 +110,8 @@ int cmd_context(cli *c);
 int cmd_serve(cli *c);
 int cmd_mcp(cli *c);
 int cmd_watch(cli *c);
+/** The backend --watch names (default inotify); 0, or EXIT_FATAL after saying why. */
+int cli_watch_kind(const cli *c, cn_watch_kind *kind);
 /** Ingest into the store (quiet_summary: no summary line); returns the exit status. */
 int cli_ingest(cli *c, bool quiet_summary);
 int cli_stats(cli *c);

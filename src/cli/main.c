@@ -91,9 +91,11 @@ static const cli_cmd commands[] = {
      "  --project P         the project memories default to (default: the client's first\n"
      "                      file:// root when it offers roots, else the working directory)\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
-    {"watch", cmd_watch, "[--source KIND=DIR]... [--watch inotify|poll] [--data-dir DIR] [--json]",
+    {"watch", cmd_watch,
+     "[--source KIND=DIR]... [--watch inotify|poll] [--max-watches N] [--data-dir DIR] [--json]",
      "ingest, then keep the index current as agents write (Ctrl-C stops safely)",
      "%s  --watch B           inotify (default; polls when the watch limit is reached) or poll\n"
+     "  --max-watches N     watch at most N directories with inotify, then poll instead\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
      "  --json              one JSON object per change\n"},
     {"prune", cmd_prune, "[--data-dir DIR]",
@@ -256,6 +258,13 @@ static int set_value(cli *c, const char *opt, const char *val)
         c->type = val;
     } else if (!strcmp(opt, "--watch")) {
         c->watch = val;
+    } else if (!strcmp(opt, "--max-watches")) {
+        int64_t n;
+        if (cn_str_to_i64(cn_str(val), &n) || n < 1 || n > 100000000) {
+            cli_error("--max-watches takes a number from 1 to 100000000, not '%s'", val);
+            return -1;
+        }
+        c->max_watches = (size_t)n;
     } else if (!strcmp(opt, "--limit")) {
         int64_t n;
         if (cn_str_to_i64(cn_str(val), &n) || n < 1 || n > 10000) {
@@ -282,7 +291,7 @@ static const char *const VALUE_OPTS[] = {"--source", "--agent",  "--project", "-
                                          "--prices", "--ttl",    "--meta",   "--add-file",
                                          "--importance", "--add-search", "--add-decision",
                                          "--add-memory", "--host", "--port", "--token-file",
-                                         "--watch"};
+                                         "--watch", "--max-watches"};
 
 static bool takes_value(const char *opt)
 {

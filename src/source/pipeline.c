@@ -64,12 +64,17 @@ cairn_rc cairn_source_parse(const char *spec, cairn_source *out, cairn_err *err)
 {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || !eq[1])
-        return cn_err_set(err, CAIRN_INVAL, "bad source '%s': expected KIND=DIR, e.g. opencode=~/.local/share/opencode", spec);
+        return cn_err_set(
+            err, CAIRN_INVAL,
+            "bad source '%s': expected KIND=DIR, e.g. opencode=~/.local/share/opencode", spec);
     cairn_agent a = cairn_agent_parse((cairn_str){spec, (size_t)(eq - spec)});
     if (a == CAIRN_AGENT_NONE)
-        return cn_err_set(err, CAIRN_INVAL, "bad source '%s': unknown kind '%.*s' (opencode, claude, codex)", spec, (int)(eq - spec), spec);
+        return cn_err_set(err, CAIRN_INVAL,
+                          "bad source '%s': unknown kind '%.*s' (opencode, claude, codex)", spec,
+                          (int)(eq - spec), spec);
     if (!reader_for(a))
-        return cn_err_set(err, CAIRN_INVAL, "bad source '%s': %s is not supported yet", spec, cairn_agent_name(a));
+        return cn_err_set(err, CAIRN_INVAL, "bad source '%s': %s is not supported yet", spec,
+                          cairn_agent_name(a));
     size_t len = strlen(eq + 1);
     if (len >= sizeof out->path)
         return cn_err_set(err, CAIRN_INVAL, "bad source '%s': path too long", spec);
@@ -110,8 +115,32 @@ cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it)
     return d;
 }
 
-cairn_rc cairn_plan_new(const cairn_source *s, cairn_plan **out, cairn_report *rep,
-                        cairn_err *err)
+bool cn_plan_cover(cairn_plan *p, cairn_str id, cairn_rc *rc)
+{
+    for (size_t i = 0; i < p->ncovered; i++) /* a handful of paths per change */
+        if (cn_str_eq(p->covered[i], id))
+            return false;
+    if (p->ncovered == p->covcap) {
+        size_t cap = p->covcap ? p->covcap * 2 : 16;
+        cairn_str *c = realloc(p->covered, cap * sizeof *c);
+        if (!c) {
+            *rc = CAIRN_NOMEM;
+            return false;
+        }
+        p->covered = c, p->covcap = cap;
+    }
+    cairn_str copy = cn_arena_strdup(&p->arena, id);
+    if (!copy.ptr) {
+        *rc = CAIRN_NOMEM;
+        return false;
+    }
+    p->covered[p->ncovered++] = copy;
+    return true;
+}
+
+/* A plan of s, whole (paths NULL) or of the named paths only. */
+static cairn_rc plan(const cairn_source *s, const char *const *paths, size_t n, cairn_plan **out,
+                     cairn_report *rep, cairn_err *err)
 {
     const cn_reader *r = reader_for(s->agent);
     cairn_plan *p;
@@ -123,18 +152,47 @@ cairn_rc cairn_plan_new(const cairn_source *s, cairn_plan **out, cairn_report *r
     if (!cairn_source_exists(s))
         return cn_err_set(err, CAIRN_NOTFOUND, "%s: '%s' is not a directory",
                           cairn_agent_name(s->agent), s->path);
+    if (paths && !r->plan_paths)
+        return cn_err_set(err, CAIRN_AGAIN, "%s is planned whole", cairn_agent_name(s->agent));
     p = calloc(1, sizeof *p);
     if (!p)
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     p->src = *s;
+    p->partial = paths != NULL;
     cn_arena_init(&p->arena, (size_t)1 << 20, 0);
-    rc = r->plan(p, rep, err);
+    rc = paths ? r->plan_paths(p, paths, n, rep, err) : r->plan(p, rep, err);
     if (rc) {
         cairn_plan_free(p);
         return rc;
     }
     *out = p;
     return CAIRN_OK;
+}
+
+cairn_rc cairn_plan_new(const cairn_source *s, cairn_plan **out, cairn_report *rep, cairn_err *err)
+{
+    return plan(s, NULL, 0, out, rep, err);
+}
+
+cairn_rc cairn_plan_paths(const cairn_source *s, const char *const *paths, size_t n,
+                          cairn_plan **out, cairn_report *rep, cairn_err *err)
+{
+    return plan(s, paths, n, out, rep, err);
+}
+
+bool cairn_plan_is_partial(const cairn_plan *p)
+{
+    return p->partial;
+}
+
+size_t cairn_plan_ncovered(const cairn_plan *p)
+{
+    return p->ncovered;
+}
+
+cairn_str cairn_plan_covered(const cairn_plan *p, size_t i)
+{
+    return i < p->ncovered ? p->covered[i] : (cairn_str){NULL, 0};
 }
 
 void cairn_plan_free(cairn_plan *p)
@@ -144,6 +202,7 @@ void cairn_plan_free(cairn_plan *p)
     cn_arena_release(&p->arena);
     free(p->items);
     free(p->db_path);
+    free(p->covered);
     free(p);
 }
 

@@ -19,6 +19,10 @@ struct cairn_plan {
     cairn_plan_item *items;
     size_t n, cap;
     char *db_path; /* opencode: the database planned, or NULL */
+    /* a partial plan (cairn_plan_paths) speaks only for these session ids */
+    bool partial;
+    cairn_str *covered;
+    size_t ncovered, covcap;
 };
 
 /* One resolved entity: the raw content of a file or a row, not parsed. */
@@ -49,6 +53,10 @@ struct cairn_resolved {
 typedef struct cn_reader {
     cairn_agent agent;
     cairn_rc (*plan)(cairn_plan *p, cairn_report *rep, cairn_err *err);
+    /* plan only paths[0..n) (relative to the source); CAIRN_AGAIN when they cannot be
+     * planned alone.  NULL: the reader always plans everything. */
+    cairn_rc (*plan_paths)(cairn_plan *p, const char *const *paths, size_t n, cairn_report *rep,
+                           cairn_err *err);
     cairn_rc (*resolve)(const cairn_plan *p, cairn_resolved *res, cairn_report *rep,
                         cairn_err *err);
     cairn_rc (*hydrate)(cairn_resolved *res, cairn_batch *b, cairn_report *rep, cairn_err *err);
@@ -60,6 +68,11 @@ extern const cn_reader cn_reader_codex;
 
 /** Append an item; its strings are copied into the plan's arena. NULL on OOM. */
 cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);
+/**
+ * Record that a partial plan speaks for session id (copied); false when it
+ * already did.  CAIRN_NOMEM in *rc.
+ */
+bool cn_plan_cover(cairn_plan *p, cairn_str id, cairn_rc *rc);
 /** Append a unit (strings are NOT copied: they must live in res->arena or a map). */
 cn_unit *cn_resolved_add(cairn_resolved *res);
 /** Read a file into the resolved set (read or map); the content span is returned. */

@@ -2,16 +2,14 @@
  * store/ingest.c - incremental, resumable indexing of agent sources.
  *
  * Per source:
- *   plan -> one fingerprint per session from its items' (kind, id, size,
- *   mtime) -> compare with the stored fingerprint -> the changed sessions
- *   are resolved and hydrated in chunks (bounded bytes) -> each chunk is
- *   written in one transaction together with the new fingerprints ->
- *   sessions no longer planned are marked gone.
- * A session whose files changed but whose content hash did not is only
- * re-fingerprinted.  A session read with problems (fewer records than
- * planned) is stored with fingerprint 0, so the next run tries it again.
- * Killing the process at any point leaves the last committed chunk in place;
- * the next run skips what was committed.
+ *   plan (whole, or only the paths a watcher saw change) -> one fingerprint per session from its
+ * items' (kind, id, size, mtime) -> compare with the stored fingerprint -> the changed sessions are
+ * resolved and hydrated in chunks (bounded bytes) -> each chunk is written in one transaction
+ * together with the new fingerprints -> sessions no longer planned are marked gone (for a partial
+ * plan, only among the sessions its paths named). A session whose files changed but whose content
+ * hash did not is only re-fingerprinted.  A session read with problems (fewer records than planned)
+ * is stored with fingerprint 0, so the next run tries it again. Killing the process at any point
+ * leaves the last committed chunk in place; the next run skips what was committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,9 +194,10 @@ static int held_elsewhere(run *r, const cairn_session *x, uint64_t meta, cairn_e
     int held = 0;
     cairn_str key = x->key.len ? x->key : x->id;
     /* another copy: from another source, or another file of this one */
-    if (sqlite3_prepare_v2(db, "SELECT source_id, last_activity FROM sessions WHERE session_id"
-                               " = ?1 AND NOT (source_id = ?2 AND source_key = ?3) AND gone_at"
-                               " IS NULL",
+    if (sqlite3_prepare_v2(db,
+                           "SELECT source_id, last_activity FROM sessions WHERE session_id"
+                           " = ?1 AND NOT (source_id = ?2 AND source_key = ?3) AND gone_at"
+                           " IS NULL",
                            -1, &st, NULL) != SQLITE_OK)
         return cn_store_error(r->s, err, "cannot read sessions"), -1;
     sqlite3_bind_text(st, 1, x->id.ptr, (int)x->id.len, SQLITE_STATIC);
@@ -327,9 +326,8 @@ static void set_resume(run *r, cairn_resolved *res)
         if (sqlite3_step(st) != SQLITE_ROW)
             continue;
         int64_t tail = sqlite3_column_int64(st, 0);
-        if ((uint64_t)tail > u->content.len ||
-            (int64_t)(cn_hash64(u->content.ptr, (size_t)tail) & INT64_MAX) !=
-                sqlite3_column_int64(st, 1))
+        if ((uint64_t)tail > u->content.len || (int64_t)(cn_hash64(u->content.ptr, (size_t)tail) &
+                                                         INT64_MAX) != sqlite3_column_int64(st, 1))
             continue; /* rewritten or truncated: read it whole */
         u->resume_offset = sqlite3_column_int64(st, 2);
         u->resume_line = sqlite3_column_int64(st, 3);
@@ -366,28 +364,55 @@ static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
     return rc;
 }
 
+/* Fill temp.<table> with the planned session ids ("seen") or the covered ones. */
+static cairn_rc insert_ids(run *r, const char *table, cairn_err *err)
+{
+    char sql[64];
+    sqlite3_stmt *st;
+    bool seen = !strcmp(table, "seen");
+    size_t n = seen ? r->nss : cairn_plan_ncovered(r->plan);
+    snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO temp.%s VALUES(?1)", table);
+    if (sqlite3_prepare_v2(r->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(r->s, err, "cannot mark gone sessions");
+    for (size_t k = 0; k < n; k++) {
+        cairn_str id = seen ? r->ss[k].id : cairn_plan_covered(r->plan, k);
+        sqlite3_bind_text(st, 1, id.ptr, (int)id.len, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return CAIRN_OK;
+}
+
 static cairn_rc mark_gone(run *r, cairn_err *err)
 {
     sqlite3_stmt *st;
     cairn_rc rc;
     if ((rc = cn_store_begin(r->s, err)) ||
-        (rc = cn_store_exec(r->s, "CREATE TEMP TABLE IF NOT EXISTS seen(id TEXT PRIMARY KEY);"
-                                  "DELETE FROM temp.seen", err)))
+        (rc = cn_store_exec(r->s,
+                            "CREATE TEMP TABLE IF NOT EXISTS seen(id TEXT PRIMARY KEY);"
+                            "DELETE FROM temp.seen",
+                            err)))
         goto fail;
-    if (sqlite3_prepare_v2(r->s->db, "INSERT OR IGNORE INTO temp.seen VALUES(?1)", -1, &st,
-                           NULL) != SQLITE_OK) {
-        rc = cn_store_error(r->s, err, "cannot mark gone sessions");
+    if ((rc = insert_ids(r, "seen", err)))
         goto fail;
-    }
-    for (size_t k = 0; k < r->nss; k++) {
-        sqlite3_bind_text(st, 1, r->ss[k].id.ptr, (int)r->ss[k].id.len, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
+    /* a partial plan speaks only for the sessions of the paths it was given */
+    if (cairn_plan_is_partial(r->plan) &&
+        (rc = cn_store_exec(r->s,
+                            "CREATE TEMP TABLE IF NOT EXISTS covered(id TEXT PRIMARY KEY);"
+                            "DELETE FROM temp.covered",
+                            err)))
+        goto fail;
+    if (cairn_plan_is_partial(r->plan) && (rc = insert_ids(r, "covered", err)))
+        goto fail;
     if (sqlite3_prepare_v2(r->s->db,
-                           "UPDATE sessions SET gone_at = ?2 WHERE source_id = ?1 AND gone_at"
-                           " IS NULL AND source_key NOT IN (SELECT id FROM temp.seen)",
+                           cairn_plan_is_partial(r->plan)
+                               ? "UPDATE sessions SET gone_at = ?2 WHERE source_id = ?1 AND"
+                                 " gone_at IS NULL AND source_key IN (SELECT id FROM"
+                                 " temp.covered) AND source_key NOT IN (SELECT id FROM temp.seen)"
+                               : "UPDATE sessions SET gone_at = ?2 WHERE source_id = ?1 AND"
+                                 " gone_at IS NULL AND source_key NOT IN (SELECT id FROM"
+                                 " temp.seen)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = cn_store_error(r->s, err, "cannot mark gone sessions");
         goto fail;
@@ -398,8 +423,12 @@ static cairn_rc mark_gone(run *r, cairn_err *err)
     sqlite3_finalize(st);
     r->st->sessions_gone += (size_t)sqlite3_changes(r->s->db);
     if (sqlite3_prepare_v2(r->s->db,
-                           "DELETE FROM shadows WHERE source_id = ?1 AND source_key NOT IN"
-                           " (SELECT id FROM temp.seen)",
+                           cairn_plan_is_partial(r->plan)
+                               ? "DELETE FROM shadows WHERE source_id = ?1 AND source_key IN"
+                                 " (SELECT id FROM temp.covered) AND source_key NOT IN (SELECT"
+                                 " id FROM temp.seen)"
+                               : "DELETE FROM shadows WHERE source_id = ?1 AND source_key NOT IN"
+                                 " (SELECT id FROM temp.seen)",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, r->source_id);
         sqlite3_step(st);
@@ -426,13 +455,17 @@ static cairn_rc ingest_source(cairn_store *s, const cairn_ingest_opts *o, const 
     cairn_err e;
 
     cn_map_init(&r.idx);
-    if ((rc = cairn_plan_new(src, &r.plan, rep, &e))) {
+    rc = o->paths ? cairn_plan_paths(src, o->paths, o->npaths, &r.plan, rep, &e) : CAIRN_AGAIN;
+    if (rc == CAIRN_AGAIN) /* planned whole: no paths, or they cannot be planned alone */
+        rc = cairn_plan_new(src, &r.plan, rep, &e);
+    if (rc) {
         if (rc == CAIRN_NOMEM)
             return cn_err_set(err, rc, "%s", e.msg);
         /* a source that cannot be listed is an issue; its sessions are not marked gone */
         cairn_report_add(rep, rc, src->path, e.msg);
         return CAIRN_OK;
     }
+    st->sources_partial += cairn_plan_is_partial(r.plan);
     if ((rc = cn_store_source_id(s, src->agent, src->path, &r.source_id, err)) ||
         (rc = fingerprint(&r, err)) || (rc = load_known(&r, err)))
         goto out;
@@ -466,6 +499,8 @@ cairn_rc cairn_store_ingest(cairn_store *s, const cairn_ingest_opts *o, cairn_in
     memset(out, 0, sizeof *out);
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    if (o->paths && o->nsources != 1)
+        return cn_err_set(err, CAIRN_INVAL, "changed paths name files of one source only");
     for (size_t i = 0; i < o->nsources && !rc; i++)
         rc = ingest_source(s, o, &o->sources[i], out, rep, err);
     if (!rc) {

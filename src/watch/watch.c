@@ -3,7 +3,7 @@
  *
  * inotify: one watch per directory; wds[wd] maps a watch back to its
  * directory and root, so a new subdirectory can be added under the right
- * root and an event can mark that root dirty.  ENOSPC from
+ * root and an event can mark its path dirty under that root.  ENOSPC from
  * inotify_add_watch (the per-user limit) switches the whole watcher to
  * polling: partial coverage would silently miss changes.
  */
@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/err.h"
 
 #define MASK                                                                                       \
@@ -41,7 +42,10 @@ struct cn_watch {
     char *roots[CN_WATCH_MAX_ROOTS];
     wdir *wds; /* indexed by watch descriptor */
     size_t cap;
-    bool full; /* the watch limit was reached */
+    bool full;        /* the watch limit was reached */
+    bool nomem;       /* a change could not be recorded */
+    size_t limit;     /* most directories to watch (0: the kernel's limit) */
+    size_t overflows; /* IN_Q_OVERFLOW events seen */
 };
 
 const char *cn_watch_kind_name(cn_watch_kind k)
@@ -51,6 +55,10 @@ const char *cn_watch_kind_name(cn_watch_kind k)
 
 static int add_one(cn_watch *w, const char *path, int root)
 {
+    if (w->limit && w->ndirs >= w->limit) {
+        w->full = true;
+        return -1;
+    }
     int wd = inotify_add_watch(w->fd, path, MASK);
     if (wd < 0) {
         if (errno == ENOSPC)
@@ -111,9 +119,10 @@ static void to_poll(cn_watch *w)
     w->kind = CN_WATCH_POLL;
 }
 
-cairn_rc cn_watch_open(const char *const *roots, size_t n, cn_watch_kind kind, cn_watch **out,
+cairn_rc cn_watch_open(const char *const *roots, size_t n, const cn_watch_opts *o, cn_watch **out,
                        char *warn, size_t warn_len, cairn_err *err)
 {
+    cn_watch_kind kind = o->kind;
     *out = NULL;
     if (warn_len)
         warn[0] = '\0';
@@ -124,6 +133,7 @@ cairn_rc cn_watch_open(const char *const *roots, size_t n, cn_watch_kind kind, c
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     w->kind = kind;
     w->fd = -1;
+    w->limit = o->max_dirs;
     for (size_t i = 0; i < n; i++)
         if (!(w->roots[w->nroots++] = strdup(roots[i]))) {
             cn_watch_close(w);
@@ -139,9 +149,11 @@ cairn_rc cn_watch_open(const char *const *roots, size_t n, cn_watch_kind kind, c
                 add_tree(w, roots[i], (int)i, 0);
             if (w->full) {
                 snprintf(warn, warn_len,
-                         "the inotify watch limit was reached after %zu directories "
-                         "(fs.inotify.max_user_watches): polling instead",
-                         w->ndirs);
+                         "the inotify watch limit was reached after %zu directories (%s): "
+                         "polling instead",
+                         w->ndirs,
+                         w->limit && w->ndirs >= w->limit ? "--max-watches"
+                                                          : "fs.inotify.max_user_watches");
                 to_poll(w);
             }
         }
@@ -150,61 +162,80 @@ cairn_rc cn_watch_open(const char *const *roots, size_t n, cn_watch_kind kind, c
     return CAIRN_OK;
 }
 
-static uint64_t all_roots(const cn_watch *w)
+static void mark_all(cn_watch *w, cn_dirty *d, uint64_t gen, uint64_t now)
 {
-    return w->nroots >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << w->nroots) - 1);
+    for (size_t i = 0; i < w->nroots; i++)
+        if (cn_dirty_mark(d, (int)i, NULL, 0, gen, now))
+            w->nomem = true;
 }
 
-/* Read every queued event; mark their roots; watch new directories. */
-static void drain(cn_watch *w, uint64_t *dirty)
+/* Read every queued event; mark what it names; watch new directories. */
+static size_t drain(cn_watch *w, cn_dirty *d, uint64_t gen)
 {
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
+    char path[PATH_MAX];
+    size_t events = 0;
     ssize_t n;
     while ((n = read(w->fd, buf, sizeof buf)) > 0) {
+        uint64_t now = cn_mono_ns();
         for (char *p = buf; p < buf + n;) {
             const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
             p += sizeof *ev + ev->len;
+            events++;
             if (ev->mask & IN_Q_OVERFLOW) {
-                *dirty |= all_roots(w); /* events were lost: the caller rescans */
+                w->overflows++;
+                mark_all(w, d, gen, now); /* events were lost: the caller rescans */
                 continue;
             }
             if (ev->wd < 0 || (size_t)ev->wd >= w->cap || !w->wds[ev->wd].path)
                 continue;
-            wdir *d = &w->wds[ev->wd];
-            *dirty |= (uint64_t)1 << d->root;
-            if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len) {
-                char sub[PATH_MAX];
-                if ((size_t)snprintf(sub, sizeof sub, "%s/%s", d->path, ev->name) < sizeof sub)
-                    add_tree(w, sub, d->root, 1);
-            }
+            wdir *dir = &w->wds[ev->wd];
+            int len = ev->len ? snprintf(path, sizeof path, "%s/%s", dir->path, ev->name)
+                              : snprintf(path, sizeof path, "%s", dir->path);
+            if (len < 0 || (size_t)len >= sizeof path)
+                mark_all(w, d, gen, now); /* a name too long to keep: rescan */
+            else if (cn_dirty_mark(d, dir->root, path, (size_t)len, gen, now))
+                w->nomem = true;
+            if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)) && ev->len &&
+                (size_t)len < sizeof path)
+                add_tree(w, path, dir->root, 1);
             if (ev->mask & IN_IGNORED) { /* the directory is gone */
-                free(d->path);
-                d->path = NULL;
+                free(dir->path);
+                dir->path = NULL;
                 w->ndirs--;
             }
         }
     }
+    return events;
 }
 
-cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, uint64_t *dirty, cairn_err *err)
+cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, cn_dirty *d, cn_genclock *clock, size_t *events,
+                       cairn_err *err)
 {
-    *dirty = 0;
+    *events = 0;
     if (w->kind == CN_WATCH_POLL) {
         struct timespec ts = {timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L};
         if (nanosleep(&ts, NULL) && errno == EINTR)
             return CAIRN_OK; /* a signal: let the caller look at its flags */
-        *dirty = all_roots(w);
-        return CAIRN_OK;
+        mark_all(w, d, cn_gen_tick(clock), cn_mono_ns());
+        *events = w->nroots;
+    } else {
+        struct pollfd p = {w->fd, POLLIN, 0};
+        int r = poll(&p, 1, timeout_ms);
+        if (r < 0)
+            return errno == EINTR ? CAIRN_OK
+                                  : cn_err_set(err, CAIRN_IO, "poll: %s", strerror(errno));
+        if (r > 0)
+            *events = drain(w, d, cn_gen_tick(clock));
+        if (w->full) { /* new directories went past the limit: do not miss changes quietly */
+            to_poll(w);
+            mark_all(w, d, cn_gen_tick(clock), cn_mono_ns());
+            *events += w->nroots;
+        }
     }
-    struct pollfd p = {w->fd, POLLIN, 0};
-    int r = poll(&p, 1, timeout_ms);
-    if (r < 0)
-        return errno == EINTR ? CAIRN_OK : cn_err_set(err, CAIRN_IO, "poll: %s", strerror(errno));
-    if (r > 0)
-        drain(w, dirty);
-    if (w->full) { /* new directories went past the limit: do not miss changes quietly */
-        to_poll(w);
-        *dirty = all_roots(w);
+    if (w->nomem) {
+        w->nomem = false;
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory tracking changes");
     }
     return CAIRN_OK;
 }
@@ -217,6 +248,16 @@ cn_watch_kind cn_watch_backend(const cn_watch *w)
 size_t cn_watch_dirs(const cn_watch *w)
 {
     return w->kind == CN_WATCH_INOTIFY ? w->ndirs : w->nroots;
+}
+
+size_t cn_watch_overflows(const cn_watch *w)
+{
+    return w->overflows;
+}
+
+size_t cn_watch_roots(const cn_watch *w)
+{
+    return w->nroots;
 }
 
 void cn_watch_close(cn_watch *w)

@@ -1,16 +1,20 @@
 /*
  * watch/watch.h - notice changes under the agents' storage roots.
  *
- * A watcher covers up to 64 roots (the sources' directories) and reports
- * which of them saw a change.  Backends:
+ * A watcher covers up to 64 roots (the sources' directories) and marks what
+ * changed in a dirty tracker (watch/dirty.h): the path an event names
+ * (a file, or a directory that appeared or went), or a whole root.
+ * Backends:
  *   inotify - every directory under a root, new directories added as they
- *             appear; renames and deletes count; an event-queue overflow
- *             marks every root changed (the caller rescans);
- *   poll    - no events: every interval each root counts as changed, and the
+ *             appear; creates, writes, renames and deletes count; an
+ *             event-queue overflow marks every root whole (the caller
+ *             rescans through the plan stage);
+ *   poll    - no events: every interval each root is marked whole, and the
  *             caller's incremental ingest (size/mtime fingerprints) finds
- *             what did.
- * When inotify's watch limit is reached the watcher says so (warning) and
- * polls instead.  Single-threaded: one watcher belongs to one thread.
+ *             what changed.
+ * When inotify's watch limit (or max_dirs) is reached the watcher says so
+ * (warning) and polls instead: partial coverage would miss changes quietly.
+ * Single-threaded: one watcher belongs to one thread.
  */
 #ifndef CN_WATCH_WATCH_H
 #define CN_WATCH_WATCH_H
@@ -19,6 +23,7 @@
 #include <stdint.h>
 
 #include "cairn/err.h"
+#include "watch/dirty.h"
 
 #define CN_WATCH_MAX_ROOTS 64
 
@@ -26,19 +31,27 @@ typedef enum cn_watch_kind { CN_WATCH_INOTIFY, CN_WATCH_POLL } cn_watch_kind;
 
 typedef struct cn_watch cn_watch;
 
+typedef struct cn_watch_opts {
+    cn_watch_kind kind;
+    size_t max_dirs; /* inotify: most directories to watch, 0 for the kernel's limit */
+} cn_watch_opts;
+
 /**
- * Watch roots[0..n) with the given backend.  A root that does not exist is
- * watched from when it appears only by polling.  A fallback to polling is
- * explained in warn (empty when none).
+ * Watch roots[0..n).  A root that does not exist is not watched (its
+ * parent's events do not cover it).  A fallback to polling is explained in
+ * warn (empty when none).
  */
-cairn_rc cn_watch_open(const char *const *roots, size_t n, cn_watch_kind kind, cn_watch **out,
+cairn_rc cn_watch_open(const char *const *roots, size_t n, const cn_watch_opts *o, cn_watch **out,
                        char *warn, size_t warn_len, cairn_err *err);
 
 /**
- * Wait up to timeout_ms (poll: the interval) for changes; *dirty gets a bit
- * per root that changed (0 when the wait timed out quietly).
+ * Wait up to timeout_ms (poll: sleep the interval) for changes and mark them
+ * in d, stamped with a new generation of clock.  *events counts what was
+ * read (0 when the wait timed out quietly).  CAIRN_NOMEM when a change could
+ * not be recorded (the caller should rescan everything).
  */
-cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, uint64_t *dirty, cairn_err *err);
+cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, cn_dirty *d, cn_genclock *clock, size_t *events,
+                       cairn_err *err);
 
 /** The backend in use (after any fallback). */
 cn_watch_kind cn_watch_backend(const cn_watch *w);
@@ -46,6 +59,11 @@ cn_watch_kind cn_watch_backend(const cn_watch *w);
 const char *cn_watch_kind_name(cn_watch_kind k);
 /** Directories watched (inotify), or roots polled. */
 size_t cn_watch_dirs(const cn_watch *w);
+
+/** Roots given to cn_watch_open. */
+size_t cn_watch_roots(const cn_watch *w);
+/** Event-queue overflows seen (each one led to a full rescan). */
+size_t cn_watch_overflows(const cn_watch *w);
 
 void cn_watch_close(cn_watch *w);
 

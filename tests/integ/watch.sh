@@ -118,9 +118,106 @@ start_watch again --source "claude=$tmp/cl" --data-dir "$tmp/d" --json
 assert_eq "$(hits zanzibarfour "$tmp/d")" 1 "restart: what changed meanwhile is indexed before watching"
 assert_eq "$(jq -c '[.agent, .sessions_new, .sessions_changed, .sessions_gone]' "$tmp/again.out")" '["claude-code",1,0,0]' \
     "restart --json: one object per change, with its agent and counts"
+append "$tmp/cl/projects/-w-b/s3.jsonl" zanzibarsix
+until_ok "found zanzibarsix '$tmp/d'"
+assert_eq "$(tail -n 1 "$tmp/again.out" | jq -c '[.sessions_changed, .files]')" '[1,1]' \
+    "--json: an append re-reads that one file alone (files: 1)"
+mkdir "$tmp/-w-e" # a project directory moved in whole: its files make no events of their own
+copy_as "$tmp/-w-e/s9.jsonl" 00000000-0000-4000-8000-000000000009
+mv "$tmp/-w-e" "$tmp/cl/projects/-w-e"
+until_ok "[ \$(jq -s 'map(select(.sessions_new == 1)) | length' '$tmp/again.out') -ge 2 ]"
+assert_eq "$(jq -s -c 'map(select(.sessions_new == 1)) | last | .files' "$tmp/again.out")" null \
+    "--json: a project directory moved in re-plans the whole source (files: null)"
+assert_eq "$(sqlite3 "$tmp/d/cairn.db" "SELECT json_extract(value, '$.backend') || ' ' ||
+    (json_extract(value, '$.pid') = $WPID) FROM meta WHERE key = 'watch'")" "inotify 1" \
+    "the watcher records its backend and pid in the store"
 kill -TERM "$WPID"
 wait "$WPID"
 assert_eq "$?" 0 "restart: SIGTERM ends cairn watch with status 0"
+
+# ---- a burst that overflows the kernel's event queue while cairn is stopped ----
+# 20,000 new transcripts (3 events each) while the watcher is SIGSTOPped: more than
+# fs.inotify.max_queued_events (16,384 by default), so the kernel drops events and
+# says IN_Q_OVERFLOW; the rescan through the plan stage must still find every file.
+burst() { # burst DIR FIRST COUNT: COUNT one-line transcripts, one session each
+    python3 - "$@" <<'PY'
+import json, os, sys
+d, first, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+os.makedirs(d, exist_ok=True)
+for i in range(first, first + n):
+    sid = "10000000-0000-4000-8000-%012d" % i
+    line = {"type": "user", "uuid": "u%d" % i, "parentUuid": None, "sessionId": sid,
+            "timestamp": "2026-11-21T06:00:00.000Z", "cwd": "/w",
+            "message": {"role": "user", "content": "burst%d" % i}}
+    with open(os.path.join(d, sid + ".jsonl"), "w") as f:
+        f.write(json.dumps(line) + "\n")
+PY
+}
+sessions() { sqlite3 "$1/cairn.db" "SELECT count(*) FROM sessions WHERE gone_at IS NULL"; }
+mkdir -p "$tmp/cb/projects/-w-burst"
+start_watch burst --source "claude=$tmp/cb" --data-dir "$tmp/db" --json
+kill -STOP "$WPID"
+burst "$tmp/cb/projects/-w-burst" 0 20000
+kill -CONT "$WPID"
+for _ in $(seq 600); do [ "$(sessions "$tmp/db")" = 20000 ] && break; sleep 0.1; done
+assert_eq "$(sessions "$tmp/db")" 20000 "overflow: all 20,000 transcripts of the burst are indexed"
+found burst19999 "$tmp/db"
+assert_eq "$?" 0 "overflow: the last transcript is searchable"
+if [ "$(cat /proc/sys/fs/inotify/max_queued_events)" -lt 60000 ]; then
+    until_ok "[ \"\$(sqlite3 '$tmp/db/cairn.db' \"SELECT json_extract(value, '\$.overflows') > 0 FROM meta WHERE key = 'watch'\")\" = 1 ]"
+    assert_eq "$?" 0 "overflow: the kernel's queue overflowed and cairn rescanned"
+else
+    skip "overflow: the kernel's event queue is too large to overflow here"
+fi
+kill -INT "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "overflow: SIGINT ends it with status 0"
+
+# ---- killed during a burst: the restart catches up, nothing is missing ----
+start_watch kill --source "claude=$tmp/cb" --data-dir "$tmp/db"
+burst "$tmp/cb/projects/-w-burst" 20000 3000 &
+bpid=$!
+sleep 0.7
+kill -KILL "$WPID"
+wait "$WPID" 2>/dev/null
+wait "$bpid"
+start_watch kill2 --source "claude=$tmp/cb" --data-dir "$tmp/db"
+assert_eq "$(sessions "$tmp/db")" 23000 "kill -9 mid-burst: after the restart's catch-up, all 23,000 are indexed"
+assert_eq "$(sqlite3 "$tmp/db/cairn.db" 'PRAGMA integrity_check')" ok "kill -9 mid-burst: the store is intact"
+kill -INT "$WPID"
+wait "$WPID"
+
+# ---- a low watch limit: polling, with a warning ----
+mkdir -p "$tmp/cm/projects/-w-m"
+start_watch lim --source "claude=$tmp/cm" --data-dir "$tmp/dl" --max-watches 1
+assert_match "$(cat "$tmp/lim.err")" "watch limit was reached after 1 directories .--max-watches.: polling instead" \
+    "--max-watches 1: a warning says the limit was reached and polling takes over"
+assert_match "$(cat "$tmp/lim.err")" "with poll" "--max-watches 1: it polls"
+copy_as "$tmp/cm/projects/-w-m/s5.jsonl" 00000000-0000-4000-8000-000000000005
+append "$tmp/cm/projects/-w-m/s5.jsonl" zanzibarseven
+until_ok "found zanzibarseven '$tmp/dl'"
+assert_eq "$?" 0 "--max-watches 1: a new transcript is still searchable"
+kill -INT "$WPID"
+wait "$WPID"
+# the kernel's own limit, lowered inside a user namespace (when this machine allows one)
+if unshare -Ur sh -c 'echo 1 > /proc/sys/user/max_inotify_watches' 2>/dev/null; then
+    unshare -Ur sh -c "echo 1 > /proc/sys/user/max_inotify_watches &&
+        exec '$CAIRN' watch --source 'claude=$tmp/cm' --data-dir '$tmp/dn'" >"$tmp/ns.out" 2>"$tmp/ns.err" &
+    WPID=$!
+    PIDS="$PIDS $WPID"
+    until_ok "grep -q watching '$tmp/ns.err'"
+    assert_match "$(cat "$tmp/ns.err")" "fs.inotify.max_user_watches" \
+        "kernel watch limit: the warning names fs.inotify.max_user_watches"
+    copy_as "$tmp/cm/projects/-w-m/s6.jsonl" 00000000-0000-4000-8000-000000000006
+    append "$tmp/cm/projects/-w-m/s6.jsonl" zanzibareight
+    until_ok "found zanzibareight '$tmp/dn'"
+    assert_eq "$?" 0 "kernel watch limit: polling still indexes a new transcript"
+    kill -INT "$WPID"
+    wait "$WPID"
+else
+    skip "kernel watch limit: no user namespace here (unshare -Ur)"
+    skip "kernel watch limit: polling still indexes a new transcript"
+fi
 
 # ---- polling ----
 mkdir -p "$tmp/cp/projects/-w-c"

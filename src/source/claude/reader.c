@@ -40,9 +40,14 @@ static bool has_suffix(const char *name, const char *suf, size_t *stem)
 static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str parent,
                 const struct stat *st)
 {
-    cairn_plan_item it = {.kind = kind, .origin = CAIRN_ORIGIN_JSONL, .path = cn_str(rel),
-                          .id = id, .parent_id = parent, .session_id = id,
-                          .size = st->st_size, .mtime_ns = cn_stat_mtime_ns(st)};
+    cairn_plan_item it = {.kind = kind,
+                          .origin = CAIRN_ORIGIN_JSONL,
+                          .path = cn_str(rel),
+                          .id = id,
+                          .parent_id = parent,
+                          .session_id = id,
+                          .size = st->st_size,
+                          .mtime_ns = cn_stat_mtime_ns(st)};
     if (!cn_plan_add(w->plan, &it))
         w->rc = CAIRN_NOMEM;
 }
@@ -59,8 +64,8 @@ static bool stat_file(walk *w, int dirfd, const char *name, const char *rel, str
 {
     char where[8192];
     if (fstatat(dirfd, name, st, 0) != 0) {
-        cn_report_addf(w->rep, cn_err_from_errno(errno), full(w, rel, where, sizeof where),
-                       "%s%s", strerror(errno), errno == ELOOP ? " (symbolic link loop)" : "");
+        cn_report_addf(w->rep, cn_err_from_errno(errno), full(w, rel, where, sizeof where), "%s%s",
+                       strerror(errno), errno == ELOOP ? " (symbolic link loop)" : "");
         return false;
     }
     if (S_ISDIR(st->st_mode))
@@ -180,6 +185,91 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
     return w.rc ? cn_err_set(err, w.rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;
 }
 
+/*
+ * Plan one changed path.  Shapes, under projects/<P>/ (or the flat folder):
+ *   <S>.jsonl                            a transcript: session S
+ *   <S>/subagents/<A>.jsonl|.meta.json   a sub-agent run: session A, both files
+ * Another regular file (a temp file, a lock) is passed over; a directory, or
+ * a path that is gone and was no transcript, cannot be planned alone.
+ */
+static cairn_rc plan_path(walk *w, bool tree, const char *rel)
+{
+    char buf[4096], id[512];
+    const char *part[8];
+    size_t np = 0, stem;
+    struct stat st;
+
+    if (snprintf(buf, sizeof buf, "%s", rel) >= (int)sizeof buf)
+        return CAIRN_AGAIN;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (np == sizeof part / sizeof part[0] || t[0] == '.')
+            return CAIRN_AGAIN;
+        part[np++] = t;
+    }
+    size_t base = tree ? 2 : 0; /* "projects", P */
+    if (np <= base || (tree && strcmp(part[0], "projects")))
+        return CAIRN_AGAIN;
+    const char *name = part[np - 1];
+    bool exists = fstatat(w->rootfd, rel, &st, 0) == 0, is_dir = exists && S_ISDIR(st.st_mode);
+    bool jsonl = has_suffix(name, ".jsonl", &stem);
+    if (!jsonl && !has_suffix(name, ".meta.json", &stem)) /* gone and no suffix: a directory? */
+        return is_dir || (!exists && !strchr(name, '.')) ? CAIRN_AGAIN : CAIRN_OK;
+    if (is_dir || stem >= sizeof id)
+        return CAIRN_AGAIN;
+    memcpy(id, name, stem);
+    id[stem] = '\0';
+    cairn_str project = tree ? cn_str(part[1]) : CAIRN_STR("");
+    cairn_rc rc = CAIRN_OK;
+    if (np == base + 1 && jsonl) { /* a transcript */
+        if (!cn_plan_cover(w->plan, cn_str(id), &rc))
+            return rc;
+        if (exists && stat_file(w, w->rootfd, rel, rel, &st)) /* gone: not an issue */
+            add(w, CAIRN_ITEM_SESSION, rel, cn_str(id), project, &st);
+        return w->rc;
+    }
+    if (np != base + 3 || strcmp(part[base + 1], "subagents"))
+        return CAIRN_OK; /* not a file the agent writes */
+    /* a sub-agent: its transcript and its .meta.json together make its fingerprint */
+    if (!cn_plan_cover(w->plan, cn_str(id), &rc))
+        return rc;
+    char dir[4096], path[4600];
+    size_t dlen = (size_t)(name - buf) - 1; /* rel up to the last '/' */
+    memcpy(dir, rel, dlen);
+    dir[dlen] = '\0';
+    static const struct {
+        const char *suffix;
+        uint8_t kind;
+    } files[] = {{".jsonl", CAIRN_ITEM_SESSION}, {".meta.json", CAIRN_ITEM_META}};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s%s", dir, id, files[i].suffix);
+        if (fstatat(w->rootfd, path, &st, 0) == 0 && stat_file(w, w->rootfd, path, path, &st))
+            add(w, files[i].kind, path, cn_str(id), cn_str(part[base]), &st);
+    }
+    return w->rc;
+}
+
+static cairn_rc cc_plan_paths(cairn_plan *p, const char *const *paths, size_t n, cairn_report *rep,
+                              cairn_err *err)
+{
+    walk w = {.plan = p, .rep = rep};
+    struct stat st;
+    cairn_rc rc = CAIRN_OK;
+
+    w.rootfd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w.rootfd < 0)
+        return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
+                          strerror(errno));
+    bool tree = fstatat(w.rootfd, "projects", &st, 0) == 0 && S_ISDIR(st.st_mode);
+    size_t i = 0;
+    while (i < n && !(rc = plan_path(&w, tree, paths[i])))
+        i++;
+    close(w.rootfd);
+    if (rc == CAIRN_AGAIN)
+        return cn_err_set(err, rc, "'%s' is planned with its whole source", paths[i]);
+    return rc ? cn_err_set(err, rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;
+}
+
 static cairn_rc cc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_report *rep,
                            cairn_err *err)
 {
@@ -205,8 +295,8 @@ static cairn_rc cc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_repor
         u->parent_id = cn_arena_strdup(&res->arena, it->parent_id);
         u->session_id = u->id;
         cairn_err e;
-        cairn_rc rc = cn_resolved_load(res, fd, it->path.ptr, label, CN_JSONL_FILE_MAX,
-                                       &u->content, &u->mtime_ns, &e);
+        cairn_rc rc = cn_resolved_load(res, fd, it->path.ptr, label, CN_JSONL_FILE_MAX, &u->content,
+                                       &u->mtime_ns, &e);
         if (rc == CAIRN_NOMEM) {
             close(fd);
             return cn_err_set(err, rc, "%s", e.msg);
@@ -223,6 +313,7 @@ static cairn_rc cc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_repor
 const cn_reader cn_reader_claude = {
     .agent = CAIRN_AGENT_CLAUDE,
     .plan = cc_plan,
+    .plan_paths = cc_plan_paths,
     .resolve = cc_resolve,
     .hydrate = cn_claude_hydrate,
 };

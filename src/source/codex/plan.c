@@ -183,6 +183,59 @@ static cairn_rc cx_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
     return CAIRN_OK;
 }
 
+/*
+ * Plan one changed path: a rollout directly under sessions/YYYY/MM/DD, with
+ * its other form in the same folder (X.jsonl beside X.jsonl.zst) so that the
+ * preferred copy wins as in a whole plan.  Archived rollouts (a thread moved
+ * there may also be live elsewhere) and directories cannot be planned alone.
+ */
+static cairn_rc plan_path(walk *w, int homefd, const char *rel)
+{
+    const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
+    struct stat st;
+    cairn_str id;
+    bool exists = fstatat(homefd, rel, &st, 0) == 0;
+
+    if (!cn_str_starts(cn_str(rel), "sessions/") || (exists && S_ISDIR(st.st_mode)))
+        return CAIRN_AGAIN;
+    if (!rollout_id(name, &id))
+        return !exists && !strchr(name, '.') ? CAIRN_AGAIN : CAIRN_OK;
+    cairn_rc rc = CAIRN_OK;
+    if (!cn_plan_cover(w->plan, id, &rc))
+        return rc;
+    char path[4096];
+    size_t dlen = (size_t)(name - rel),
+           stem = strlen(name) - (cn_str_ends(cn_str(name), ".zst") ? 10 : 6);
+    for (int zst = 0; zst < 2; zst++) {
+        if (snprintf(path, sizeof path, "%.*s%.*s%s", (int)dlen, rel, (int)stem, name,
+                     zst ? ".jsonl.zst" : ".jsonl") >= (int)sizeof path)
+            return CAIRN_AGAIN;
+        if (fstatat(homefd, path, &st, 0) == 0 && S_ISREG(st.st_mode))
+            add(w, path, path + dlen, &st);
+    }
+    return w->rc;
+}
+
+static cairn_rc cx_plan_paths(cairn_plan *p, const char *const *paths, size_t n, cairn_report *rep,
+                              cairn_err *err)
+{
+    walk w = {.plan = p, .rep = rep};
+    cairn_rc rc = CAIRN_OK;
+    int fd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
+                          strerror(errno));
+    cn_map_init(&w.ids);
+    size_t i = 0;
+    while (i < n && !(rc = plan_path(&w, fd, paths[i])))
+        i++;
+    cn_map_release(&w.ids);
+    close(fd);
+    if (rc == CAIRN_AGAIN)
+        return cn_err_set(err, rc, "'%s' is planned with its whole source", paths[i]);
+    return rc ? cn_err_set(err, rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;
+}
+
 /* Read one rollout into u.  CAIRN_AGAIN (after an issue) when it cannot be read at all. */
 static cairn_rc load(cairn_resolved *res, int fd, const cairn_plan_item *it, const char *label,
                      cn_unit *u, cairn_report *rep, cairn_err *err)
@@ -251,6 +304,7 @@ static cairn_rc cx_resolve(const cairn_plan *p, cairn_resolved *res, cairn_repor
 const cn_reader cn_reader_codex = {
     .agent = CAIRN_AGENT_CODEX,
     .plan = cx_plan,
+    .plan_paths = cx_plan_paths,
     .resolve = cx_resolve,
     .hydrate = cn_cx_hydrate,
 };

@@ -1,0 +1,306 @@
+/*
+ * watch/live.c - the live index loop of watch/live.h.
+ *
+ * Roots: where each agent writes under its source path (opencode: the data
+ * dir itself; Claude: projects/; Codex: sessions/ and archived_sessions/).
+ * A taken dirty path is made relative to its source; the paths of one
+ * source are ingested together, and a whole-root entry (or a path outside
+ * the source) turns that source's ingest into a whole one.
+ */
+#include "watch/live.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "json/write.h"
+
+#define QUIET_MS 50
+#define MAX_DEBOUNCE_MS 80
+#define POLL_MS 1000
+#define MAX_SOURCES CN_WATCH_MAX_ROOTS
+
+struct cn_live {
+    cairn_store *s;
+    cairn_source src[MAX_SOURCES];
+    size_t nsrc;
+    char roots[CN_WATCH_MAX_ROOTS][4200];
+    size_t root_src[CN_WATCH_MAX_ROOTS]; /* root -> source */
+    size_t nroots;
+    cn_live_opts o;
+    cn_watch *w;
+    cn_genclock clock;
+    cn_dirty dirty;
+    pthread_mutex_t mu; /* guards st */
+    cn_live_status st;
+};
+
+/* Where an agent writes, under its source path; none listed: the path itself. */
+static const struct {
+    cairn_agent agent;
+    const char *subdirs[2];
+} where[] = {
+    {CAIRN_AGENT_CLAUDE, {"projects", NULL}},
+    {CAIRN_AGENT_CODEX, {"sessions", "archived_sessions"}},
+};
+
+static void add_roots(cn_live *l, size_t i)
+{
+    const cairn_source *s = &l->src[i];
+    bool any = false;
+    for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
+        if (where[k].agent != s->agent)
+            continue;
+        for (size_t d = 0; d < 2 && where[k].subdirs[d] && l->nroots < CN_WATCH_MAX_ROOTS; d++) {
+            struct stat st;
+            char *r = l->roots[l->nroots];
+            snprintf(r, sizeof l->roots[0], "%s/%s", s->path, where[k].subdirs[d]);
+            if (!stat(r, &st) && S_ISDIR(st.st_mode)) {
+                l->root_src[l->nroots++] = i;
+                any = true;
+            }
+        }
+    }
+    if (!any && l->nroots < CN_WATCH_MAX_ROOTS) { /* opencode, or a tree given as it is */
+        snprintf(l->roots[l->nroots], sizeof l->roots[0], "%s", s->path);
+        l->root_src[l->nroots++] = i;
+    }
+}
+
+static void warn(cn_live *l, const char *msg)
+{
+    if (l->o.warn)
+        l->o.warn(l->o.ud, msg);
+}
+
+static void sync_status(cn_live *l)
+{
+    pthread_mutex_lock(&l->mu);
+    cn_watch_kind k = cn_watch_backend(l->w);
+    snprintf(l->st.backend, sizeof l->st.backend, "%s", cn_watch_kind_name(k));
+    l->st.dirs = cn_watch_dirs(l->w);
+    l->st.roots = cn_watch_roots(l->w);
+    l->st.overflows = cn_watch_overflows(l->w);
+    l->st.generation = cn_gen_now(&l->clock);
+    l->st.backlog = cn_dirty_count(&l->dirty);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* Record the status where `cairn stats` of another process can read it. */
+static void publish(cn_live *l)
+{
+    cn_live_status st;
+    cn_buf b;
+    cn_jw w;
+    cairn_err e;
+    cn_live_status_get(l, &st);
+    cn_buf_init(&b, 4096);
+    cn_jw_init(&w, &b, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "pid");
+    cn_jw_i64(&w, (int64_t)getpid());
+    cn_jw_key(&w, "backend");
+    cn_jw_cstr(&w, st.backend);
+    cn_jw_key(&w, "dirs");
+    cn_jw_i64(&w, (int64_t)st.dirs);
+    cn_jw_key(&w, "last_event_ms");
+    cn_jw_i64(&w, st.last_event_ms);
+    cn_jw_key(&w, "last_index_ms");
+    cn_jw_i64(&w, st.last_index_ms);
+    cn_jw_key(&w, "lag_ms");
+    cn_jw_f64(&w, st.lag_ms);
+    cn_jw_key(&w, "events");
+    cn_jw_i64(&w, (int64_t)st.events);
+    cn_jw_key(&w, "overflows");
+    cn_jw_i64(&w, (int64_t)st.overflows);
+    cn_jw_key(&w, "backlog");
+    cn_jw_i64(&w, (int64_t)st.backlog);
+    cn_jw_key(&w, "updated_ms");
+    cn_jw_i64(&w, cn_now_ms());
+    cn_jw_obj_end(&w);
+    if (!cn_jw_finish(&w) && cairn_store_meta_put(l->s, CAIRN_META_WATCH, cn_buf_str(&b).ptr, &e))
+        warn(l, e.msg);
+    cn_buf_release(&b);
+}
+
+cairn_rc cn_live_open(cairn_store *s, const cairn_source *sources, size_t n, const cn_live_opts *o,
+                      cn_live **out, cairn_err *err)
+{
+    const char *rp[CN_WATCH_MAX_ROOTS];
+    char msg[256];
+    cairn_rc rc;
+
+    *out = NULL;
+    if (n > MAX_SOURCES)
+        return cn_err_set(err, CAIRN_RANGE, "at most %d sources can be watched", MAX_SOURCES);
+    cn_live *l = calloc(1, sizeof *l);
+    if (!l)
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    l->s = s;
+    l->o = *o;
+    l->nsrc = n;
+    memcpy(l->src, sources, n * sizeof *sources);
+    pthread_mutex_init(&l->mu, NULL);
+    cn_dirty_init(&l->dirty);
+    for (size_t i = 0; i < n; i++)
+        add_roots(l, i);
+    for (size_t i = 0; i < l->nroots; i++)
+        rp[i] = l->roots[i];
+    if ((rc = cn_watch_open(rp, l->nroots, &o->watch, &l->w, msg, sizeof msg, err))) {
+        cn_live_close(l);
+        return rc;
+    }
+    if (msg[0])
+        warn(l, msg);
+    sync_status(l);
+    *out = l;
+    return CAIRN_OK;
+}
+
+/* One incremental ingest of source i: of paths[0..n), or whole when paths is NULL. */
+static void ingest(cn_live *l, size_t i, const char *const *paths, size_t n, uint64_t first_ns,
+                   volatile sig_atomic_t *stop)
+{
+    cairn_ingest_opts o = {
+        .sources = &l->src[i], .nsources = 1, .stop = stop, .paths = paths, .npaths = n};
+    cairn_ingest_stats st;
+    cairn_report *rep = cairn_report_new();
+    cairn_err e;
+    if (!rep) {
+        warn(l, "out of memory");
+        return;
+    }
+    cairn_rc rc = cairn_store_ingest(l->s, &o, &st, rep, &e);
+    if (l->o.issues && cairn_report_count(rep))
+        l->o.issues(l->o.ud, rep);
+    cairn_report_free(rep);
+    double lag = (double)(cn_mono_ns() - first_ns) / 1e6;
+    pthread_mutex_lock(&l->mu);
+    l->st.ingests++;
+    if (rc && rc != CAIRN_INTERRUPTED) {
+        l->st.errors++;
+    } else if (!rc) {
+        l->st.sessions_new += st.sessions_new;
+        l->st.sessions_changed += st.sessions_changed;
+        l->st.sessions_gone += st.sessions_gone;
+        l->st.messages += st.messages;
+        if (st.sessions_new || st.sessions_changed || st.sessions_gone) {
+            l->st.lag_ms = lag;
+            l->st.last_index_ms = cn_now_ms();
+        }
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (rc && rc != CAIRN_INTERRUPTED) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "re-indexing %s failed (retried on the next change): %s",
+                 l->src[i].path, e.msg);
+        warn(l, msg);
+    } else if (!rc && l->o.changed && (st.sessions_new || st.sessions_changed || st.sessions_gone))
+        l->o.changed(l->o.ud, &l->src[i], &st, st.sources_partial ? n : 0, lag);
+}
+
+/* Re-index what the taken entries name, source by source. */
+static void index_taken(cn_live *l, cn_dirty_entry *e, size_t n, volatile sig_atomic_t *stop)
+{
+    const char **paths = calloc(n + 1, sizeof *paths);
+    for (size_t i = 0; i < l->nsrc && !(stop && *stop); i++) {
+        bool whole = !paths, any = false;
+        size_t np = 0, plen = strlen(l->src[i].path);
+        uint64_t first = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (l->root_src[e[k].root] != i)
+                continue;
+            any = true;
+            first = !first || e[k].first_ns < first ? e[k].first_ns : first;
+            if (!e[k].path || strncmp(e[k].path, l->src[i].path, plen) || e[k].path[plen] != '/')
+                whole = true; /* a whole root, or a path outside the source */
+            else if (paths)
+                paths[np++] = e[k].path + plen + 1;
+        }
+        if (any)
+            ingest(l, i, whole ? NULL : paths, np, first, stop);
+    }
+    free(paths);
+}
+
+cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
+{
+    int poll_ms = l->o.poll_ms > 0 ? l->o.poll_ms : POLL_MS;
+    uint64_t next = 0;
+    cn_dirty_entry *taken = NULL;
+    size_t ntaken = 0;
+
+    /* catch up first: whatever changed while nobody watched */
+    publish(l);
+    for (size_t i = 0; i < l->nsrc && !(stop && *stop); i++)
+        ingest(l, i, NULL, 0, cn_mono_ns(), stop);
+    sync_status(l);
+    publish(l);
+    if (l->o.ready) {
+        cn_live_status st;
+        cn_live_status_get(l, &st);
+        l->o.ready(l->o.ud, &st);
+    }
+    while (!(stop && *stop)) {
+        int timeout = poll_ms;
+        if (next) { /* a dirty path becomes ready then */
+            uint64_t now = cn_mono_ns();
+            timeout = next <= now ? 0 : (int)((next - now) / 1000000 + 1);
+        }
+        size_t events;
+        cn_watch_kind before = cn_watch_backend(l->w);
+        cairn_rc rc = cn_watch_wait(l->w, timeout, &l->dirty, &l->clock, &events, err);
+        if (rc == CAIRN_NOMEM) { /* a change went unrecorded: rescan everything */
+            for (size_t i = 0; i < l->nroots; i++)
+                cn_dirty_mark(&l->dirty, (int)i, NULL, 0, cn_gen_now(&l->clock), cn_mono_ns());
+        } else if (rc) {
+            cn_dirty_entries_free(taken, ntaken);
+            return rc;
+        }
+        if (before != cn_watch_backend(l->w))
+            warn(l, "the inotify watch limit was reached: polling instead");
+        if (events) {
+            pthread_mutex_lock(&l->mu);
+            l->st.events += events;
+            l->st.last_event_ms = cn_now_ms();
+            pthread_mutex_unlock(&l->mu);
+        }
+        bool poll = cn_watch_backend(l->w) == CN_WATCH_POLL;
+        ntaken = 0;
+        if (cn_dirty_take(&l->dirty, cn_mono_ns(), poll ? 0 : QUIET_MS * 1000000ull,
+                          poll ? 0 : MAX_DEBOUNCE_MS * 1000000ull, &taken, &ntaken, &next))
+            continue; /* out of memory: the entries stay dirty */
+        sync_status(l);
+        if (!ntaken)
+            continue;
+        index_taken(l, taken, ntaken, stop);
+        for (size_t k = 0; k < ntaken; k++)
+            free(taken[k].path);
+        sync_status(l);
+        publish(l);
+    }
+    free(taken);
+    return CAIRN_OK;
+}
+
+void cn_live_status_get(cn_live *l, cn_live_status *out)
+{
+    pthread_mutex_lock(&l->mu);
+    *out = l->st;
+    pthread_mutex_unlock(&l->mu);
+}
+
+void cn_live_close(cn_live *l)
+{
+    if (!l)
+        return;
+    cn_watch_close(l->w);
+    cn_dirty_release(&l->dirty);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}

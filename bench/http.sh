@@ -78,7 +78,7 @@ trap 'exit 130' INT TERM
 unset CAIRN_DATA_DIR CAIRN_TOKEN
 
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-"$EXE" serve --host 127.0.0.1 --port "$PORT" --data-dir "$WORK/store" 2>"$WORK/serve.err" &
+"$EXE" serve --host 127.0.0.1 --port "$PORT" --data-dir "$WORK/store" --no-watch 2>"$WORK/serve.err" &
 SRV_PID=$!
 for _ in $(seq 1 100); do
     grep -q '^cairn: serving' "$WORK/serve.err" && break

@@ -194,20 +194,29 @@ typedef struct cairn_store_stats {
 CAIRN_API cairn_rc cairn_store_stats_get(cairn_store *s, cairn_store_stats *out, cairn_err *err);
 CAIRN_API void cairn_store_stats_release(cairn_store_stats *st);
 
-/* ---- notes between processes ---- */
+/* ---- the live index's state, shared between processes ---- */
 
-/** The key under which a running live index (`cairn watch`, `cairn serve`) records its state. */
-#define CAIRN_META_WATCH "watch"
+/** What a running live index (`cairn watch`, `cairn serve`) last recorded. */
+typedef struct cairn_watch_state {
+    bool present;       /* a live index has recorded its state in this store */
+    bool running;       /* its process is still alive */
+    int64_t pid;
+    char backend[16];   /* "inotify" or "poll" */
+    int64_t dirs;       /* directories watched (or places polled) */
+    int64_t events;     /* change events read */
+    int64_t overflows;  /* event-queue overflows (each a full rescan) */
+    int64_t ingests;    /* incremental ingests run */
+    int64_t backlog;    /* changed paths not yet re-indexed */
+    int64_t sessions_new, sessions_changed, sessions_gone, messages; /* re-indexed */
+    int64_t last_event_ms, last_index_ms, updated_ms; /* wall times; 0: never */
+    double lag_ms;      /* the latest re-index: from the first change to searchable */
+} cairn_watch_state;
 
-/**
- * Record a small text value under key in the store, for other processes to
- * read (a running watcher's state).  Not for agent data or memories.
- */
-CAIRN_API cairn_rc cairn_store_meta_put(cairn_store *s, const char *key, const char *value,
-                                        cairn_err *err);
-/** The value of key (malloc'd, free it), or NULL in *value when there is none. */
-CAIRN_API cairn_rc cairn_store_meta_get(cairn_store *s, const char *key, char **value,
-                                        cairn_err *err);
+/** Record st (present and running are not stored).  Small; not a durable write. */
+CAIRN_API cairn_rc cairn_store_watch_put(cairn_store *s, const cairn_watch_state *st,
+                                         cairn_err *err);
+/** The last recorded state; out->present is false when none was ever recorded. */
+CAIRN_API cairn_rc cairn_store_watch_get(cairn_store *s, cairn_watch_state *out, cairn_err *err);
 
 #ifdef __cplusplus
 }

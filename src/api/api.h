@@ -110,6 +110,13 @@ void cn_api_hits_json(cn_jw *w, const cairn_hits *h);
 /** One memory as the REST contract shapes it (memory_id, memory_key, memory_value, ...). */
 void cn_api_memory_json(cn_jw *w, const cairn_memory *m);
 
+/**
+ * A live index's recorded state as {running, pid, backend, directories,
+ * last_event, last_index, lag_ms, backlog, overflows}: /health and
+ * `cairn stats --json` share it.
+ */
+void cn_api_watch_json(cn_jw *w, const cairn_watch_state *st);
+
 /** A snippet with its \x01 \x02 markers replaced by open / close and white space folded. */
 void cn_api_snippet(cn_buf *out, const char *snippet, const char *open, const char *close);
 

@@ -379,6 +379,12 @@ static cairn_rc health(cn_call *c)
     cairn_turns_queued(c->store, &queued, NULL);
     cn_jw_key(w, "queue_depth");
     cn_jw_i64(w, queued);
+    cn_jw_key(w, "watch");
+    cairn_watch_state ws;
+    if (cairn_store_watch_get(c->store, &ws, NULL) || !ws.present)
+        cn_jw_null(w);
+    else
+        cn_api_watch_json(w, &ws);
     cn_jw_obj_end(w);
     cairn_store_stats_release(&st);
     return CAIRN_OK;

@@ -23,8 +23,20 @@ static void ready(const char *url, void *ud)
     const cli *c = ud;
     if (!c->quiet) {
         fprintf(stderr, "cairn: serving %s (Ctrl-C stops)\n", url);
+        if (c->no_watch || !c->nsources)
+            fprintf(stderr, "cairn: no live index (%s)\n",
+                    c->no_watch ? "--no-watch" : "no agent histories found");
+        else
+            fprintf(stderr, "cairn: keeping the index of %zu agent %s current\n", c->nsources,
+                    c->nsources == 1 ? "history" : "histories");
         fflush(stderr);
     }
+}
+
+static void warn(const char *msg, void *ud)
+{
+    (void)ud;
+    fprintf(stderr, "cairn: warning: %s\n", msg);
 }
 
 /* The token: --token-file (first line, trimmed) or $CAIRN_TOKEN. */
@@ -67,14 +79,26 @@ int cmd_serve(cli *c)
 {
     char tok[1024];
     cairn_err e;
-    cn_http_opts o = {.host = c->host, .port = c->port, .data_dir = c->data_dir,
-                      .max_body = (size_t)1 << 20, .ready = ready, .ud = c};
+    cn_http_opts o = {.host = c->host,
+                      .port = c->port,
+                      .data_dir = c->data_dir,
+                      .max_body = (size_t)1 << 20,
+                      .ready = ready,
+                      .warn = warn,
+                      .ud = c};
     if (c->nargs) {
         cli_error("'serve' takes no arguments; see 'cairn serve --help'");
         return EXIT_FATAL;
     }
     if (load_token(c, tok, sizeof tok, &o.token))
         return EXIT_FATAL;
+    if (cli_watch_kind(c, &o.watch.kind))
+        return EXIT_FATAL;
+    o.watch.max_dirs = c->max_watches;
+    if (!c->no_watch && cli_pick_sources(c)) { /* the live index: what agents write */
+        o.sources = c->sources;
+        o.nsources = c->nsources;
+    }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     signal(SIGPIPE, SIG_IGN);

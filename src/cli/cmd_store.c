@@ -186,18 +186,46 @@ int cmd_search(cli *c)
 
 /* ---- stats ---- */
 
+/* "\nwatch  inotify, 12 directories, pid 4242; last change 10:04:05, searchable after 91 ms" */
+static void print_watch(const cairn_watch_state *w)
+{
+    char t[40];
+    if (!w->present)
+        return;
+    printf("\nwatch        ");
+    if (!w->running) {
+        printf("not running (pid %lld stopped; last updated %s)", (long long)w->pid,
+               cli_time(w->updated_ms, t, sizeof t));
+        return;
+    }
+    printf("%s, %lld %s, pid %lld", w->backend, (long long)w->dirs,
+           !strcmp(w->backend, "poll") ? (w->dirs == 1 ? "place" : "places")
+                                       : (w->dirs == 1 ? "directory" : "directories"),
+           (long long)w->pid);
+    if (w->last_event_ms)
+        printf("; last change %s", cli_time(w->last_event_ms, t, sizeof t));
+    if (w->last_index_ms)
+        printf(", searchable after %.0f ms", w->lag_ms);
+    if (w->backlog)
+        printf("; %lld changed files waiting", (long long)w->backlog);
+    if (w->overflows)
+        printf("; %lld event-queue overflows (rescanned)", (long long)w->overflows);
+}
+
 int cli_stats(cli *c)
 {
     cairn_store *s;
-    cairn_store_stats st;
+    cairn_store_stats st = {0};
+    cairn_watch_state ws;
     cairn_err e;
     char t[40];
     int status;
 
     if ((status = cli_open_store(c, CAIRN_STORE_READONLY, &s)))
         return status;
-    if (cairn_store_stats_get(s, &st, &e)) {
+    if (cairn_store_stats_get(s, &st, &e) || cairn_store_watch_get(s, &ws, &e)) {
         cli_error("%s", e.msg);
+        cairn_store_stats_release(&st);
         cairn_store_close(s);
         return EXIT_FATAL;
     }
@@ -220,6 +248,11 @@ int cli_stats(cli *c)
         cn_jw_i64(&w, st.parts);
         cn_jw_key(&w, "gone");
         cn_jw_i64(&w, st.gone);
+        cn_jw_key(&w, "watch");
+        if (ws.present)
+            cn_api_watch_json(&w, &ws);
+        else
+            cn_jw_null(&w);
         cn_jw_key(&w, "by_project");
         cn_jw_arr(&w);
         for (size_t i = 0; i < st.ncounts; i++) {
@@ -251,6 +284,7 @@ int cli_stats(cli *c)
                (long long)st.messages, (long long)st.parts);
         if (st.gone)
             printf(", %lld gone (cairn prune removes them)", (long long)st.gone);
+        print_watch(&ws);
         printf("\n\n%-12s %8s %9s %9s  %s\n", "AGENT", "SESSIONS", "MESSAGES", "PARTS",
                "PROJECT");
         for (size_t i = 0; i < st.ncounts; i++) {

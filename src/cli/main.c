@@ -80,11 +80,16 @@ static const cli_cmd commands[] = {
      "  --add-decision TEXT a decision the session took\n"
      "  --add-memory ID     a memory the session saved or used\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
-    {"serve", cmd_serve, "[--host 127.0.0.1] [--port 8003] [--data-dir DIR] [--token-file F]",
-     "the REST API (sessions, context, memories, search) until Ctrl-C",
+    {"serve", cmd_serve,
+     "[--host 127.0.0.1] [--port 8003] [--data-dir DIR] [--token-file F] [--source KIND=DIR]..."
+     " [--watch inotify|poll] [--no-watch]",
+     "the REST API (sessions, context, memories, search) until Ctrl-C; keeps the index current",
      "  --host H            address to listen on (default 127.0.0.1; others need a token)\n"
      "  --port N            port (default 8003)\n"
      "  --token-file F      require 'Authorization: Bearer <token>' (or set CAIRN_TOKEN)\n"
+     "%s  --watch B           the live index's backend: inotify (default) or poll\n"
+     "  --max-watches N     watch at most N directories with inotify, then poll instead\n"
+     "  --no-watch          no live index: serve what the store holds\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"mcp", cmd_mcp, "[--project P] [--data-dir DIR]",
      "the MCP server on stdin/stdout, for agents (claude mcp add cairn -- cairn mcp)",
@@ -386,6 +391,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(opt, "--full")) {
             c.full = true;
+        } else if (!strcmp(opt, "--no-watch")) {
+            c.no_watch = true;
         } else if (!strcmp(opt, "--history")) {
             c.history = true;
         } else if (!strcmp(opt, "--undo")) {

@@ -28,6 +28,7 @@
 #include "base/err.h"
 #include "base/str.h"
 #include "serve/http.h"
+#include "watch/live.h"
 
 #define MAX_SEGMENTS 8
 #define MAX_ID 128
@@ -179,6 +180,42 @@ static void *work(void *arg)
         while (cairn_turns_index(s, 200, &n, &e) == CAIRN_OK && n)
             ;
     }
+    cairn_store_close(s);
+    return NULL;
+}
+
+/* The live index thread: catch up with the agents' histories, then follow them. */
+typedef struct live_thread {
+    const cn_http_opts *o;
+    volatile sig_atomic_t *stop;
+    pthread_t thread;
+} live_thread;
+
+static void live_warn(void *ud, const char *msg)
+{
+    const cn_http_opts *o = ud;
+    if (o->warn)
+        o->warn(msg, o->ud);
+}
+
+static void *live_loop(void *arg)
+{
+    live_thread *lt = arg;
+    cn_live_opts lo = {.watch = lt->o->watch, .warn = live_warn, .ud = (void *)lt->o};
+    cairn_store *s;
+    cn_live *l = NULL;
+    cairn_err e;
+    if (cairn_store_open(lt->o->data_dir, 0, &s, &e)) {
+        live_warn((void *)lt->o, e.msg);
+        return NULL;
+    }
+    if (cn_live_open(s, lt->o->sources, lt->o->nsources, &lo, &l, &e) ||
+        cn_live_run(l, lt->stop, &e)) {
+        char msg[600];
+        snprintf(msg, sizeof msg, "the live index stopped: %s", e.msg);
+        live_warn((void *)lt->o, msg);
+    }
+    cn_live_close(l);
     cairn_store_close(s);
     return NULL;
 }
@@ -394,6 +431,42 @@ static bool authorized(server *sv, struct MHD_Connection *conn)
     return sodium_memcmp(h + 7, sv->o->token, tl) == 0;
 }
 
+/* The live index's counters and gauges, as its state in the store records them. */
+static void watch_metrics(cn_buf *b, cairn_store *s)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t off;
+    } rows[] = {
+#define R(name, type, field, help) {name, type, help, offsetof(cairn_watch_state, field)}
+        R("cairn_watch_events_total", "counter", events, "Change events read by the live index."),
+        R("cairn_watch_overflows_total", "counter", overflows,
+          "Event-queue overflows (each a full rescan)."),
+        R("cairn_watch_backlog", "gauge", backlog, "Changed paths not yet re-indexed."),
+        R("cairn_watch_directories", "gauge", dirs, "Directories watched (or places polled)."),
+        R("cairn_ingest_runs_total", "counter", ingests, "Incremental ingests run."),
+        R("cairn_ingest_messages_total", "counter", messages, "Messages re-indexed."),
+#undef R
+    };
+    cairn_watch_state st;
+    if (!s || cairn_store_watch_get(s, &st, NULL) || !st.present || !st.running)
+        return;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        cn_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n%s %lld\n", rows[i].name, rows[i].help,
+                    rows[i].name, rows[i].type, rows[i].name,
+                    (long long)*(const int64_t *)(const void *)((const char *)&st + rows[i].off));
+    cn_buf_addf(b,
+                "# HELP cairn_ingest_sessions_total Sessions re-indexed by the live index.\n"
+                "# TYPE cairn_ingest_sessions_total counter\n"
+                "cairn_ingest_sessions_total{change=\"new\"} %lld\n"
+                "cairn_ingest_sessions_total{change=\"changed\"} %lld\n"
+                "cairn_ingest_sessions_total{change=\"gone\"} %lld\n"
+                "# HELP cairn_watch_lag_seconds The latest re-index: first change to searchable.\n"
+                "# TYPE cairn_watch_lag_seconds gauge\ncairn_watch_lag_seconds %.6f\n",
+                (long long)st.sessions_new, (long long)st.sessions_changed,
+                (long long)st.sessions_gone, st.lag_ms / 1e3);
+}
+
 static void metrics(server *sv, cn_buf *b, cairn_store *s)
 {
     int64_t queued = 0;
@@ -402,6 +475,7 @@ static void metrics(server *sv, cn_buf *b, cairn_store *s)
     cn_buf_addf(b, "# HELP cairn_turn_queue_depth Conversation turns waiting to be indexed.\n"
                    "# TYPE cairn_turn_queue_depth gauge\ncairn_turn_queue_depth %lld\n",
                 (long long)queued);
+    watch_metrics(b, s);
     cn_buf_adds(b, "# HELP cairn_http_requests_total HTTP requests by route and status.\n"
                    "# TYPE cairn_http_requests_total counter\n");
     for (size_t r = 0; r < NROUTES; r++)
@@ -637,6 +711,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     }
     worker wk = {o, stop, 0};
     bool have_worker = pthread_create(&wk.thread, NULL, work, &wk) == 0;
+    live_thread lt = {o, stop, 0};
+    bool have_live = o->nsources && pthread_create(&lt.thread, NULL, live_loop, &lt) == 0;
     char url[128];
     snprintf(url, sizeof url, ss.ss_family == AF_INET6 ? "http://[%s]:%u" : "http://%s:%u", host,
              port);
@@ -659,6 +735,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     stop_writer(&sv->wr);
     if (have_worker)
         pthread_join(wk.thread, NULL);
+    if (have_live)
+        pthread_join(lt.thread, NULL);
     pthread_key_delete(sv->store_key);
     free(sv);
     return CAIRN_OK;

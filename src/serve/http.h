@@ -6,6 +6,9 @@
  * signal handler sets it), stops accepting, lets in-flight requests finish,
  * and returns.  Each worker thread keeps its own store connection (WAL
  * readers and writers; writes serialise on SQLite's lock with a busy timeout).
+ * Durable writes go through one writer thread (group commit); a background
+ * worker indexes queued turns; the live index (watch/live.h) keeps the
+ * agents' histories current on a thread of its own.
  */
 #ifndef CN_SERVE_HTTP_H
 #define CN_SERVE_HTTP_H
@@ -13,7 +16,8 @@
 #include <signal.h>
 #include <stdint.h>
 
-#include "cairn/err.h"
+#include "cairn/source.h"
+#include "watch/watch.h"
 
 typedef struct cn_http_opts {
     const char *host;     /* default 127.0.0.1 */
@@ -22,7 +26,13 @@ typedef struct cn_http_opts {
     const char *token;    /* NULL: none (only allowed on loopback) */
     size_t max_body;      /* default 1 MiB */
     unsigned threads;     /* default: the number of cores */
+    /* the live index, on its own thread and store connection: these sources are
+     * caught up and then watched (none: no live index) */
+    const cairn_source *sources;
+    size_t nsources;
+    cn_watch_opts watch;
     void (*ready)(const char *url, void *ud); /* called once listening (NULL allowed) */
+    void (*warn)(const char *msg, void *ud);  /* the live index's warnings (NULL allowed) */
     void *ud;
 } cn_http_opts;
 

@@ -1,4 +1,4 @@
-/* store/stats.c - counts, sizes, last ingest time, notes in meta; pruning sessions marked gone. */
+/* store/stats.c - counts, sizes, last ingest time; pruning sessions marked gone. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,37 +65,6 @@ cairn_rc cairn_store_stats_get(cairn_store *s, cairn_store_stats *out, cairn_err
     if (stat(wal, &sb) == 0)
         out->db_bytes += sb.st_size;
     return CAIRN_OK;
-}
-
-cairn_rc cairn_store_meta_put(cairn_store *s, const char *key, const char *value, cairn_err *err)
-{
-    sqlite3_stmt *st;
-    if (s->readonly)
-        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
-    if (sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", -1, &st,
-                           NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot write meta");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? CAIRN_OK : cn_store_error(s, err, "cannot write meta");
-}
-
-cairn_rc cairn_store_meta_get(cairn_store *s, const char *key, char **value, cairn_err *err)
-{
-    sqlite3_stmt *st;
-    *value = NULL;
-    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
-        return cn_store_error(s, err, "cannot read meta");
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    cairn_rc rc = CAIRN_OK;
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) &&
-        !(*value = strdup((const char *)sqlite3_column_text(st, 0))))
-        rc = cn_err_set(err, CAIRN_NOMEM, "out of memory");
-    sqlite3_finalize(st);
-    return rc;
 }
 
 void cairn_store_stats_release(cairn_store_stats *st)

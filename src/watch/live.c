@@ -18,11 +18,11 @@
 
 #include "base/clock.h"
 #include "base/err.h"
-#include "json/write.h"
 
 #define QUIET_MS 50
 #define MAX_DEBOUNCE_MS 80
 #define POLL_MS 1000
+#define PUBLISH_MS 250 /* the recorded state trails events by at most this */
 #define MAX_SOURCES CN_WATCH_MAX_ROOTS
 
 struct cn_live {
@@ -36,7 +36,8 @@ struct cn_live {
     cn_watch *w;
     cn_genclock clock;
     cn_dirty dirty;
-    pthread_mutex_t mu; /* guards st */
+    uint64_t published_ns; /* when the state was last recorded in the store */
+    pthread_mutex_t mu;    /* guards st */
     cn_live_status st;
 };
 
@@ -91,41 +92,30 @@ static void sync_status(cn_live *l)
     pthread_mutex_unlock(&l->mu);
 }
 
-/* Record the status where `cairn stats` of another process can read it. */
+/* Record the status where `cairn stats` and /health of any process can read it. */
 static void publish(cn_live *l)
 {
     cn_live_status st;
-    cn_buf b;
-    cn_jw w;
     cairn_err e;
     cn_live_status_get(l, &st);
-    cn_buf_init(&b, 4096);
-    cn_jw_init(&w, &b, false);
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "pid");
-    cn_jw_i64(&w, (int64_t)getpid());
-    cn_jw_key(&w, "backend");
-    cn_jw_cstr(&w, st.backend);
-    cn_jw_key(&w, "dirs");
-    cn_jw_i64(&w, (int64_t)st.dirs);
-    cn_jw_key(&w, "last_event_ms");
-    cn_jw_i64(&w, st.last_event_ms);
-    cn_jw_key(&w, "last_index_ms");
-    cn_jw_i64(&w, st.last_index_ms);
-    cn_jw_key(&w, "lag_ms");
-    cn_jw_f64(&w, st.lag_ms);
-    cn_jw_key(&w, "events");
-    cn_jw_i64(&w, (int64_t)st.events);
-    cn_jw_key(&w, "overflows");
-    cn_jw_i64(&w, (int64_t)st.overflows);
-    cn_jw_key(&w, "backlog");
-    cn_jw_i64(&w, (int64_t)st.backlog);
-    cn_jw_key(&w, "updated_ms");
-    cn_jw_i64(&w, cn_now_ms());
-    cn_jw_obj_end(&w);
-    if (!cn_jw_finish(&w) && cairn_store_meta_put(l->s, CAIRN_META_WATCH, cn_buf_str(&b).ptr, &e))
+    cairn_watch_state w = {.pid = (int64_t)getpid(),
+                           .dirs = (int64_t)st.dirs,
+                           .events = (int64_t)st.events,
+                           .overflows = (int64_t)st.overflows,
+                           .ingests = (int64_t)st.ingests,
+                           .backlog = (int64_t)st.backlog,
+                           .sessions_new = (int64_t)st.sessions_new,
+                           .sessions_changed = (int64_t)st.sessions_changed,
+                           .sessions_gone = (int64_t)st.sessions_gone,
+                           .messages = (int64_t)st.messages,
+                           .last_event_ms = st.last_event_ms,
+                           .last_index_ms = st.last_index_ms,
+                           .updated_ms = cn_now_ms(),
+                           .lag_ms = st.lag_ms};
+    snprintf(w.backend, sizeof w.backend, "%s", st.backend);
+    if (cairn_store_watch_put(l->s, &w, &e))
         warn(l, e.msg);
-    cn_buf_release(&b);
+    l->published_ns = cn_mono_ns();
 }
 
 cairn_rc cn_live_open(cairn_store *s, const cairn_source *sources, size_t n, const cn_live_opts *o,
@@ -276,8 +266,11 @@ cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
                           poll ? 0 : MAX_DEBOUNCE_MS * 1000000ull, &taken, &ntaken, &next))
             continue; /* out of memory: the entries stay dirty */
         sync_status(l);
-        if (!ntaken)
+        if (!ntaken) {
+            if (events && cn_mono_ns() - l->published_ns > PUBLISH_MS * 1000000ull)
+                publish(l); /* a backlog building up is visible */
             continue;
+        }
         index_taken(l, taken, ntaken, stop);
         for (size_t k = 0; k < ntaken; k++)
             free(taken[k].path);

@@ -22,6 +22,8 @@ alive()
 
 # start_server DIR [ARGS...]: `cairn serve` on a free loopback port, ready when it says
 # "cairn: serving"; sets SRV_PID, PORT, B (the base URL) and SRV_ERR (its stderr).
+# The live index is off (--no-watch: the machine's own agent histories stay out of the
+# tests) unless SRV_WATCH=1.
 # A port taken between free_port and the bind is retried with another one.
 start_server()
 {
@@ -32,7 +34,10 @@ start_server()
         SRV_N=$((SRV_N + 1))
         SRV_ERR=$WORK/serve.$SRV_N.err
         : >"$SRV_ERR"
-        "$CAIRN" serve --port "$PORT" --data-dir "$dir" "$@" >"$WORK/serve.$SRV_N.out" 2>"$SRV_ERR" &
+        local watch=(--no-watch)
+        [ -n "${SRV_WATCH:-}" ] && watch=()
+        "$CAIRN" serve --port "$PORT" --data-dir "$dir" "${watch[@]}" "$@" \
+            >"$WORK/serve.$SRV_N.out" 2>"$SRV_ERR" &
         SRV_PID=$!
         for i in $(seq 1 300); do # 30 s: the sanitizer build starts slowly on a busy machine
             grep -q '^cairn: serving ' "$SRV_ERR" && break

@@ -16,7 +16,7 @@ start()
 {
     local port i
     port=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
-    "$CAIRN" serve --port "$port" --data-dir "$D" 2>"$WORK/err" &
+    "$CAIRN" serve --port "$port" --data-dir "$D" --no-watch 2>"$WORK/err" &
     SRV_PID=$!
     for i in $(seq 1 300); do
         grep -q '^cairn: serving ' "$WORK/err" && break

@@ -91,14 +91,10 @@ static void warn(void *ud, const char *msg)
 /* --watch: the backend.  0 or EXIT_FATAL. */
 int cli_watch_kind(const cli *c, cn_watch_kind *kind)
 {
-    *kind = CN_WATCH_INOTIFY;
-    if (!c->watch || !strcmp(c->watch, "inotify"))
+    *kind = CN_WATCH_AUTO;
+    if (!c->watch || (cn_watch_kind_parse(c->watch, kind) && *kind != CN_WATCH_AUTO))
         return 0;
-    if (!strcmp(c->watch, "poll")) {
-        *kind = CN_WATCH_POLL;
-        return 0;
-    }
-    cli_error("--watch takes inotify or poll, not '%s'", c->watch);
+    cli_error("--watch takes inotify, watchman or poll, not '%s'", c->watch);
     return EXIT_FATAL;
 }
 

@@ -82,12 +82,12 @@ static const cli_cmd commands[] = {
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"serve", cmd_serve,
      "[--host 127.0.0.1] [--port 8003] [--data-dir DIR] [--token-file F] [--source KIND=DIR]..."
-     " [--watch inotify|poll] [--no-watch]",
+     " [--watch inotify|watchman|poll] [--no-watch]",
      "the REST API (sessions, context, memories, search) until Ctrl-C; keeps the index current",
      "  --host H            address to listen on (default 127.0.0.1; others need a token)\n"
      "  --port N            port (default 8003)\n"
      "  --token-file F      require 'Authorization: Bearer <token>' (or set CAIRN_TOKEN)\n"
-     "%s  --watch B           the live index's backend: inotify (default) or poll\n"
+     "%s  --watch B           the live index's backend, as for 'cairn watch'\n"
      "  --max-watches N     watch at most N directories with inotify, then poll instead\n"
      "  --no-watch          no live index: serve what the store holds\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
@@ -97,9 +97,11 @@ static const cli_cmd commands[] = {
      "                      file:// root when it offers roots, else the working directory)\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"},
     {"watch", cmd_watch,
-     "[--source KIND=DIR]... [--watch inotify|poll] [--max-watches N] [--data-dir DIR] [--json]",
+     "[--source KIND=DIR]... [--watch inotify|watchman|poll] [--max-watches N] [--data-dir DIR]"
+     " [--json]",
      "ingest, then keep the index current as agents write (Ctrl-C stops safely)",
-     "%s  --watch B           inotify (default; polls when the watch limit is reached) or poll\n"
+     "%s  --watch B           inotify, watchman or poll (default: watchman when a watchman\n"
+     "                      server is already running, else inotify; never starts one)\n"
      "  --max-watches N     watch at most N directories with inotify, then poll instead\n"
      "  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
      "  --json              one JSON object per change\n"},

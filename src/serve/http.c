@@ -32,9 +32,16 @@
 
 #define MAX_SEGMENTS 8
 #define MAX_ID 128
+/* Request line and header limits, checked by cairn so that the answer is a JSON error.
+ * libmicrohttpd refuses beyond its per-connection memory (MHD_MEMORY) by itself, with
+ * an HTML page: that is kept well above these. */
+#define MAX_URL (8 << 10)
+#define MAX_HEADERS (16 << 10)
+#define MHD_MEMORY ((size_t)128 << 10)
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
-static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503};
+static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409,
+                               413, 414, 415, 422, 431, 500, 503};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 #define NROUTES 40 /* ops + openapi, metrics, unknown */
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};
@@ -275,8 +282,9 @@ static enum MHD_Result send_error(server *sv, struct MHD_Connection *conn, size_
     static const struct {
         int status;
         const char *code;
-    } own[] = {{401, "unauthorized"}, {405, "method_not_allowed"},
-               {415, "unsupported_media_type"}, {413, "too_large"}};
+    } own[] = {{401, "unauthorized"},          {405, "method_not_allowed"},
+               {415, "unsupported_media_type"}, {413, "too_large"},
+               {414, "uri_too_long"},           {431, "headers_too_large"}};
     cn_buf b;
     cn_buf_init(&b, 1 << 16);
     cn_api_error_json(&b, rc, message, NULL);
@@ -509,12 +517,31 @@ static bool is_json(struct MHD_Connection *conn)
     return t && !strncasecmp(t, "application/json", 16) && (!t[16] || t[16] == ';');
 }
 
+/* Adds the bytes of one header or query argument to *(size_t *)cls. */
+static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *key,
+                               const char *value)
+{
+    (void)kind;
+    *(size_t *)cls += strlen(key) + (value ? strlen(value) + 1 : 0) + 2;
+    return MHD_YES;
+}
+
 static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char *url,
                              const char *method, request *rq)
 {
     cairn_str seg[MAX_SEGMENTS];
     int n = split(url, seg);
     const char *why;
+    size_t line = strlen(url), headers = 0;
+
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_len, &line);
+    if (line > MAX_URL)
+        return send_error(sv, conn, cn_nops + 2, rq->t0, 414, CAIRN_TOOBIG,
+                          "the request URI is over 8 KiB");
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_len, &headers);
+    if (headers > MAX_HEADERS)
+        return send_error(sv, conn, cn_nops + 2, rq->t0, 431, CAIRN_TOOBIG,
+                          "the request headers are over 16 KiB");
 
     if (!authorized(sv, conn))
         return send_error(sv, conn, cn_nops + 2, rq->t0, 401, CAIRN_PERM,
@@ -700,7 +727,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
             (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
         port, NULL, NULL, handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u, MHD_OPTION_NOTIFY_COMPLETED,
+        MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
         completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK,
         keep_escapes, NULL, MHD_OPTION_END);
     if (!d) {

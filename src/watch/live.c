@@ -253,7 +253,7 @@ cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
             return rc;
         }
         if (before != cn_watch_backend(l->w))
-            warn(l, "the inotify watch limit was reached: polling instead");
+            warn(l, cn_watch_note(l->w));
         if (events) {
             pthread_mutex_lock(&l->mu);
             l->st.events += events;

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "watch/watchman.h"
 
 #define MASK                                                                                       \
     (IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE |            \
@@ -42,15 +43,29 @@ struct cn_watch {
     char *roots[CN_WATCH_MAX_ROOTS];
     wdir *wds; /* indexed by watch descriptor */
     size_t cap;
+    cn_wm *wm;        /* the watchman connection */
+    char note[256];   /* why the backend last changed while watching */
     bool full;        /* the watch limit was reached */
     bool nomem;       /* a change could not be recorded */
     size_t limit;     /* most directories to watch (0: the kernel's limit) */
     size_t overflows; /* IN_Q_OVERFLOW events seen */
 };
 
+static const char *const kind_names[] = {"auto", "inotify", "watchman", "poll"};
+
 const char *cn_watch_kind_name(cn_watch_kind k)
 {
-    return k == CN_WATCH_INOTIFY ? "inotify" : "poll";
+    return (unsigned)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+}
+
+bool cn_watch_kind_parse(const char *name, cn_watch_kind *k)
+{
+    for (size_t i = 0; i < sizeof kind_names / sizeof kind_names[0]; i++)
+        if (!strcmp(name, kind_names[i])) {
+            *k = (cn_watch_kind)i;
+            return true;
+        }
+    return false;
 }
 
 static int add_one(cn_watch *w, const char *path, int root)
@@ -119,6 +134,46 @@ static void to_poll(cn_watch *w)
     w->kind = CN_WATCH_POLL;
 }
 
+/* Every directory under every root.  false after explaining in warn, with polling on. */
+static bool open_inotify(cn_watch *w, char *warn, size_t warn_len)
+{
+    w->kind = CN_WATCH_INOTIFY;
+    if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
+        snprintf(warn, warn_len, "inotify is not available (%s): polling instead", strerror(errno));
+        to_poll(w);
+        return false;
+    }
+    for (size_t i = 0; i < w->nroots && !w->full; i++)
+        add_tree(w, w->roots[i], (int)i, 0);
+    if (w->full) {
+        snprintf(warn, warn_len,
+                 "the inotify watch limit was reached after %zu directories (%s): polling instead",
+                 w->ndirs,
+                 w->limit && w->ndirs >= w->limit ? "--max-watches"
+                                                  : "fs.inotify.max_user_watches");
+        to_poll(w);
+        return false;
+    }
+    return true;
+}
+
+/* A subscription per root with the running watchman server; false (why in msg) if not. */
+static bool open_watchman(cn_watch *w, char *msg, size_t len)
+{
+    cairn_err e;
+    if (!(w->wm = cn_wm_connect(msg, len)))
+        return false;
+    for (size_t i = 0; i < w->nroots; i++)
+        if (cn_wm_subscribe(w->wm, w->roots[i], (int)i, &e)) {
+            snprintf(msg, len, "watchman cannot watch '%s': %s", w->roots[i], e.msg);
+            cn_wm_close(w->wm);
+            w->wm = NULL;
+            return false;
+        }
+    w->kind = CN_WATCH_WATCHMAN;
+    return true;
+}
+
 cairn_rc cn_watch_open(const char *const *roots, size_t n, const cn_watch_opts *o, cn_watch **out,
                        char *warn, size_t warn_len, cairn_err *err)
 {
@@ -139,25 +194,16 @@ cairn_rc cn_watch_open(const char *const *roots, size_t n, const cn_watch_opts *
             cn_watch_close(w);
             return cn_err_set(err, CAIRN_NOMEM, "out of memory");
         }
-    if (kind == CN_WATCH_INOTIFY) {
-        if ((w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0) {
-            snprintf(warn, warn_len, "inotify is not available (%s): polling instead",
-                     strerror(errno));
-            to_poll(w);
-        } else {
-            for (size_t i = 0; i < n && !w->full; i++)
-                add_tree(w, roots[i], (int)i, 0);
-            if (w->full) {
-                snprintf(warn, warn_len,
-                         "the inotify watch limit was reached after %zu directories (%s): "
-                         "polling instead",
-                         w->ndirs,
-                         w->limit && w->ndirs >= w->limit ? "--max-watches"
-                                                          : "fs.inotify.max_user_watches");
-                to_poll(w);
-            }
-        }
+    char why[512];
+    if (kind == CN_WATCH_WATCHMAN && !open_watchman(w, why, sizeof why)) {
+        cn_watch_close(w); /* asked for: say why not; cairn never starts a server */
+        return cn_err_set(err, CAIRN_NOTFOUND, "--watch watchman: %s", why);
     }
+    /* auto: a watchman server already running for the user, else inotify */
+    if ((kind == CN_WATCH_AUTO && !open_watchman(w, why, sizeof why)) || kind == CN_WATCH_INOTIFY)
+        open_inotify(w, warn, warn_len);
+    if (kind == CN_WATCH_POLL)
+        w->kind = CN_WATCH_POLL;
     *out = w;
     return CAIRN_OK;
 }
@@ -220,14 +266,30 @@ cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, cn_dirty *d, cn_genclock *cl
         mark_all(w, d, cn_gen_tick(clock), cn_mono_ns());
         *events = w->nroots;
     } else {
-        struct pollfd p = {w->fd, POLLIN, 0};
+        struct pollfd p = {w->wm ? cn_wm_fd(w->wm) : w->fd, POLLIN, 0};
         int r = poll(&p, 1, timeout_ms);
         if (r < 0)
             return errno == EINTR ? CAIRN_OK
                                   : cn_err_set(err, CAIRN_IO, "poll: %s", strerror(errno));
-        if (r > 0)
+        long got = r > 0 && w->wm ? cn_wm_read(w->wm, d, cn_gen_tick(clock)) : 0;
+        if (got < 0) { /* the server went away: changes may have been missed */
+            char warn[200];
+            cn_wm_close(w->wm);
+            w->wm = NULL;
+            if (open_inotify(w, warn, sizeof warn))
+                snprintf(w->note, sizeof w->note, "the watchman server went away: inotify instead");
+            else
+                snprintf(w->note, sizeof w->note, "the watchman server went away; %s", warn);
+            mark_all(w, d, cn_gen_tick(clock), cn_mono_ns());
+            *events += w->nroots;
+        } else if (w->wm) {
+            *events += (size_t)got;
+        } else if (r > 0) {
             *events = drain(w, d, cn_gen_tick(clock));
+        }
         if (w->full) { /* new directories went past the limit: do not miss changes quietly */
+            snprintf(w->note, sizeof w->note,
+                     "the inotify watch limit was reached: polling instead");
             to_poll(w);
             mark_all(w, d, cn_gen_tick(clock), cn_mono_ns());
             *events += w->nroots;
@@ -250,6 +312,11 @@ size_t cn_watch_dirs(const cn_watch *w)
     return w->kind == CN_WATCH_INOTIFY ? w->ndirs : w->nroots;
 }
 
+const char *cn_watch_note(const cn_watch *w)
+{
+    return w->note;
+}
+
 size_t cn_watch_overflows(const cn_watch *w)
 {
     return w->overflows;
@@ -265,6 +332,7 @@ void cn_watch_close(cn_watch *w)
     if (!w)
         return;
     to_poll(w);
+    cn_wm_close(w->wm);
     for (size_t i = 0; i < w->nroots; i++)
         free(w->roots[i]);
     free(w);

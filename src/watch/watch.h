@@ -5,6 +5,10 @@
  * changed in a dirty tracker (watch/dirty.h): the path an event names
  * (a file, or a directory that appeared or went), or a whole root.
  * Backends:
+ *   watchman - a subscription per root with a watchman server that is
+ *             already running for the user (watch/watchman.h); chosen by
+ *             default when one answers; never started by cairn; if it goes
+ *             away, inotify takes over and every root is rescanned;
  *   inotify - every directory under a root, new directories added as they
  *             appear; creates, writes, renames and deletes count; an
  *             event-queue overflow marks every root whole (the caller
@@ -19,6 +23,7 @@
 #ifndef CN_WATCH_WATCH_H
 #define CN_WATCH_WATCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,7 +32,13 @@
 
 #define CN_WATCH_MAX_ROOTS 64
 
-typedef enum cn_watch_kind { CN_WATCH_INOTIFY, CN_WATCH_POLL } cn_watch_kind;
+/* auto: watchman when a server is already running for the user, else inotify */
+typedef enum cn_watch_kind {
+    CN_WATCH_AUTO,
+    CN_WATCH_INOTIFY,
+    CN_WATCH_WATCHMAN,
+    CN_WATCH_POLL
+} cn_watch_kind;
 
 typedef struct cn_watch cn_watch;
 
@@ -39,7 +50,8 @@ typedef struct cn_watch_opts {
 /**
  * Watch roots[0..n).  A root that does not exist is not watched (its
  * parent's events do not cover it).  A fallback to polling is explained in
- * warn (empty when none).
+ * warn (empty when none).  CAIRN_NOTFOUND when watchman is asked for and no
+ * server answers.
  */
 cairn_rc cn_watch_open(const char *const *roots, size_t n, const cn_watch_opts *o, cn_watch **out,
                        char *warn, size_t warn_len, cairn_err *err);
@@ -55,9 +67,13 @@ cairn_rc cn_watch_wait(cn_watch *w, int timeout_ms, cn_dirty *d, cn_genclock *cl
 
 /** The backend in use (after any fallback). */
 cn_watch_kind cn_watch_backend(const cn_watch *w);
-/** "inotify" or "poll". */
+/** "auto", "inotify", "watchman" or "poll". */
 const char *cn_watch_kind_name(cn_watch_kind k);
-/** Directories watched (inotify), or roots polled. */
+/** The kind a name names; false for none. */
+bool cn_watch_kind_parse(const char *name, cn_watch_kind *k);
+/** Why the backend changed while watching ("" when it did not). */
+const char *cn_watch_note(const cn_watch *w);
+/** Directories watched (inotify), or roots subscribed (watchman) or polled. */
 size_t cn_watch_dirs(const cn_watch *w);
 
 /** Roots given to cn_watch_open. */

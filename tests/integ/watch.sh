@@ -72,7 +72,8 @@ start_watch()
     until_ok "grep -q watching '$tmp/$name.err'"
 }
 
-# ---- inotify ----
+# ---- inotify (no watchman server here: the default falls back to inotify) ----
+export WATCHMAN_SOCK=$tmp/no-watchman
 mkdir -p "$tmp/cl/projects"
 start_watch ino --source "claude=$tmp/cl" --data-dir "$tmp/d"
 assert_eq "$?" 0 "inotify: cairn watch starts and says what it watches"
@@ -243,6 +244,59 @@ assert_eq "$?" 0 "opencode: one line says the session changed"
 kill -INT "$WPID"
 wait "$WPID"
 assert_eq "$?" 0 "opencode: SIGINT ends it with status 0"
+
+# ---- watchman: a server already running for the user is used; cairn never starts one ----
+if command -v watchman >/dev/null 2>&1; then
+    mkdir -p "$tmp/wm" "$tmp/cw/projects/-w-w"
+    watchman --foreground --sockname="$tmp/wm/sock" --statefile="$tmp/wm/state" \
+        --logfile="$tmp/wm/log" --pidfile="$tmp/wm/pid" >/dev/null 2>&1 &
+    WMPID=$!
+    PIDS="$PIDS $WMPID"
+    until_ok "[ -S '$tmp/wm/sock' ]"
+    export WATCHMAN_SOCK=$tmp/wm/sock
+    start_watch wm --source "claude=$tmp/cw" --data-dir "$tmp/dw" --json
+    assert_match "$(cat "$tmp/wm.err")" "with watchman" "watchman: a running server is used by default"
+    copy_as "$tmp/cw/projects/-w-w/w1.jsonl" 00000000-0000-4000-8000-0000000000a1
+    append "$tmp/cw/projects/-w-w/w1.jsonl" zanzibarnine
+    until_ok "found zanzibarnine '$tmp/dw'"
+    assert_eq "$?" 0 "watchman: a new transcript is searchable"
+    append "$tmp/cw/projects/-w-w/w1.jsonl" zanzibarten
+    until_ok "found zanzibarten '$tmp/dw'"
+    assert_eq "$?" 0 "watchman: an appended line is searchable"
+    assert_eq "$(tail -n 1 "$tmp/wm.out" | jq -c '[.sessions_changed, .files]')" '[1,1]' \
+        "watchman: the append re-reads that one file alone"
+    rm "$tmp/cw/projects/-w-w/w1.jsonl"
+    until_ok "grep -q '\"sessions_gone\":1' '$tmp/wm.out'"
+    assert_eq "$?" 0 "watchman: a deleted transcript is reported gone"
+    kill "$WMPID"
+    wait "$WMPID" 2>/dev/null
+    until_ok "grep -q 'watchman server went away' '$tmp/wm.err'"
+    assert_eq "$?" 0 "watchman: when the server goes away, a warning says so"
+    copy_as "$tmp/cw/projects/-w-w/w2.jsonl" 00000000-0000-4000-8000-0000000000a2
+    append "$tmp/cw/projects/-w-w/w2.jsonl" zanzibareleven
+    until_ok "found zanzibareleven '$tmp/dw'"
+    assert_eq "$?" 0 "watchman gone: inotify takes over and a new transcript is searchable"
+    kill -INT "$WPID"
+    wait "$WPID"
+    assert_eq "$?" 0 "watchman: SIGINT ends it with status 0"
+    before=$(pgrep -c -x watchman || true)
+    WATCHMAN_SOCK=$tmp/wm/none run_cairn "$tmp/wmn.out" "$tmp/wmn.err" watch --watch watchman \
+        --source "claude=$tmp/cw" --data-dir "$tmp/dw"
+    assert_eq "$RC" 1 "--watch watchman with no server: exit 1"
+    assert_match "$(cat "$tmp/wmn.err")" "no watchman server answers at .*/wm/none .cairn never starts one." \
+        "--watch watchman with no server: the error says where it looked"
+    assert_eq "$(pgrep -c -x watchman || true)/$([ -e "$tmp/wm/none" ] && echo made)" "$before/" \
+        "--watch watchman with no server: no server was started"
+    unset WATCHMAN_SOCK
+else
+    for t in "a running server is used by default" "a new transcript is searchable" \
+        "an appended line is searchable" "the append re-reads that one file alone" \
+        "a deleted transcript is reported gone" "when the server goes away, a warning says so" \
+        "inotify takes over" "SIGINT ends it with status 0" "no server: exit 1" \
+        "no server: the error says where it looked" "no server: no server was started"; do
+        skip "watchman: $t (watchman is not installed)"
+    done
+fi
 
 # ---- refused options ----
 run_cairn "$tmp/bad.out" "$tmp/bad.err" watch --watch fsevents --source "claude=$tmp/cl" --data-dir "$tmp/d"

@@ -13,7 +13,11 @@
  *
  * Session context: append-only events (a file accessed with an importance, a
  * search, a decision, a memory referenced) on a session; the context document
- * is composed from them, so concurrent appends never lose each other.
+ * is composed from them, so concurrent appends never lose each other.  Past a
+ * threshold (256 events or 32 KiB of their text after the last fold) the
+ * append that crosses it also folds the session's older events into one
+ * zstd-compressed snapshot, in the same transaction; the document reads the
+ * same, byte for byte (docs/CONTEXT.md).
  *
  * Threads: as cairn_store.
  */
@@ -195,19 +199,39 @@ typedef struct cairn_context_item {
 
 /**
  * Append items to the context of session_id, in one durable transaction, and
- * move the session's last_activity.  CAIRN_NOTFOUND for an unknown session.
+ * move the session's last_activity.  When the events after the session's
+ * snapshot then number 256 or hold 32 KiB of text, the same transaction folds
+ * all of them but the newest into a new compressed snapshot and deletes their
+ * rows: the append and its fold are committed together or not at all.
+ * CAIRN_NOTFOUND for an unknown session; CAIRN_INVAL / CAIRN_RANGE for a bad
+ * item (nothing is appended); CAIRN_CORRUPT, naming the session, when the
+ * fold finds the stored snapshot damaged (nothing is appended or deleted).
  */
 CAIRN_API cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
                                         const cairn_context_item *items, size_t n,
                                         cairn_err *err);
 
 /**
- * The context document of session_id as JSON, composed from its events:
+ * The context document of session_id as JSON, composed from its snapshot (if
+ * any) and the events after it, read in one transaction:
  * {"session_id", "context": {"files_accessed": [{path, importance, accessed_at,
  * order}], "file_importance_scores": {path: importance}, "recent_searches":
  * [{query, timestamp}], "decisions": [{decision, timestamp}], "saved_memories":
- * [{memory_id, memory_key, timestamp}]}, "compressed": false, "size_bytes": N}.
- * *json is malloc'd (free()).  CAIRN_NOTFOUND for an unknown session.
+ * [{memory_id, memory_key, timestamp}]}, "compressed": B, "size_bytes": N}.
+ * Each array is in append order; file_importance_scores has each path once,
+ * in first-seen order, with its latest importance; order counts file accesses
+ * from 1.
+ *
+ * compressed is true when the session has a snapshot (its first events were
+ * folded).  size_bytes is then the bytes stored for the context: the zstd
+ * snapshot (sessions.compressed_context) plus the UTF-8 bytes of the text of
+ * every event after it (its path, query, decision or memory id, and memory
+ * key).  While compressed is false nothing is folded and size_bytes is the
+ * length in bytes of the "context" object as written in this document.
+ *
+ * *json is malloc'd (free()).  CAIRN_NOTFOUND for an unknown session;
+ * CAIRN_CORRUPT, naming the session, when its snapshot or an event is damaged
+ * (a bad zstd frame, a checksum mismatch, lengths or counts that do not add up).
  */
 CAIRN_API cairn_rc cairn_context_get(cairn_store *s, const char *session_id, char **json,
                                      size_t *len, cairn_err *err);

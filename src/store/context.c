@@ -1,59 +1,311 @@
 /*
- * store/context.c - session context as append-only events (cairn/memory.h).
+ * store/context.c - session context as append-only events, folded into a
+ * compressed snapshot past a threshold (cairn/memory.h, store/ctxsnap.h).
  *
  * Appends are inserts, never a read-modify-write of one document, so
- * concurrent writers cannot lose each other's items; the document is
- * composed from the events when it is read.  Appends are durable.
+ * concurrent writers cannot lose each other's items.  Appends are durable.
+ *
+ * Folding.  sessions counts the events after the snapshot and their text
+ * (context_pending_events, context_pending_bytes).  When an append leaves
+ * CN_CTX_FOLD_EVENTS of them or CN_CTX_FOLD_BYTES of text, the same
+ * transaction folds every event after the snapshot but the newest into a new
+ * snapshot (compressed_context), moves context_folded_id to the last folded
+ * event and deletes exactly the folded rows: an append and its fold commit
+ * together or not at all, and rows are only deleted once the new snapshot
+ * has been read back and written in that transaction.  A fold that fails (a
+ * damaged snapshot, say) fails the append.  The newest event stays a row, so
+ * a session with context always has a context_events row (store prune keeps
+ * those sessions) and new rowids stay above every folded id.
+ *
+ * Reading: the snapshot and the events after it, in one read transaction;
+ * the document is byte for byte the one the raw events would give.
  */
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/arena.h"
 #include "base/clock.h"
 #include "base/err.h"
-#include "base/map.h"
 #include "json/write.h"
+#include "store/ctxsnap.h"
 #include "store/db.h"
 
 static const char *const kind_names[] = {"file", "search", "decision", "memory"};
 /* the INSERT parameter that holds each kind's text: path, query, decision, memory_id */
 static const int text_param[] = {3, 5, 6, 7};
 
-static cairn_rc session_row(cairn_store *s, const char *session_id, int64_t *row, cairn_err *err)
+/* The statement sql (?1 = session_id) stepped to the session's row; NOTFOUND if none. */
+static cairn_rc find_session(cairn_store *s, const char *session_id, const char *sql,
+                             sqlite3_stmt **st, cairn_err *err)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read sessions");
+    sqlite3_bind_text(*st, 1, session_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(*st);
+    if (rc == SQLITE_ROW)
+        return CAIRN_OK;
+    sqlite3_finalize(*st);
+    *st = NULL;
+    if (rc != SQLITE_DONE)
+        return cn_store_error(s, err, "cannot read sessions");
+    return cn_err_set(err, CAIRN_NOTFOUND, "no session '%s'", session_id);
+}
+
+/* A referenced memory's key, looked up by its id when the caller did not give it: its bytes. */
+static size_t memory_key(cairn_store *s, sqlite3_stmt *ins, const char *memory_id)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT id FROM sessions WHERE session_id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot read sessions");
-    sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *row = sqlite3_column_int64(st, 0);
+    size_t n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT key FROM memories WHERE memory_id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, memory_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        n = (size_t)sqlite3_column_bytes(st, 0);
+        sqlite3_bind_text(ins, 8, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+    }
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return cn_err_set(err, CAIRN_NOTFOUND, "no session '%s'", session_id);
+    return n;
+}
+
+/* ---- the events of a session ---- */
+
+typedef struct events {
+    cn_ctx_event *ev;
+    size_t n, cap;
+    int64_t text_bytes; /* of the texts and memory keys */
+    int64_t last_id;
+    cn_arena a;
+} events;
+
+static void events_init(events *e)
+{
+    memset(e, 0, sizeof *e);
+    cn_arena_init(&e->a, 0, CN_CTX_MAX_BYTES);
+}
+
+static void events_release(events *e)
+{
+    free(e->ev);
+    cn_arena_release(&e->a);
+}
+
+/* Copy column i (text, NUL-terminated) into the arena; {NULL, 0} for NULL. */
+static cairn_rc copy_col(events *e, sqlite3_stmt *st, int i, cairn_str *out)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    *out = (cairn_str){NULL, 0};
+    if (!t)
+        return sqlite3_column_type(st, i) == SQLITE_NULL ? CAIRN_OK : CAIRN_NOMEM;
+    *out = cn_arena_strdup(&e->a, (cairn_str){t, (size_t)sqlite3_column_bytes(st, i)});
+    return out->ptr ? CAIRN_OK : CAIRN_TOOBIG;
+}
+
+/* The events of session row with after < id <= upto, in order, appended to e. */
+static cairn_rc load_events(cairn_store *s, const char *session_id, int64_t row, int64_t after,
+                            int64_t upto, events *e, cairn_err *err)
+{
+    static const int text_col[] = {2, 4, 5, 6};
+    sqlite3_stmt *st;
+    cairn_rc rc = CAIRN_OK;
+    int src;
+
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, kind, path, importance, query, decision, memory_id,"
+                           " memory_key, at FROM context_events WHERE session_rowid = ?1"
+                           " AND id > ?2 AND id <= ?3 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read context");
+    sqlite3_bind_int64(st, 1, row);
+    sqlite3_bind_int64(st, 2, after);
+    sqlite3_bind_int64(st, 3, upto);
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *kind = (const char *)sqlite3_column_text(st, 1);
+        int k = 0;
+        while (k < 4 && (!kind || strcmp(kind, kind_names[k])))
+            k++;
+        if (e->n == e->cap) {
+            size_t cap = e->cap ? e->cap * 2 : 64;
+            cn_ctx_event *ev = realloc(e->ev, cap * sizeof *ev);
+            if (!ev) {
+                rc = cn_err_set(err, CAIRN_NOMEM, "out of memory");
+                break;
+            }
+            e->ev = ev;
+            e->cap = cap;
+        }
+        cn_ctx_event *v = &e->ev[e->n];
+        memset(v, 0, sizeof *v);
+        v->kind = (cairn_context_kind)k;
+        if (k == 4 || (rc = copy_col(e, st, text_col[k], &v->text)) || !v->text.len ||
+            (k == CAIRN_CONTEXT_MEMORY && (rc = copy_col(e, st, 7, &v->key)))) {
+            rc = rc == CAIRN_NOMEM || rc == CAIRN_TOOBIG
+                     ? cn_err_set(err, rc, "context of session '%s' is too large", session_id)
+                     : cn_err_set(err, CAIRN_CORRUPT,
+                                  "context of session '%s' is damaged: event %lld has %s",
+                                  session_id, (long long)id,
+                                  k == 4 ? "an unknown kind" : "no value");
+            break;
+        }
+        v->importance = k == CAIRN_CONTEXT_FILE ? sqlite3_column_double(st, 3) : 0;
+        v->at_ms = sqlite3_column_int64(st, 8);
+        e->text_bytes += (int64_t)(v->text.len + v->key.len);
+        e->last_id = id;
+        e->n++;
+    }
+    if (!rc && src != SQLITE_DONE)
+        rc = cn_store_error(s, err, "cannot read context");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static cairn_rc decode(cn_ctxsnap *snap, const char *session_id, const void *blob, size_t len,
+                       bool deep, cairn_err *err)
+{
+    cairn_rc rc = cn_ctxsnap_decode(snap, blob, len, deep, err);
+    if (rc == CAIRN_CORRUPT)
+        cn_err_prefix(err, "context of session '%s' is damaged", session_id);
+    else if (rc)
+        cn_err_prefix(err, "context of session '%s'", session_id);
+    return rc;
+}
+
+/* ---- folding ---- */
+
+/* Bytes of an event's text, as the pending count adds them up (memory.h: size_bytes). */
+#define TEXT_BYTES                                                                                 \
+    "length(CAST(coalesce(path, query, decision, memory_id) AS BLOB)) +"                           \
+    " coalesce(length(CAST(memory_key AS BLOB)), 0)"
+
+/* Run sql with ?1..?nv = v[] and ?(nv + 1) = blob (when not NULL); *changes (NULL allowed). */
+static cairn_rc exec_bound(cairn_store *s, const char *sql, const int64_t *v, int nv,
+                           const cn_buf *blob, int *changes, const char *what, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, what);
+    for (int i = 0; i < nv; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    if (blob)
+        sqlite3_bind_blob(st, nv + 1, blob->ptr, (int)blob->len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return cn_store_error(s, err, what);
+    if (changes)
+        *changes = sqlite3_changes(s->db);
     return CAIRN_OK;
 }
 
-/* A referenced memory's key, looked up by its id when the caller did not give it. */
-static void memory_key(cairn_store *s, sqlite3_stmt *ins, const char *memory_id)
+/*
+ * Fold every event of session row after its snapshot but the newest into a
+ * new snapshot, and delete them; inside the caller's write transaction.
+ */
+static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    cn_ctxsnap base;
+    events e;
+    cn_buf blob;
+    int64_t folded = 0, newest = 0;
+    bool have_base = false;
+    int changes = 0;
+    cairn_rc rc;
+
+    cn_ctxsnap_init(&base);
+    events_init(&e);
+    cn_buf_init(&blob, 0);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT context_folded_id, compressed_context, (SELECT max(id)"
+                           " FROM context_events WHERE session_rowid = ?1) FROM sessions"
+                           " WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = cn_store_error(s, err, "cannot fold context");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, row);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        rc = cn_store_error(s, err, "cannot fold context");
+        goto out;
+    }
+    folded = sqlite3_column_int64(st, 0);
+    newest = sqlite3_column_int64(st, 2);
+    if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+        have_base = true;
+        if ((rc = decode(&base, session_id, sqlite3_column_blob(st, 1),
+                         (size_t)sqlite3_column_bytes(st, 1), true, err)))
+            goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    /* the newest event stays a row */
+    if ((rc = load_events(s, session_id, row, folded, newest - 1, &e, err)) || !e.n)
+        goto out;
+    if ((rc = cn_ctxsnap_fold(have_base ? &base : NULL, e.ev, e.n, &blob, err))) {
+        cn_err_prefix(err, "cannot fold the context of session '%s'", session_id);
+        goto out;
+    }
+    if (blob.len > INT32_MAX) {
+        rc = cn_err_set(err, CAIRN_TOOBIG, "context of session '%s' is too large", session_id);
+        goto out;
+    }
+    const int64_t set[] = {row, e.last_id, (int64_t)e.n}, del[] = {row, folded, e.last_id},
+                  left[] = {row, e.last_id};
+    if ((rc = exec_bound(s,
+                         "UPDATE sessions SET compressed_context = ?4, context_folded_id = ?2,"
+                         " context_folded_events = context_folded_events + ?3 WHERE id = ?1",
+                         set, 3, &blob, NULL, "cannot fold context", err)) ||
+        (rc = exec_bound(s,
+                         "DELETE FROM context_events WHERE session_rowid = ?1 AND id > ?2 AND"
+                         " id <= ?3",
+                         del, 3, NULL, &changes, "cannot fold context", err)))
+        goto out;
+    if (changes != (int)e.n) {
+        rc = cn_err_set(err, CAIRN_ERROR,
+                        "cannot fold the context of session '%s': %d rows for %zu events",
+                        session_id, changes, e.n);
+        goto out;
+    }
+    rc = exec_bound(s,
+                    "UPDATE sessions SET (context_pending_events, context_pending_bytes) ="
+                    " (SELECT count(*), coalesce(sum(" TEXT_BYTES "), 0) FROM context_events"
+                    " WHERE session_rowid = ?1 AND id > ?2) WHERE id = ?1",
+                    left, 2, NULL, NULL, "cannot fold context", err);
+out:
+    sqlite3_finalize(st);
+    cn_buf_release(&blob);
+    events_release(&e);
+    cn_ctxsnap_release(&base);
+    return rc;
+}
+
+cairn_rc cn_store_context_fold(cairn_store *s, const char *session_id, cairn_err *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT key FROM memories WHERE memory_id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return;
-    sqlite3_bind_text(st, 1, memory_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        sqlite3_bind_text(ins, 8, (const char *)sqlite3_column_text(st, 0), -1,
-                          SQLITE_TRANSIENT);
-    sqlite3_finalize(st);
+    cairn_rc rc;
+    if ((rc = cn_store_begin_durable(s, err)))
+        return rc;
+    if (!(rc = find_session(s, session_id, "SELECT id FROM sessions WHERE session_id = ?1", &st,
+                            err))) {
+        int64_t row = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        rc = fold(s, row, session_id, err);
+    }
+    if (rc) {
+        cn_store_rollback_durable(s);
+        return rc;
+    }
+    return cn_store_commit_durable(s, err);
 }
+
+/* ---- the API ---- */
 
 cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
                               const cairn_context_item *items, size_t n, cairn_err *err)
 {
-    int64_t row = 0, now = cn_now_ms();
+    int64_t row = 0, now = cn_now_ms(), folded, pending, pending_bytes, bytes = 0;
     sqlite3_stmt *st = NULL;
     cairn_rc rc;
 
@@ -68,12 +320,22 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     }
     if ((rc = cn_store_begin_durable(s, err)))
         return rc;
-    if ((rc = session_row(s, session_id, &row, err)))
+    if ((rc = find_session(s, session_id,
+                           "SELECT id, context_folded_id, context_pending_events,"
+                           " context_pending_bytes FROM sessions WHERE session_id = ?1",
+                           &st, err)))
         goto fail;
-    if (sqlite3_prepare_v2(s->db, "INSERT INTO context_events(session_rowid, kind, path,"
-                                  " importance, query, decision, memory_id, memory_key, at)"
-                                  " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    row = sqlite3_column_int64(st, 0);
+    folded = sqlite3_column_int64(st, 1);
+    pending = sqlite3_column_int64(st, 2);
+    pending_bytes = sqlite3_column_int64(st, 3);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO context_events(session_rowid, kind, path,"
+                           " importance, query, decision, memory_id, memory_key, at)"
+                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                            -1, &st, NULL) != SQLITE_OK) {
+        st = NULL;
         rc = cn_store_error(s, err, "cannot append context");
         goto fail;
     }
@@ -84,26 +346,43 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
         sqlite3_bind_int64(st, 1, row);
         sqlite3_bind_text(st, 2, kind_names[it->kind], -1, SQLITE_STATIC);
         sqlite3_bind_text(st, text_param[it->kind], it->text, -1, SQLITE_STATIC);
+        bytes += (int64_t)strlen(it->text);
         if (it->kind == CAIRN_CONTEXT_FILE)
             sqlite3_bind_double(st, 4, it->importance);
-        if (it->kind == CAIRN_CONTEXT_MEMORY && it->memory_key)
+        if (it->kind == CAIRN_CONTEXT_MEMORY && it->memory_key) {
             sqlite3_bind_text(st, 8, it->memory_key, -1, SQLITE_STATIC);
-        else if (it->kind == CAIRN_CONTEXT_MEMORY)
-            memory_key(s, st, it->text);
+            bytes += (int64_t)strlen(it->memory_key);
+        } else if (it->kind == CAIRN_CONTEXT_MEMORY) {
+            bytes += (int64_t)memory_key(s, st, it->text);
+        }
         sqlite3_bind_int64(st, 9, now);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = cn_store_error(s, err, "cannot append context");
             goto fail;
         }
+        /* an event at or below the snapshot's last id would be hidden and never folded */
+        if (sqlite3_last_insert_rowid(s->db) <= folded) {
+            rc = cn_err_set(err, CAIRN_CORRUPT,
+                            "context of session '%s' is damaged: new event %lld is not after"
+                            " its snapshot (%lld)",
+                            session_id, (long long)sqlite3_last_insert_rowid(s->db),
+                            (long long)folded);
+            goto fail;
+        }
     }
     sqlite3_finalize(st);
     st = NULL;
-    char sql[128];
-    snprintf(sql, sizeof sql,
-             "UPDATE sessions SET last_activity = max(coalesce(last_activity, 0), %lld)"
-             " WHERE id = %lld",
-             (long long)now, (long long)row);
-    if ((rc = cn_store_exec(s, sql, err)))
+    const int64_t upd[] = {row, now, (int64_t)n, bytes};
+    if ((rc = exec_bound(s,
+                         "UPDATE sessions SET last_activity = max(coalesce(last_activity, 0), ?2),"
+                         " context_pending_events = context_pending_events + ?3,"
+                         " context_pending_bytes = context_pending_bytes + ?4 WHERE id = ?1",
+                         upd, 4, NULL, NULL, "cannot append context", err)))
+        goto fail;
+    if (n &&
+        (pending + (int64_t)n >= CN_CTX_FOLD_EVENTS ||
+         pending_bytes + bytes >= CN_CTX_FOLD_BYTES) &&
+        (rc = fold(s, row, session_id, err)))
         goto fail;
     return cn_store_commit_durable(s, err);
 fail:
@@ -112,139 +391,83 @@ fail:
     return rc;
 }
 
-static cairn_str text(sqlite3_stmt *st, int i)
+/*
+ * The document of session_id into w (an object open, after its "context" key):
+ * the snapshot and the events after it; in the caller's read transaction.
+ * *stored receives the bytes stored when it is compressed (memory.h: size_bytes).
+ */
+static cairn_rc compose(cairn_store *s, const char *session_id, cn_jw *w, bool *compressed,
+                        int64_t *stored, cairn_err *err)
 {
-    const char *t = (const char *)sqlite3_column_text(st, i);
-    return (cairn_str){t, t ? (size_t)sqlite3_column_bytes(st, i) : 0};
-}
+    sqlite3_stmt *st;
+    cn_ctxsnap snap;
+    events e;
+    int64_t row, folded, blob_len = 0;
+    cairn_rc rc;
 
-/* One array of the document: the events of one kind, in order. */
-static void section(cn_jw *w, sqlite3_stmt *st, const char *kind, const char *field, int col)
-{
-    sqlite3_reset(st);
-    cn_jw_arr(w);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (strcmp((const char *)sqlite3_column_text(st, 0), kind))
-            continue;
-        cn_jw_obj(w);
-        cn_jw_key(w, field);
-        cn_jw_str(w, text(st, col));
-        if (!strcmp(kind, "memory")) {
-            cn_jw_key(w, "memory_key");
-            cn_jw_str_or_null(w, text(st, 6));
-        }
-        cn_jw_key(w, "timestamp");
-        cn_jw_time(w, sqlite3_column_int64(st, 7));
-        cn_jw_obj_end(w);
+    if ((rc = find_session(s, session_id,
+                           "SELECT id, context_folded_id, compressed_context FROM sessions"
+                           " WHERE session_id = ?1",
+                           &st, err)))
+        return rc;
+    cn_ctxsnap_init(&snap);
+    events_init(&e);
+    row = sqlite3_column_int64(st, 0);
+    folded = sqlite3_column_int64(st, 1);
+    *compressed = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    if (*compressed) {
+        blob_len = sqlite3_column_bytes(st, 2);
+        rc = decode(&snap, session_id, sqlite3_column_blob(st, 2), (size_t)blob_len, false, err);
     }
-    cn_jw_arr_end(w);
+    sqlite3_finalize(st);
+    if (!rc)
+        rc = load_events(s, session_id, row, folded, INT64_MAX, &e, err);
+    /* room for the whole answer at once: the snapshot's items and the events' */
+    if (!rc && (rc = cn_buf_grow(w->out, snap.raw.len + (size_t)e.text_bytes * 2 + e.n * 96 + 512)))
+        rc = cn_err_set(err, rc, "context of '%s' is too large", session_id);
+    if (!rc && (rc = cn_ctxsnap_write(w, *compressed ? &snap : NULL, e.ev, e.n)))
+        rc = cn_err_set(err, rc, "out of memory");
+    *stored = blob_len + e.text_bytes;
+    events_release(&e);
+    cn_ctxsnap_release(&snap);
+    return rc;
 }
 
 cairn_rc cairn_context_get(cairn_store *s, const char *session_id, char **json, size_t *len,
                            cairn_err *err)
 {
-    int64_t row = 0;
-    sqlite3_stmt *st;
-    cairn_rc rc;
-    cn_buf ctx, out;
+    cn_buf out;
     cn_jw w;
+    bool compressed = false;
+    int64_t stored = 0;
+    cairn_rc rc;
 
     *json = NULL;
-    if ((rc = session_row(s, session_id, &row, err)))
-        return rc;
-    if (sqlite3_prepare_v2(s->db, "SELECT kind, path, importance, query, decision, memory_id,"
-                                  " memory_key, at FROM context_events WHERE session_rowid = ?1"
-                                  " ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot read context");
-    sqlite3_bind_int64(st, 1, row);
-    cn_buf_init(&ctx, (size_t)256 << 20);
-    cn_jw_init(&w, &ctx, false);
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "files_accessed");
-    cn_jw_arr(&w);
-    int order = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (strcmp((const char *)sqlite3_column_text(st, 0), "file"))
-            continue;
-        cn_jw_obj(&w);
-        cn_jw_key(&w, "path");
-        cn_jw_str(&w, text(st, 1));
-        cn_jw_key(&w, "importance");
-        cn_jw_f64(&w, sqlite3_column_double(st, 2));
-        cn_jw_key(&w, "accessed_at");
-        cn_jw_time(&w, sqlite3_column_int64(st, 7));
-        cn_jw_key(&w, "order");
-        cn_jw_i64(&w, ++order);
-        cn_jw_obj_end(&w);
-    }
-    cn_jw_arr_end(&w);
-    /* each path once, with its latest importance, in first-seen order */
-    cn_jw_key(&w, "file_importance_scores");
-    cn_jw_obj(&w);
-    cn_map seen;
-    cn_map_init(&seen);
-    sqlite3_reset(st);
-    int64_t n = 0;
-    double *last = NULL;
-    cairn_str *paths = NULL;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        if (strcmp((const char *)sqlite3_column_text(st, 0), "file"))
-            continue;
-        n++;
-    }
-    last = calloc((size_t)n + 1, sizeof *last);
-    paths = calloc((size_t)n + 1, sizeof *paths);
-    cn_arena a;
-    cn_arena_init(&a, 0, 0);
-    size_t np = 0;
-    sqlite3_reset(st);
-    while (last && paths && sqlite3_step(st) == SQLITE_ROW) {
-        if (strcmp((const char *)sqlite3_column_text(st, 0), "file"))
-            continue;
-        cairn_str p = cn_arena_strdup(&a, text(st, 1));
-        uint32_t k = cn_map_get(&seen, p);
-        if (k == UINT32_MAX) {
-            k = (uint32_t)np++;
-            paths[k] = p;
-            cn_map_put(&seen, p, k);
-        }
-        last[k] = sqlite3_column_double(st, 2);
-    }
-    for (size_t k = 0; k < np; k++) {
-        cn_jw_key(&w, paths[k].ptr);
-        cn_jw_f64(&w, last[k]);
-    }
-    cn_jw_obj_end(&w);
-    free(last);
-    free(paths);
-    cn_map_release(&seen);
-    cn_arena_release(&a);
-    cn_jw_key(&w, "recent_searches");
-    section(&w, st, "search", "query", 3);
-    cn_jw_key(&w, "decisions");
-    section(&w, st, "decision", "decision", 4);
-    cn_jw_key(&w, "saved_memories");
-    section(&w, st, "memory", "memory_id", 5);
-    cn_jw_obj_end(&w);
-    sqlite3_finalize(st);
-    if ((rc = cn_jw_finish(&w))) {
-        cn_buf_release(&ctx);
-        return cn_err_set(err, rc, "context of '%s' is too large", session_id);
-    }
     cn_buf_init(&out, (size_t)300 << 20);
     cn_jw_init(&w, &out, false);
     cn_jw_obj(&w);
     cn_jw_key(&w, "session_id");
     cn_jw_cstr(&w, session_id);
     cn_jw_key(&w, "context");
-    cn_jw_raw(&w, cn_buf_str(&ctx));
+    size_t start = out.len;
+    /* one read transaction: a fold committed between two reads would hide events */
+    if ((rc = cn_store_exec(s, "SAVEPOINT context_get", err))) {
+        cn_buf_release(&out);
+        return rc;
+    }
+    rc = compose(s, session_id, &w, &compressed, &stored, err);
+    sqlite3_exec(s->db, "RELEASE context_get", NULL, NULL, NULL);
+    if (rc) {
+        cn_buf_release(&out);
+        return rc;
+    }
+    size_t ctx_len = out.len - start;
     cn_jw_key(&w, "compressed");
-    cn_jw_bool(&w, false);
+    cn_jw_bool(&w, compressed);
+    /* memory.h: the stored bytes when compressed, else the context object's length */
     cn_jw_key(&w, "size_bytes");
-    cn_jw_i64(&w, (int64_t)ctx.len);
+    cn_jw_i64(&w, compressed ? stored : (int64_t)ctx_len);
     cn_jw_obj_end(&w);
-    cn_buf_release(&ctx);
     if ((rc = cn_jw_finish(&w))) {
         cn_buf_release(&out);
         return cn_err_set(err, rc, "context of '%s' is too large", session_id);

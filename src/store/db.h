@@ -87,4 +87,13 @@ cairn_rc cn_store_write_message(cairn_store *s, int64_t srow, uint32_t seq, cons
 /** Upsert every project of b. */
 cairn_rc cn_store_write_projects(cairn_store *s, const cairn_batch *b, cairn_err *err);
 
+/* context.c */
+/**
+ * Fold session_id's context events (all but the newest) into its compressed
+ * snapshot now, whatever the threshold, in one durable transaction; what
+ * cairn_context_append does past the threshold (tests use it).
+ * CAIRN_NOTFOUND, CAIRN_CORRUPT (a damaged snapshot: nothing changes).
+ */
+cairn_rc cn_store_context_fold(cairn_store *s, const char *session_id, cairn_err *err);
+
 #endif

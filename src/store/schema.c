@@ -92,6 +92,18 @@ const char *const cn_store_migrations[] = {
     "  metadata_json TEXT, received_at INTEGER NOT NULL, status TEXT NOT NULL,"
     "  indexed_at INTEGER, error TEXT);"
     "CREATE INDEX turns_queued ON turns(status, id);",
+    /* 4: session context folded into a zstd snapshot (compressed_context, store/context.c):
+     * the last event id it holds and how many events; the events after it and their
+     * text bytes, counted on append to know when to fold again */
+    "ALTER TABLE sessions ADD COLUMN context_folded_id INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN context_folded_events INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN context_pending_events INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE sessions ADD COLUMN context_pending_bytes INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE sessions SET (context_pending_events, context_pending_bytes) = (SELECT count(*),"
+    "  coalesce(sum(length(CAST(coalesce(path, query, decision, memory_id) AS BLOB)) +"
+    "  coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM context_events c"
+    "  WHERE c.session_rowid = sessions.id)"
+    "  WHERE id IN (SELECT session_rowid FROM context_events);",
 };
 
 const int cn_store_nmigrations = sizeof cn_store_migrations / sizeof cn_store_migrations[0];

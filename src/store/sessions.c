@@ -155,8 +155,9 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
     cn_buf_init(&sql, 4096);
     cn_buf_adds(&sql, "SELECT s.session_id, s.tool_id, s.user_id, s.workspace_path, s.project_id,"
                       " s.title, s.created_at, s.last_activity, s.ended_at, s.pinned,"
-                      " s.archived, s.process_id, coalesce(s.nmessages, 0), (SELECT count(*)"
-                      " FROM context_events c WHERE c.session_rowid = s.id) FROM sessions s");
+                      " s.archived, s.process_id, coalesce(s.nmessages, 0), s.context_folded_events +"
+                      " (SELECT count(*) FROM context_events c WHERE c.session_rowid = s.id)"
+                      " FROM sessions s");
     if (session_id) {
         cn_buf_adds(&sql, " WHERE s.session_id = :id");
     } else {

@@ -6,9 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/map.h"
 #include "base/str.h"
+#include "json/json.h"
 #include "json/write.h"
 #include "store/db.h"
 
@@ -57,16 +60,84 @@ static void object_of_counts(cairn_store *s, cn_jw *w, const char *sql, int64_t 
     cn_jw_obj_end(w);
 }
 
-static void strings_of(cairn_store *s, cn_jw *w, const char *sql, int64_t row)
+/*
+ * The session's context as its document composes it: the compressed snapshot of
+ * its folded events and the events after it (store/context.c), never the event
+ * rows alone.
+ */
+typedef struct ctxdoc {
+    char *json;
+    size_t len;
+    cn_json j;
+    cn_jval ctx; /* the "context" object; absent when the document could not be read */
+    cn_arena a;  /* unescaped strings */
+} ctxdoc;
+
+static void ctxdoc_load(cairn_store *s, const char *sid, ctxdoc *d)
+{
+    cairn_err e;
+    memset(d, 0, sizeof *d);
+    cn_json_init(&d->j);
+    cn_arena_init(&d->a, 0, 0);
+    d->ctx = (cn_jval){NULL, UINT32_MAX};
+    if (!cairn_context_get(s, sid, &d->json, &d->len, &e) &&
+        !cn_json_parse(&d->j, d->json, d->len, &e))
+        d->ctx = cn_json_get(cn_json_root(&d->j), "context");
+}
+
+static void ctxdoc_free(ctxdoc *d)
+{
+    cn_json_release(&d->j);
+    cn_arena_release(&d->a);
+    free(d->json);
+}
+
+/*
+ * files_touched: the paths of the session's parts in first-seen order, then the
+ * context's file paths (first-seen order) not already listed; at most 100.
+ */
+static void files_touched(cairn_store *s, cn_jw *w, int64_t row, ctxdoc *d)
 {
     sqlite3_stmt *st;
+    cn_map seen;
+    size_t n = 0;
+    cn_map_init(&seen);
     cn_jw_arr(w);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT paths FROM parts WHERE session_rowid = ?1 AND paths IS"
+                           " NOT NULL GROUP BY paths ORDER BY min(id) LIMIT 100",
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, row);
-        while (sqlite3_step(st) == SQLITE_ROW)
-            text_col(w, st, 0, 4096);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            cairn_str p =
+                cn_arena_strdup(&d->a, (cairn_str){(const char *)sqlite3_column_text(st, 0),
+                                                   (size_t)sqlite3_column_bytes(st, 0)});
+            if (p.ptr && cn_map_put(&seen, p, 1) == CAIRN_OK)
+                text_col(w, st, 0, 4096), n++;
+        }
         sqlite3_finalize(st);
     }
+    cn_jiter it = cn_json_iter(cn_json_get(d->ctx, "file_importance_scores"));
+    cn_jval k, v;
+    while (n < 100 && cn_json_next(&it, &k, &v)) {
+        cairn_str p = cn_json_str_or(k, &d->a);
+        if (cn_map_get(&seen, p) != UINT32_MAX)
+            continue;
+        cn_jw_str(w, cn_str_cut(p, 4096));
+        n++;
+    }
+    cn_jw_arr_end(w);
+    cn_map_release(&seen);
+}
+
+/* The context's decisions, in order: the text (cut to max bytes) of each. */
+static void decisions(cn_jw *w, ctxdoc *d, size_t max)
+{
+    cn_jiter it = cn_json_iter(cn_json_get(d->ctx, "decisions"));
+    cn_jval k, v;
+    cn_jw_arr(w);
+    while (cn_json_next(&it, &k, &v))
+        cn_jw_str(w, cn_str_cut(cn_json_str_or(cn_json_get(v, "decision"), &d->a), max));
     cn_jw_arr_end(w);
 }
 
@@ -128,15 +199,13 @@ cairn_rc cairn_session_summary(cairn_store *s, const char *sid, char **json, siz
     cn_jw_key(&w, "tool_calls_by_status");
     object_of_counts(s, &w, "SELECT status, count(*) FROM parts WHERE session_rowid = ?1 AND"
                             " tool IS NOT NULL GROUP BY status ORDER BY 2 DESC", row);
+    ctxdoc d;
+    ctxdoc_load(s, sid, &d);
     cn_jw_key(&w, "files_touched");
-    strings_of(s, &w, "SELECT path FROM (SELECT paths AS path, min(id) AS first FROM parts WHERE"
-                      " session_rowid = ?1 AND paths IS NOT NULL GROUP BY paths UNION SELECT"
-                      " path, min(id) + 1e15 FROM context_events WHERE session_rowid = ?1 AND"
-                      " kind = 'file' GROUP BY path) GROUP BY path ORDER BY min(first) LIMIT 100",
-               row);
+    files_touched(s, &w, row, &d);
     cn_jw_key(&w, "decisions");
-    strings_of(s, &w, "SELECT decision FROM context_events WHERE session_rowid = ?1 AND kind ="
-                      " 'decision' ORDER BY id", row);
+    decisions(&w, &d, 4096);
+    ctxdoc_free(&d);
     cn_jw_key(&w, "last_messages");
     cn_jw_arr(&w);
     if (sqlite3_prepare_v2(s->db, "SELECT m.role, m.time_created, (SELECT body FROM parts p"
@@ -290,32 +359,34 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
     cn_jw_key(&w, "suggestions");
     cn_jw_arr(&w);
     /* decisions recorded in the context are the first candidates */
-    if (sqlite3_prepare_v2(s->db, "SELECT decision, at FROM context_events WHERE session_rowid ="
-                                  " ?1 AND kind = 'decision' ORDER BY id LIMIT ?2",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, row);
-        sqlite3_bind_int(st, 2, MAX_SUGGESTIONS);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *d = (const char *)sqlite3_column_text(st, 0);
-            char key[96];
-            key_of(d, strlen(d), key, sizeof key);
-            cn_jw_obj(&w);
-            cn_jw_key(&w, "text");
-            cn_jw_cstr(&w, d);
-            cn_jw_key(&w, "rule");
-            cn_jw_cstr(&w, "decision");
-            cn_jw_key(&w, "suggested_key");
-            cn_jw_cstr(&w, key);
-            cn_jw_key(&w, "source");
-            cn_jw_obj(&w);
-            cn_jw_key(&w, "context_event_at");
-            cn_jw_time(&w, sqlite3_column_int64(st, 1));
-            cn_jw_obj_end(&w);
-            cn_jw_obj_end(&w);
-            found++;
-        }
-        sqlite3_finalize(st);
+    ctxdoc d;
+    ctxdoc_load(s, sid, &d);
+    cn_jiter it = cn_json_iter(cn_json_get(d.ctx, "decisions"));
+    cn_jval k, v;
+    while (found < MAX_SUGGESTIONS && cn_json_next(&it, &k, &v)) {
+        cairn_str text = cn_json_str_or(cn_json_get(v, "decision"), &d.a);
+        cairn_str at = cn_json_raw(cn_json_get(v, "timestamp")); /* as the document wrote it */
+        char key[96];
+        key_of(text.ptr, text.len, key, sizeof key);
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "text");
+        cn_jw_str(&w, text);
+        cn_jw_key(&w, "rule");
+        cn_jw_cstr(&w, "decision");
+        cn_jw_key(&w, "suggested_key");
+        cn_jw_cstr(&w, key);
+        cn_jw_key(&w, "source");
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "context_event_at");
+        if (at.len)
+            cn_jw_raw(&w, at);
+        else
+            cn_jw_null(&w);
+        cn_jw_obj_end(&w);
+        cn_jw_obj_end(&w);
+        found++;
     }
+    ctxdoc_free(&d);
     /* then sentences of what the user typed and the assistant said */
     if (sqlite3_prepare_v2(s->db, "SELECT m.message_id, p.part_id, p.body FROM parts p JOIN"
                                   " messages m ON m.id = p.message_rowid WHERE p.session_rowid ="

@@ -14,15 +14,17 @@
 # accessed_count, TTL expiry, versions and history, soft delete, search);
 # /search against `cairn search --json`; /metrics counting what was sent;
 # /openapi.json against the operation table in src/api/ops.c; 64 concurrent
-# appenders to one session; bearer tokens (--token-file, CAIRN_TOKEN) and the
-# refusal to bind a non-loopback address without one.  Every server is
+# appenders to one session, then 320 more past the fold threshold (compressed,
+# size_bytes = the stored bytes, recounted with sqlite3); bearer tokens
+# (--token-file, CAIRN_TOKEN) and the refusal to bind a non-loopback address
+# without one.  Every server is
 # stopped with SIGTERM and must exit 0 without a sanitizer report; the trap
 # kills whatever is left.  Every curl is bounded by --max-time.  TAP on stdout.
 set -u
 CAIRN=${1:?usage: serve_api.sh CAIRN SHARED_DIR}
 SHARED=${2:?usage: serve_api.sh CAIRN SHARED_DIR}
 . "$(dirname "$0")/lib.sh"
-require_tools curl jq python3 timeout
+require_tools curl jq python3 timeout sqlite3
 FIX=$SHARED/fixtures/opencode/sqlite-1.18.33
 OPS_C=$(dirname "$0")/../../src/api/ops.c
 [ -f "$FIX/opencode.db" ] || { echo "Bail out! no fixture at $FIX"; exit 1; }
@@ -586,6 +588,43 @@ assert_eq "$(jb '[.context.files_accessed[].order] == [range(1; 65)]')" true "64
 assert_eq "$(jb '.context.file_importance_scores | length')" 64 "64 concurrent appenders: 64 importance scores"
 req GET "/sessions/$SW"
 assert_eq "$(jb '.context_events')" 64 "64 concurrent appenders: the session counts 64 context events"
+
+# five more waves of 64: past 256 events the context is folded into a zstd snapshot,
+# while appends run concurrently (store/context.c)
+for wave in 1 2 3 4 5; do
+    pids=()
+    for i in $(seq 1 64); do
+        curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST -H 'Content-Type: application/json' \
+            --data-binary "{\"file_path\":\"swarm/w$wave/f$i.c\",\"file_importance\":0.$((i % 10))}" \
+            "$B/sessions/$SW/context" >"$WORK/swarm/$wave.$i" 2>/dev/null &
+        pids+=($!)
+    done
+    BG_PIDS+=("${pids[@]}")
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    BG_PIDS=()
+done
+assert_eq "$(cat "$WORK"/swarm/*.* | fold -w3 | sort | uniq -c | awk '{print $2 "x" $1}')" "200x320" \
+    "320 more concurrent appends: all answered 200"
+req POST "/sessions/$SW/context" '{"decision":"fold me"}'
+expect "POST context after the fold: 200" 200
+req GET "/sessions/$SW/context"
+assert_eq "$(jb '[(.context.files_accessed | length), ([.context.files_accessed[].path] | unique | length), .context.decisions[0].decision]')" \
+    '[384,384,"fold me"]' "past the threshold: 384 distinct files and the later decision, none lost"
+assert_eq "$(jb '[.context.files_accessed[].order] == [range(1; 385)]')" true "past the threshold: orders 1 to 384"
+assert_eq "$(jb '.context.file_importance_scores | length')" 384 "past the threshold: 384 importance scores"
+assert_eq "$(jb '.compressed')" true "past the threshold: compressed is true"
+# memory.h: the zstd snapshot plus the text of the events after it
+STORED_SQL="SELECT length(compressed_context) + (SELECT coalesce(sum(length(CAST(coalesce(path, query,
+ decision, memory_id) AS BLOB)) + coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM context_events c
+ WHERE c.session_rowid = s.id) FROM sessions s WHERE session_id = '$SW'"
+stored=$(sqlite3 -readonly "$D/cairn.db" "$STORED_SQL")
+assert_eq "$(jb '.size_bytes')" "$stored" "past the threshold: size_bytes is the bytes stored ($stored)"
+assert_eq "$(jb "(.size_bytes < (.context | tojson | length))")" true \
+    "past the threshold: the stored size is below the document's"
+req GET "/sessions/$SW"
+assert_eq "$(jb '.context_events')" 385 "past the threshold: the session counts 385 context events"
 
 # ---- 7. /metrics ----
 

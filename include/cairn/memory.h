@@ -71,6 +71,25 @@ CAIRN_API cairn_rc cairn_memory_save(cairn_store *s, const char *project, const 
 CAIRN_API cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *key,
                                        size_t limit, cairn_memories **out, cairn_err *err);
 
+/**
+ * cairn_memory_recall without counting the accesses: the caller counts them
+ * with cairn_memory_touch, on another connection if it likes (a server reads
+ * on its handler threads and counts on its one writer).
+ */
+CAIRN_API cairn_rc cairn_memory_peek(cairn_store *s, const char *project, const char *key,
+                                     size_t limit, cairn_memories **out, cairn_err *err);
+
+/**
+ * Count one access at now_ms to every memory of m (from cairn_memory_peek or
+ * cairn_memory_recall of the same store file), and show it in m
+ * (accessed_count + 1, last_accessed = now_ms).  Inside a group
+ * (cairn_store_group_begin) it joins the group's transaction; otherwise it
+ * commits on its own, without waiting: when another connection holds the
+ * write lock the count is skipped (CAIRN_BUSY, m unchanged).
+ */
+CAIRN_API cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now_ms,
+                                      cairn_err *err);
+
 /** Every version of key, newest first, forgotten and superseded ones too. */
 CAIRN_API cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *key,
                                         cairn_memories **out, cairn_err *err);

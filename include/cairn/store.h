@@ -46,6 +46,13 @@ CAIRN_API const char *cairn_store_path(const cairn_store *s);
  * Threads: for the one thread that owns s (a server's writer thread).
  */
 CAIRN_API cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err);
+/**
+ * A group for bookkeeping only (access counts): its commit does not wait for
+ * the disk (WAL with synchronous=NORMAL: atomic, and kept when cairn crashes,
+ * but the last commits can be lost to a power cut).  Never for cairn's own
+ * data: memories, context and turns go in durable groups.
+ */
+CAIRN_API cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err);
 CAIRN_API cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err);
 
 /** The schema version this binary writes. */

@@ -40,8 +40,8 @@ typedef struct cn_op {
     const char *method; /* GET, POST, DELETE */
     const char *path;   /* "/projects/{project_id}/memories" */
     int status;         /* on success */
-    bool writes;        /* writes the store (a durable write, or a read that counts
-                           accesses): servers run it on their writer, in a group */
+    bool writes;        /* writes the store durably: servers run it on their writer, in a
+                           group (a read that counts accesses does not: cn_call.touch) */
     cn_arg_spec args[CN_OP_MAX_ARGS];
     cairn_rc (*run)(cn_call *c);
     const char *summary;
@@ -60,6 +60,11 @@ struct cn_call {
     cn_jw w;
     int status; /* set by the handler to override op->status */
     cairn_err err;
+    /* Counts the accesses of a read (NULL: the read counts them itself, on its
+     * store).  A server sets it: the read runs on the handler's thread and its
+     * count on the writer thread, in a group with the durable writes. */
+    void (*touch)(cn_call *c, cairn_memories *m);
+    void *touch_ud;
 };
 
 extern const cn_op cn_ops[];

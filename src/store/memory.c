@@ -232,16 +232,20 @@ fail:
 /*
  * Count an access to every memory of the list: bookkeeping, not a durable
  * commit, and never a wait -- when another connection holds the write lock,
- * the read is answered and this count is skipped.  A server runs reads that
- * count on its writer, in a group, where no count is ever skipped.
+ * the read is answered and this count is skipped.  A server counts on its
+ * writer, in a group, where no count is ever skipped.
  */
-static void touch(cairn_store *s, cairn_memories *m, int64_t now)
+cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cairn_err *err)
 {
     sqlite3_stmt *st;
-    if (!m->n || sqlite3_prepare_v2(s->db, "UPDATE memories SET accessed_count = accessed_count"
-                                           " + 1, last_accessed = ?2 WHERE id = ?1",
-                                    -1, &st, NULL) != SQLITE_OK)
-        return;
+    if (!m->n)
+        return CAIRN_OK;
+    if (s->readonly)
+        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    if (sqlite3_prepare_v2(s->db, "UPDATE memories SET accessed_count = accessed_count + 1,"
+                                  " last_accessed = ?2 WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot count accesses");
     /* in a group (a server's writer) the group's transaction holds the write */
     if (!s->group) {
         sqlite3_busy_timeout(s->db, 0);
@@ -249,27 +253,34 @@ static void touch(cairn_store *s, cairn_memories *m, int64_t now)
         sqlite3_busy_timeout(s->db, 5000);
         if (locked != SQLITE_OK) {
             sqlite3_finalize(st);
-            return;
+            return cn_err_set(err, CAIRN_BUSY, "the store is busy: accesses not counted");
         }
     }
-    for (size_t i = 0; i < m->n; i++) {
+    cairn_rc rc = CAIRN_OK;
+    for (size_t i = 0; i < m->n && !rc; i++) {
         sqlite3_bind_int64(st, 1, m->priv->rowids[i]);
         sqlite3_bind_int64(st, 2, now);
-        if (sqlite3_step(st) == SQLITE_DONE) {
-            m->items[i].accessed_count++;
-            m->items[i].last_accessed_ms = now;
-        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = cn_store_error(s, err, "cannot count accesses");
         sqlite3_reset(st);
     }
-    if (!s->group)
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     sqlite3_finalize(st);
+    if (!s->group && (rc || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc ? rc : cn_store_error(s, err, "cannot count accesses");
+    }
+    if (rc)
+        return rc; /* the group rolls back */
+    for (size_t i = 0; i < m->n; i++) {
+        m->items[i].accessed_count++;
+        m->items[i].last_accessed_ms = now;
+    }
+    return CAIRN_OK;
 }
 
-cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *key,
-                             size_t limit, cairn_memories **out, cairn_err *err)
+cairn_rc cairn_memory_peek(cairn_store *s, const char *project, const char *key, size_t limit,
+                           cairn_memories **out, cairn_err *err)
 {
-    int64_t now = cn_now_ms();
     cairn_rc rc;
     *out = NULL;
     if ((rc = check_args(project, key, err)))
@@ -282,7 +293,7 @@ cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *ke
                             err);
     if (!st)
         return CAIRN_IO;
-    bind_pk(st, project, key, now);
+    bind_pk(st, project, key, cn_now_ms());
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
     rc = collect(s, st, out, err);
     sqlite3_finalize(st);
@@ -293,9 +304,17 @@ cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *ke
         *out = NULL;
         return cn_err_set(err, CAIRN_NOTFOUND, "no memory '%s' in project '%s'", key, project);
     }
-    if (!s->readonly)
-        touch(s, *out, now);
     return CAIRN_OK;
+}
+
+cairn_rc cairn_memory_recall(cairn_store *s, const char *project, const char *key,
+                             size_t limit, cairn_memories **out, cairn_err *err)
+{
+    cairn_err ignored;
+    cairn_rc rc = cairn_memory_peek(s, project, key, limit, out, err);
+    if (!rc && !s->readonly) /* a busy store skips the count, never the answer */
+        cairn_memory_touch(s, *out, cn_now_ms(), &ignored);
+    return rc;
 }
 
 cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *key,

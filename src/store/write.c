@@ -158,17 +158,27 @@ void cn_store_rollback_durable(cairn_store *s)
         sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 }
 
-cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err)
+static cairn_rc group_begin(cairn_store *s, const char *begin, cairn_err *err)
 {
     cairn_rc rc;
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
     if (s->group)
         return cn_err_set(err, CAIRN_INVAL, "a group is already open");
-    if ((rc = cn_store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err)))
+    if ((rc = cn_store_exec(s, begin, err)))
         return rc;
     s->group = true;
     return CAIRN_OK;
+}
+
+cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err)
+{
+    return group_begin(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
+}
+
+cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err)
+{
+    return group_begin(s, "BEGIN IMMEDIATE", err); /* the connection's synchronous=NORMAL */
 }
 
 cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)

@@ -260,10 +260,10 @@ cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
             l->st.last_event_ms = cn_now_ms();
             pthread_mutex_unlock(&l->mu);
         }
-        bool poll = cn_watch_backend(l->w) == CN_WATCH_POLL;
+        bool polling = cn_watch_backend(l->w) == CN_WATCH_POLL;
         ntaken = 0;
-        if (cn_dirty_take(&l->dirty, cn_mono_ns(), poll ? 0 : QUIET_MS * 1000000ull,
-                          poll ? 0 : MAX_DEBOUNCE_MS * 1000000ull, &taken, &ntaken, &next))
+        if (cn_dirty_take(&l->dirty, cn_mono_ns(), polling ? 0 : QUIET_MS * 1000000ull,
+                          polling ? 0 : MAX_DEBOUNCE_MS * 1000000ull, &taken, &ntaken, &next))
             continue; /* out of memory: the entries stay dirty */
         sync_status(l);
         if (!ntaken) {

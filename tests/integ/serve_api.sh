@@ -413,6 +413,19 @@ req GET /projects/pm/memories
 assert_eq "$(jb ".memories[] | select(.memory_key == \"database\") | [.accessed_count, (.last_accessed > \"$LA1\")]")" "[$((c3 + 1)),true]" \
     "a list read counts too: accessed_count +1, last_accessed moves"
 
+# 40 concurrent reads: each is counted (reads run in parallel; the counts go through the writer)
+req GET '/projects/pm/memories?key=database'
+c0=$(jb '.memory.accessed_count')
+pids=""
+for i in $(seq 40); do
+    curl -s -o /dev/null --max-time 30 "$B/projects/pm/memories?key=database" &
+    pids="$pids $!"
+done
+# shellcheck disable=SC2086  # the pids are words
+wait $pids
+req GET '/projects/pm/memories?key=database'
+assert_eq "$(jb '.memory.accessed_count')" $((c0 + 41)) "40 concurrent reads: every one is counted"
+
 # lists: order by last_accessed, count, limit, projects
 req POST /projects/pm/memories '{"key":"cache","value":"redis"}'
 req POST /projects/pm/memories '{"key":"queue","value":"nats zebra"}'

@@ -2,7 +2,8 @@
 // ONE stdio session driven by the SDK's Client + StdioClientTransport (same client overhead).
 // Phase 1: N saves (cairn memory_save / server-memory create_entities, one entity per call);
 // phase 2: Q searches (memory_search / search_nodes) with the same queries.
-// Calls are sequential; each is timed with process.hrtime.bigint().
+// Calls are sequential; each is timed with process.hrtime.bigint(). Searches are also reported
+// per query class: common word (even calls) and rare tag (odd calls).
 // Usage: node mcp.mjs <cairn binary> <server-memory index.js> <temp dir>
 // Run by bench/mcp.sh, which installs the npm packages next to a copy of this file.
 // Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (120: a phase stops after that long).
@@ -53,13 +54,24 @@ const common = ["service", "prefers", "deploy", "flaky", "migration", "retry", "
 const queries = [];
 for (let i = 0; i < Q; i++)
     queries.push(i % 2 === 0 ? pick(common) : `k${rnd(rareCount)}`);
+const queryClass = (i) => (i % 2 === 0 ? "common" : "rare");
+// How many memories each common word is in (substring count: the words are whole words here).
+const matches = {};
+for (const w of common) matches[w] = data.filter((d) => d.value.includes(w)).length;
 
 function pct(sorted, p) {
     if (!sorted.length) return NaN;
     return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-async function phase(client, name, n, argsOf) {
+// Latency figures of a list of per-call ms.
+function stats(lat) {
+    const sorted = lat.slice().sort((a, b) => a - b);
+    return { n: lat.length, p50: pct(sorted, 50), p99: pct(sorted, 99), mean: lat.reduce((a, b) => a + b, 0) / lat.length };
+}
+
+// classOf(i) (optional) names the class of call i: the result has the latency figures per class.
+async function phase(client, name, n, argsOf, classOf) {
     const lat = [];
     let errors = 0, bytes = 0;
     const start = process.hrtime.bigint();
@@ -80,8 +92,12 @@ async function phase(client, name, n, argsOf) {
     }
     const wall = Number(process.hrtime.bigint() - start) / 1e9;
     const sorted = lat.slice().sort((a, b) => a - b);
+    const byClass = {};
+    if (classOf)
+        for (const c of new Set(lat.map((_, i) => classOf(i))))
+            byClass[c] = stats(lat.filter((_, i) => classOf(i) === c));
     return {
-        phase: name, asked: n, calls: lat.length, errors, capped, wall,
+        phase: name, asked: n, calls: lat.length, errors, capped, wall, byClass,
         p50: pct(sorted, 50), p99: pct(sorted, 99), rate: lat.length / wall, avg: bytes / lat.length,
         // calls/s over the last tenth of the calls (from their latencies): the rate near the end
         tail: Math.ceil(lat.length / 10) / (lat.slice(-Math.ceil(lat.length / 10)).reduce((a, b) => a + b, 0) / 1e3),
@@ -104,7 +120,7 @@ async function runCairn() {
     }));
     const search = await phase(c, "search", Q, (i) => ({
         name: "memory_search", arguments: { q: queries[i], limit: 10 },
-    }));
+    }), queryClass);
     await c.close();
     return [save, search];
 }
@@ -117,7 +133,7 @@ async function runMemory() {
     }));
     const search = await phase(c, "search", Q, (i) => ({
         name: "search_nodes", arguments: { query: queries[i] },
-    }));
+    }), queryClass);
     await c.close();
     return [save, search];
 }
@@ -136,6 +152,12 @@ for (const [srv, rs] of [["cairn", cairn], ["server-memory", mem]])
         if (r.errors) console.log(`  ${srv} ${r.phase}: ${r.errors} calls answered isError`);
         if (r.capped) console.log(`  ${srv} ${r.phase}: stopped after ${f(r.wall, 1)} s (cap)`);
     }
+for (const [srv, rs] of [["cairn", cairn], ["server-memory", mem]])
+    for (const [c, st] of Object.entries(rs[1].byClass))
+        console.log(`${srv} search, ${c} queries: ${st.n} calls, p50 ${f(st.p50)} ms, p99 ${f(st.p99)} ms, mean ${f(st.mean)} ms`);
+const cq = queries.filter((_, i) => queryClass(i) === "common").map((q) => matches[q]).sort((a, b) => a - b);
+console.log(`common-word queries: ${cq.filter((x) => x === 0).length} of ${cq.length} match no memory, ` +
+    `median ${pct(cq, 50)} matches, max ${cq[cq.length - 1]} (of ${N} memories)`);
 let ok = true;
 for (let i = 0; i < 2; i++) {
     const ratio = cairn[i].rate / mem[i].rate;

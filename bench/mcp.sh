@@ -5,8 +5,9 @@
 # Installs @modelcontextprotocol/sdk and @modelcontextprotocol/server-memory with npm
 # into a temp dir, copies bench/mcp.mjs next to them (so its imports resolve) and runs
 # it with the cairn of BUILD_DIR (default build-bench; build-nt if that one is missing).
-# Prints per server and phase calls, p50/p99 ms per call and calls/s, then the ratio
-# cairn/server-memory throughput per phase with PASS/MISS against >= 50x.
+# Prints per server and phase calls, p50/p99 ms per call and calls/s, the searches' latency
+# per query class (common word, rare tag) and how many memories the common words are in,
+# then the ratio cairn/server-memory throughput per phase with PASS/MISS against >= 50x.
 # A missed target is a figure, not an error: exit 1 only when it cannot measure (no node
 # or npm, the install fails, a cairn call answers an error).
 # Environment: CAIRN (a cairn binary, overrides BUILD_DIR), MCP_SAVES (10000),

@@ -11,7 +11,7 @@
 #include "cairn/memory.h"
 #include "cairn/store.h"
 
-/* Prepared statements reused by the writer (one write connection). */
+/* Prepared statements reused across calls on one connection (the writer's, memory search). */
 enum {
     ST_SOURCE_GET,
     ST_SOURCE_ADD,
@@ -33,6 +33,7 @@ enum {
     ST_MSG_SEQ,
     ST_SESSION_TOTALS,
     ST_SESSION_COUNTS,
+    ST_MEMORY_SEARCH,
     ST_COUNT
 };
 

@@ -101,6 +101,18 @@ static const char *const sql[ST_COUNT] = {
     [ST_MSG_PARTS_DELETE] = "DELETE FROM parts WHERE message_rowid = ?1",
     [ST_MSG_DELETE] = "DELETE FROM messages WHERE id = ?1",
     [ST_MSG_SEQ] = "UPDATE messages SET seq = ?2 WHERE id = ?1",
+    /* memory search (store/memory.c): ?1 project, ?2 FTS5 expression, ?3 limit, ?9 now (ms);
+     * cairn_bm25 is bm25(fts_memories, 2.0, 1.0, 0.5) given the row's docsize blob.  CROSS
+     * JOIN keeps the index the outer loop; the filter runs before the size is read and
+     * the row scored */
+    [ST_MEMORY_SEARCH] =
+        "SELECT m.id, m.memory_id, m.project_id, m.key, m.value, m.metadata_json, m.version,"
+        " m.created_at, m.last_accessed, m.accessed_count, m.ttl_seconds, m.expires_at,"
+        " m.deleted_at, m.superseded_at FROM fts_memories f CROSS JOIN memories m ON m.id ="
+        " f.rowid LEFT JOIN fts_memories_docsize d ON d.id = f.rowid WHERE fts_memories MATCH"
+        " ?2 AND m.project_id = ?1 AND m.superseded_at IS NULL AND m.deleted_at IS NULL AND"
+        " (m.expires_at IS NULL OR m.expires_at > ?9) ORDER BY cairn_bm25(fts_memories, d.sz),"
+        " m.id LIMIT ?3",
 };
 
 sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err)

@@ -677,6 +677,196 @@ static void test_search(void **state)
     cairn_store_close(s);
 }
 
+/* ---- search ranking over many memories (store/memory.c: cairn_bm25) ---- */
+
+/* Today's search written plainly, with bm25() itself: the reference the search must match. */
+#define REF_SEARCH                                                                                 \
+    "SELECT m.memory_id FROM fts_memories f JOIN memories m ON m.id = f.rowid WHERE"               \
+    " fts_memories MATCH ?2 AND m.project_id = ?1 AND m.superseded_at IS NULL AND"                 \
+    " m.deleted_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > ?3)"                        \
+    " ORDER BY bm25(fts_memories, 2.0, 1.0, 0.5), m.id LIMIT ?4"
+
+static uint32_t next_rand(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 16;
+}
+
+/* Search project for q with limit through the API and through REF_SEARCH: the same ids, in
+ * the same order, every one live and of project; returns how many. */
+static size_t check_search(cairn_store *s, const char *project, const char *q, size_t limit)
+{
+    cairn_query qy;
+    cairn_memories *m = NULL;
+    cn_buf expr;
+    sqlite3_stmt *st;
+    size_t n = 0;
+    int64_t now = cn_now_ms();
+    OK(cairn_query_parse(q, &qy, E));
+    OK(cairn_memory_search(s, project, &qy, limit, &m, E));
+    assert_non_null(m);
+    assert_true(m->n <= (limit ? limit : 20));
+    cn_buf_init(&expr, 1 << 16);
+    assert_int_equal(cn_store_fts_expr(&qy, &expr), CAIRN_OK);
+    assert_int_equal(sqlite3_prepare_v2(s->db, REF_SEARCH, -1, &st, NULL), SQLITE_OK);
+    sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, expr.ptr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : 20);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n >= m->n)
+            fail_msg("search '%s' in '%s' limit %zu: %zu results, the reference has more", q,
+                     project, limit, m->n);
+        if (strcmp(m->items[n].memory_id, (const char *)sqlite3_column_text(st, 0)))
+            fail_msg("search '%s' in '%s' limit %zu: result %zu is %s, the reference's %s", q,
+                     project, limit, n, m->items[n].memory_id, sqlite3_column_text(st, 0));
+        n++;
+    }
+    sqlite3_finalize(st);
+    cn_buf_release(&expr);
+    assert_int_equal(n, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        assert_string_equal(m->items[i].project_id, project);
+        assert_int_equal(m->items[i].deleted_ms, 0);
+        assert_int_equal(m->items[i].superseded_ms, 0);
+        assert_true(m->items[i].expires_ms == 0 || m->items[i].expires_ms > now);
+    }
+    cairn_memories_free(m);
+    return n;
+}
+
+/* Every match of q: cairn_bm25 gives bm25's very score, from the docsize blob and without
+ * (FTS5 functions cannot be aggregated in SQL: the rows are compared here); how many. */
+static size_t check_scores(cairn_store *s, const char *q)
+{
+    cairn_query qy;
+    cn_buf expr;
+    sqlite3_stmt *st;
+    size_t n = 0;
+    int rc;
+    OK(cairn_query_parse(q, &qy, E));
+    cn_buf_init(&expr, 1 << 16);
+    assert_int_equal(cn_store_fts_expr(&qy, &expr), CAIRN_OK);
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT f.rowid, d.sz IS NOT NULL, bm25(fts_memories, 2.0,"
+                                        " 1.0, 0.5), cairn_bm25(fts_memories, d.sz),"
+                                        " cairn_bm25(fts_memories, NULL) FROM fts_memories f LEFT"
+                                        " JOIN fts_memories_docsize d ON d.id = f.rowid WHERE"
+                                        " fts_memories MATCH ?1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, expr.ptr, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        double want = sqlite3_column_double(st, 2);
+        assert_true(sqlite3_column_int(st, 1)); /* the row has its size blob */
+        if (sqlite3_column_double(st, 3) != want || sqlite3_column_double(st, 4) != want)
+            fail_msg("'%s', row %lld: bm25 %.17g, cairn_bm25 %.17g (from the blob), %.17g", q,
+                     (long long)sqlite3_column_int64(st, 0), want, sqlite3_column_double(st, 3),
+                     sqlite3_column_double(st, 4));
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        fail_msg("scores of '%s': %s", q, sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    cn_buf_release(&expr);
+    return n;
+}
+
+static void test_search_many(void **state)
+{
+    (void)state;
+    char dir[4096];
+    cairn_store *s = new_store(dir, sizeof dir);
+    static const char *const filler[] = {"alpha", "beta",  "gamma", "delta", "kiwi",
+                                         "lemon", "mango", "olive", "pear",  "plum"};
+    uint32_t seed = 7;
+    char key[32], value[512], meta[64];
+    cn_buf big;
+
+    /* 900 memories in p, 600 in q: "deploy" in 3 of 4, "service" in 2 of 5, repeated words,
+     * words in keys and metadata, lengths from 2 to 40 words, and 40 identical values per
+     * project (equal scores: the oldest first) */
+    OK(cairn_store_group_begin(s, E));
+    for (int i = 0; i < 1500; i++) {
+        const char *project = i % 5 < 3 ? "p" : "q";
+        size_t len = 0;
+        snprintf(key, sizeof key, "%s%d", next_rand(&seed) % 10 ? "note" : "deploy-note", i);
+        if (i % 37 < 2) {
+            len = (size_t)snprintf(value, sizeof value, "deploy the service");
+        } else {
+            if (next_rand(&seed) % 4 < 3)
+                len += (size_t)snprintf(value + len, sizeof value - len, "deploy ");
+            if (next_rand(&seed) % 5 < 2)
+                len += (size_t)snprintf(value + len, sizeof value - len, "service ");
+            if (next_rand(&seed) % 10 == 0)
+                len += (size_t)snprintf(value + len, sizeof value - len, "deploy deploy ");
+            for (uint32_t w = next_rand(&seed) % 40; w > 0; w--)
+                len += (size_t)snprintf(value + len, sizeof value - len, "%s ",
+                                        filler[next_rand(&seed) % 10]);
+            len += (size_t)snprintf(value + len, sizeof value - len, "end");
+        }
+        snprintf(meta, sizeof meta, "{\"tag\":\"%s\"}", i % 7 ? "ops" : "deploy service");
+        save(s, project, key, value, i % 3 ? NULL : meta, 0);
+    }
+    /* long rows: sizes of two and three varint bytes in fts_memories_docsize */
+    cn_buf_init(&big, 1 << 20);
+    for (int i = 0; i < 20000; i++)
+        cn_buf_adds(&big, i % 1000 ? "olive " : "deploy ");
+    assert_non_null(big.ptr);
+    save(s, "p", "long-3", big.ptr, NULL, 0);
+    big.ptr[300 * 6] = '\0';
+    save(s, "p", "long-2", big.ptr, NULL, 0);
+    save(s, "q", "long-2", big.ptr, NULL, 0);
+    cn_buf_release(&big);
+    /* superseded versions (new values), forgotten and unexpired-TTL memories */
+    for (int i = 0; i < 1500; i += 11) {
+        snprintf(key, sizeof key, "note%d", i);
+        save(s, i % 5 < 3 ? "p" : "q", key, "deploy service again", NULL, i % 2 ? 3600 : 0);
+    }
+    OK(cairn_store_group_end(s, E));
+    for (int i = 0; i < 1500; i += 13) {
+        snprintf(key, sizeof key, "note%d", i);
+        cairn_memory_forget(s, i % 5 < 3 ? "p" : "q", key, NULL); /* deploy-note: not found */
+    }
+    /* expired ones (a TTL that has run out, written directly: no sleeping) */
+    assert_int_equal(sqlite3_exec(s->db,
+                                  "UPDATE memories SET ttl_seconds = 1, expires_at = 1000 WHERE"
+                                  " superseded_at IS NULL AND deleted_at IS NULL AND id % 17 = 0",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+
+    static const char *const queries[] = {
+        "deploy",         "service",         "deploy service",
+        "deploy OR kiwi", "deploy -service", "dep*",
+        "\"deploy the\"", "kiwi mango",      "ops",
+        "again",          "nothing-matches", "end",
+    };
+    static const size_t limits[] = {1, 3, 0, 25, 5000};
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
+        for (size_t j = 0; j < sizeof limits / sizeof *limits; j++) {
+            check_search(s, "p", queries[i], limits[j]);
+            check_search(s, "q", queries[i], limits[j]);
+            assert_int_equal(check_search(s, "other", queries[i], limits[j]), 0);
+        }
+    /* the common word: the limit is respected, and the whole list is long */
+    assert_int_equal(check_search(s, "p", "deploy", 0), 20);
+    assert_true(check_search(s, "p", "deploy", 5000) > 500);
+    assert_true(check_search(s, "q", "deploy", 5000) > 300);
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
+        check_scores(s, queries[i]);
+    /* "olive" is in the long rows too: values of 300 and 20,000 words */
+    assert_true(check_scores(s, "olive") > 100);
+    assert_true(sql_i64(s, "SELECT max(length(sz)) FROM fts_memories_docsize") >= 5);
+    cairn_store_close(s);
+
+    /* a read-only store (a connection of its own) searches the same */
+    OK(cairn_store_open(dir, CAIRN_STORE_READONLY, &s, E));
+    check_search(s, "p", "deploy", 0);
+    check_search(s, "q", "deploy service", 25);
+    assert_true(check_scores(s, "deploy") > 1000);
+    cairn_store_close(s);
+}
+
 static void test_readonly(void **state)
 {
     (void)state;
@@ -1254,6 +1444,7 @@ int main(void)
         cmocka_unit_test(test_ttl),
         cmocka_unit_test(test_forget_restore),
         cmocka_unit_test(test_search),
+        cmocka_unit_test(test_search_many),
         cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),

@@ -39,13 +39,13 @@ static const int text_param[] = {3, 5, 6, 7};
 static cairn_rc find_session(cairn_store *s, const char *session_id, const char *sql,
                              sqlite3_stmt **st, cairn_err *err)
 {
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot read sessions");
+    if (!(*st = cn_store_cached(s, sql, err)))
+        return CAIRN_IO;
     sqlite3_bind_text(*st, 1, session_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(*st);
     if (rc == SQLITE_ROW)
         return CAIRN_OK;
-    sqlite3_finalize(*st);
+    sqlite3_reset(*st);
     *st = NULL;
     if (rc != SQLITE_DONE)
         return cn_store_error(s, err, "cannot read sessions");
@@ -57,15 +57,14 @@ static size_t memory_key(cairn_store *s, sqlite3_stmt *ins, const char *memory_i
 {
     sqlite3_stmt *st;
     size_t n = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT key FROM memories WHERE memory_id = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (!(st = cn_store_cached(s, "SELECT key FROM memories WHERE memory_id = ?1", NULL)))
         return 0;
     sqlite3_bind_text(st, 1, memory_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW) {
         n = (size_t)sqlite3_column_bytes(st, 0);
         sqlite3_bind_text(ins, 8, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return n;
 }
 
@@ -111,11 +110,11 @@ static cairn_rc load_events(cairn_store *s, const char *session_id, int64_t row,
     cairn_rc rc = CAIRN_OK;
     int src;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, kind, path, importance, query, decision, memory_id,"
-                           " memory_key, at FROM context_events WHERE session_rowid = ?1"
-                           " AND id > ?2 AND id <= ?3 ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (!(st = cn_store_cached(s,
+                               "SELECT id, kind, path, importance, query, decision, memory_id,"
+                               " memory_key, at FROM context_events WHERE session_rowid = ?1"
+                               " AND id > ?2 AND id <= ?3 ORDER BY id",
+                               err)))
         return cn_store_error(s, err, "cannot read context");
     sqlite3_bind_int64(st, 1, row);
     sqlite3_bind_int64(st, 2, after);
@@ -157,7 +156,7 @@ static cairn_rc load_events(cairn_store *s, const char *session_id, int64_t row,
     }
     if (!rc && src != SQLITE_DONE)
         rc = cn_store_error(s, err, "cannot read context");
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 
@@ -183,15 +182,15 @@ static cairn_rc decode(cn_ctxsnap *snap, const char *session_id, const void *blo
 static cairn_rc exec_bound(cairn_store *s, const char *sql, const int64_t *v, int nv,
                            const cn_buf *blob, int *changes, const char *what, cairn_err *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return cn_store_error(s, err, what);
+    sqlite3_stmt *st = cn_store_cached(s, sql, err);
+    if (!st)
+        return CAIRN_IO;
     for (int i = 0; i < nv; i++)
         sqlite3_bind_int64(st, i + 1, v[i]);
     if (blob)
         sqlite3_bind_blob(st, nv + 1, blob->ptr, (int)blob->len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return cn_store_error(s, err, what);
     if (changes)
@@ -217,11 +216,11 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     cn_ctxsnap_init(&base);
     events_init(&e);
     cn_buf_init(&blob, 0);
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT context_folded_id, compressed_context, (SELECT max(id)"
-                           " FROM context_events WHERE session_rowid = ?1) FROM sessions"
-                           " WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (!(st = cn_store_cached(s,
+                               "SELECT context_folded_id, compressed_context, (SELECT max(id)"
+                               " FROM context_events WHERE session_rowid = ?1) FROM sessions"
+                               " WHERE id = ?1",
+                               err))) {
         rc = cn_store_error(s, err, "cannot fold context");
         goto out;
     }
@@ -238,7 +237,7 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
                          (size_t)sqlite3_column_bytes(st, 1), true, err)))
             goto out;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     st = NULL;
     /* the newest event stays a row */
     if ((rc = load_events(s, session_id, row, folded, newest - 1, &e, err)) || !e.n)
@@ -274,7 +273,7 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
                     " WHERE session_rowid = ?1 AND id > ?2) WHERE id = ?1",
                     left, 2, NULL, NULL, "cannot fold context", err);
 out:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     cn_buf_release(&blob);
     events_release(&e);
     cn_ctxsnap_release(&base);
@@ -290,7 +289,7 @@ cairn_rc cn_store_context_fold(cairn_store *s, const char *session_id, cairn_err
     if (!(rc = find_session(s, session_id, "SELECT id FROM sessions WHERE session_id = ?1", &st,
                             err))) {
         int64_t row = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         rc = fold(s, row, session_id, err);
     }
     if (rc) {
@@ -329,12 +328,12 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     folded = sqlite3_column_int64(st, 1);
     pending = sqlite3_column_int64(st, 2);
     pending_bytes = sqlite3_column_int64(st, 3);
-    sqlite3_finalize(st);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO context_events(session_rowid, kind, path,"
-                           " importance, query, decision, memory_id, memory_key, at)"
-                           " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    sqlite3_reset(st);
+    if (!(st = cn_store_cached(s,
+                               "INSERT INTO context_events(session_rowid, kind, path,"
+                               " importance, query, decision, memory_id, memory_key, at)"
+                               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               err))) {
         st = NULL;
         rc = cn_store_error(s, err, "cannot append context");
         goto fail;
@@ -370,7 +369,7 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
             goto fail;
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     st = NULL;
     const int64_t upd[] = {row, now, (int64_t)n, bytes};
     if ((rc = exec_bound(s,
@@ -386,7 +385,7 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
         goto fail;
     return cn_store_commit_durable(s, err);
 fail:
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     cn_store_rollback_durable(s);
     return rc;
 }
@@ -419,7 +418,7 @@ static cairn_rc compose(cairn_store *s, const char *session_id, cn_jw *w, bool *
         blob_len = sqlite3_column_bytes(st, 2);
         rc = decode(&snap, session_id, sqlite3_column_blob(st, 2), (size_t)blob_len, false, err);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (!rc)
         rc = load_events(s, session_id, row, folded, INT64_MAX, &e, err);
     /* room for the whole answer at once: the snapshot's items and the events' */

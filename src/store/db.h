@@ -11,6 +11,13 @@
 #include "cairn/memory.h"
 #include "cairn/store.h"
 
+/* A memory row as store/memory.c reads it, and what makes it live (?9: now, ms). */
+#define CN_MEMORY_COLS                                                                             \
+    "id, memory_id, project_id, key, value, metadata_json, version, created_at, last_accessed,"  \
+    " accessed_count, ttl_seconds, expires_at, deleted_at, superseded_at"
+#define CN_MEMORY_LIVE                                                                             \
+    "superseded_at IS NULL AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > ?9)"
+
 /* Prepared statements reused across calls on one connection (the writer's, memory search). */
 enum {
     ST_SOURCE_GET,
@@ -34,8 +41,13 @@ enum {
     ST_SESSION_TOTALS,
     ST_SESSION_COUNTS,
     ST_MEMORY_SEARCH,
+    ST_MEMORY_PEEK,     /* a project's live memories, most recently accessed first */
+    ST_MEMORY_PEEK_KEY, /* the same for one key */
+    ST_MEMORY_TOUCH,    /* count one access */
     ST_COUNT
 };
+
+#define CN_STORE_CACHED 32 /* statements cn_store_cached keeps per connection */
 
 struct cairn_store {
     sqlite3 *db;
@@ -43,7 +55,21 @@ struct cairn_store {
     bool readonly;
     bool group; /* inside cairn_store_group_begin/end: durable writes are savepoints */
     sqlite3_stmt *st[ST_COUNT];
+    struct {
+        const char *sql; /* the key: a string literal's address */
+        sqlite3_stmt *st;
+    } cached[CN_STORE_CACHED];
+    size_t ncached;
 };
+
+/**
+ * The statement of sql -- a string literal: its address is the key --
+ * prepared once per connection and kept, reset and unbound.  Hand it back
+ * with sqlite3_reset(), never sqlite3_finalize(); one use at a time.  NULL
+ * with err set when it cannot be prepared (or more than CN_STORE_CACHED
+ * statements are asked for: a bug).
+ */
+sqlite3_stmt *cn_store_cached(cairn_store *s, const char *sql, cairn_err *err);
 
 /** Translate the connection's last error into a cairn_err naming what failed. */
 cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);

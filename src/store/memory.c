@@ -30,11 +30,6 @@
 #include "json/json.h"
 #include "store/db.h"
 
-#define LIVE "superseded_at IS NULL AND deleted_at IS NULL AND (expires_at IS NULL OR expires_at > ?9)"
-#define COLS                                                                                      \
-    "id, memory_id, project_id, key, value, metadata_json, version, created_at, last_accessed,"  \
-    " accessed_count, ttl_seconds, expires_at, deleted_at, superseded_at"
-
 struct cn_memories_priv {
     cn_arena arena;
     size_t cap;
@@ -71,7 +66,7 @@ static const char *col(cairn_memories *m, sqlite3_stmt *st, int i)
     return t ? cn_arena_cstr(&m->priv->arena, t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
-/* Read every row of st (selecting COLS) into a new list. */
+/* Read every row of st (selecting CN_MEMORY_COLS) into a new list. */
 static cairn_rc collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out, cairn_err *err)
 {
     cairn_memories *m = list_new();
@@ -227,7 +222,7 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         goto fail;
     if (!out)
         return CAIRN_OK;
-    if (!(st = prep(s, "SELECT " COLS " FROM memories WHERE memory_id = ?1", err)))
+    if (!(st = prep(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE memory_id = ?1", err)))
         return CAIRN_IO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = collect(s, st, out, err);
@@ -252,17 +247,14 @@ cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cair
         return CAIRN_OK;
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
-    if (sqlite3_prepare_v2(s->db, "UPDATE memories SET accessed_count = accessed_count + 1,"
-                                  " last_accessed = ?2 WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot count accesses");
+    if (!(st = cn_store_stmt(s, ST_MEMORY_TOUCH, err)))
+        return CAIRN_IO;
     /* in a group (a server's writer) the group's transaction holds the write */
     if (!s->group) {
         sqlite3_busy_timeout(s->db, 0);
         int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         sqlite3_busy_timeout(s->db, 5000);
         if (locked != SQLITE_OK) {
-            sqlite3_finalize(st);
             return cn_err_set(err, CAIRN_BUSY, "the store is busy: accesses not counted");
         }
     }
@@ -274,7 +266,6 @@ cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cair
             rc = cn_store_error(s, err, "cannot count accesses");
         sqlite3_reset(st);
     }
-    sqlite3_finalize(st);
     if (!s->group && (rc || sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return rc ? rc : cn_store_error(s, err, "cannot count accesses");
@@ -295,18 +286,14 @@ cairn_rc cairn_memory_peek(cairn_store *s, const char *project, const char *key,
     *out = NULL;
     if ((rc = check_args(project, key, err)))
         return rc;
-    sqlite3_stmt *st = prep(s, key ? "SELECT " COLS " FROM memories WHERE project_id = ?1 AND key"
-                                      " = ?2 AND " LIVE " ORDER BY last_accessed DESC, id DESC"
-                                      " LIMIT ?3"
-                                    : "SELECT " COLS " FROM memories WHERE project_id = ?1 AND " LIVE
-                                      " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
-                            err);
+    sqlite3_stmt *st = cn_store_stmt(s, key ? ST_MEMORY_PEEK_KEY : ST_MEMORY_PEEK, err);
     if (!st)
         return CAIRN_IO;
     bind_pk(st, project, key, cn_now_ms());
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
     rc = collect(s, st, out, err);
-    sqlite3_finalize(st);
+    sqlite3_reset(st); /* the statement is kept: end its read, drop our strings */
+    sqlite3_clear_bindings(st);
     if (rc)
         return rc;
     if (key && !(*out)->n) {
@@ -334,8 +321,10 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
     *out = NULL;
     if ((rc = check_args(project, key ? key : "", err)))
         return rc;
-    sqlite3_stmt *st = prep(s, "SELECT " COLS " FROM memories WHERE project_id = ?1 AND key = ?2"
-                               " ORDER BY version DESC", err);
+    sqlite3_stmt *st = prep(s,
+                            "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND"
+                            " key = ?2 ORDER BY version DESC",
+                            err);
     if (!st)
         return CAIRN_IO;
     bind_pk(st, project, key, 0);

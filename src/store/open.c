@@ -218,6 +218,8 @@ void cairn_store_close(cairn_store *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
+    for (size_t i = 0; i < s->ncached; i++)
+        sqlite3_finalize(s->cached[i].st);
     sqlite3_close(s->db);
     free(s->path);
     free(s);

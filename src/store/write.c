@@ -105,6 +105,14 @@ static const char *const sql[ST_COUNT] = {
      * cairn_bm25 is bm25(fts_memories, 2.0, 1.0, 0.5) given the row's docsize blob.  CROSS
      * JOIN keeps the index the outer loop; the filter runs before the size is read and
      * the row scored */
+    /* memory reads (store/memory.c): ?1 project, ?2 key, ?3 limit, ?9 now (ms) */
+    [ST_MEMORY_PEEK] = "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND "
+                       CN_MEMORY_LIVE " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
+    [ST_MEMORY_PEEK_KEY] = "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND"
+                           " key = ?2 AND " CN_MEMORY_LIVE
+                           " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
+    [ST_MEMORY_TOUCH] = "UPDATE memories SET accessed_count = accessed_count + 1, last_accessed ="
+                        " ?2 WHERE id = ?1",
     [ST_MEMORY_SEARCH] =
         "SELECT m.id, m.memory_id, m.project_id, m.key, m.value, m.metadata_json, m.version,"
         " m.created_at, m.last_accessed, m.accessed_count, m.ttl_seconds, m.expires_at,"
@@ -125,6 +133,28 @@ sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err)
     sqlite3_reset(s->st[id]);
     sqlite3_clear_bindings(s->st[id]);
     return s->st[id];
+}
+
+sqlite3_stmt *cn_store_cached(cairn_store *s, const char *text, cairn_err *err)
+{
+    for (size_t i = 0; i < s->ncached; i++)
+        if (s->cached[i].sql == text) {
+            sqlite3_reset(s->cached[i].st);
+            sqlite3_clear_bindings(s->cached[i].st);
+            return s->cached[i].st;
+        }
+    if (s->ncached == CN_STORE_CACHED) {
+        cn_err_set(err, CAIRN_ERROR, "more than %d cached statements", CN_STORE_CACHED);
+        return NULL;
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->db, text, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        cn_store_error(s, err, "cannot prepare statement");
+        return NULL;
+    }
+    s->cached[s->ncached].sql = text;
+    s->cached[s->ncached++].st = st;
+    return st;
 }
 
 cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)

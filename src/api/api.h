@@ -35,13 +35,16 @@ typedef struct cn_arg_spec {
 
 typedef struct cn_call cn_call;
 
+/* A write for cn_call_write: runs on store s, sets err on failure. */
+typedef cairn_rc (*cn_write_fn)(cairn_store *s, void *arg, cairn_err *err);
+
 typedef struct cn_op {
     const char *name;   /* also the MCP tool name */
     const char *method; /* GET, POST, DELETE */
     const char *path;   /* "/projects/{project_id}/memories" */
     int status;         /* on success */
-    bool writes;        /* writes the store durably: servers run it on their writer, in a
-                           group (a read that counts accesses does not: cn_call.touch) */
+    bool writes;        /* writes the store: servers run the whole call on their writer, in
+                           a group (calls that write through cn_call_write do not) */
     cn_arg_spec args[CN_OP_MAX_ARGS];
     cairn_rc (*run)(cn_call *c);
     const char *summary;
@@ -60,12 +63,19 @@ struct cn_call {
     cn_jw w;
     int status; /* set by the handler to override op->status */
     cairn_err err;
-    /* Counts the accesses of a read (NULL: the read counts them itself, on its
-     * store).  A server sets it: the read runs on the handler's thread and its
-     * count on the writer thread, in a group with the durable writes. */
-    void (*touch)(cn_call *c, cairn_memories *m);
-    void *touch_ud;
+    /* Where a handler's writes go (NULL: on c->store, at once).  A server sets it
+     * to run fn on its writer thread, in a group with the other durable writes
+     * (or, light, with other access counts), and wait for the commit; the
+     * handler reads and answers on its own thread. */
+    cairn_rc (*write)(cn_call *c, cn_write_fn fn, void *arg, bool light);
+    void *write_ud;
 };
+
+/**
+ * Run fn(store, arg, &c->err) where c's writes go (cn_call.write): a durable
+ * write, or with light an access count that needs no disk sync.
+ */
+cairn_rc cn_call_write(cn_call *c, cn_write_fn fn, void *arg, bool light);
 
 extern const cn_op cn_ops[];
 extern const size_t cn_nops;

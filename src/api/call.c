@@ -78,6 +78,11 @@ void cn_call_init(cn_call *c, const cn_op *op, cairn_store *store)
     cn_jw_init(&c->w, &c->out, false);
 }
 
+cairn_rc cn_call_write(cn_call *c, cn_write_fn fn, void *arg, bool light)
+{
+    return c->write ? c->write(c, fn, arg, light) : fn(c->store, arg, &c->err);
+}
+
 void cn_call_release(cn_call *c)
 {
     cn_json_release(&c->body);

@@ -55,7 +55,9 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
  */
 typedef struct job {
     cn_call *c;
-    cairn_memories *touch; /* count these accesses, instead of running c */
+    cn_write_fn fn; /* run fn(store, arg) for c (cn_call_write), instead of c itself */
+    void *arg;
+    bool light;     /* an access count: no disk sync needed */
     cairn_rc rc;
     bool done;
     struct job *next;
@@ -99,7 +101,7 @@ static void *write_loop(void *arg)
             break; /* stopping, nothing queued */
         bool counts_only = true; /* access counts alone need no disk sync */
         for (job *j = batch; j && counts_only; j = j->next)
-            counts_only = j->touch != NULL;
+            counts_only = j->light;
         cairn_rc grc = !s ? cn_err_set(&e, CAIRN_BUSY, "the store is not open")
                        : counts_only ? cairn_store_group_begin_light(s, &e)
                                      : cairn_store_group_begin(s, &e);
@@ -108,9 +110,8 @@ static void *write_loop(void *arg)
                 j->rc = cn_err_set(&j->c->err, grc, "%s", e.msg);
                 continue;
             }
-            if (j->touch) { /* a count failing leaves the read answered */
-                cairn_err te;
-                cairn_memory_touch(s, j->touch, cn_now_ms(), &te);
+            if (j->fn) {
+                j->rc = j->fn(s, j->arg, &j->c->err);
                 continue;
             }
             j->c->store = s;
@@ -138,10 +139,10 @@ static void stop_writer(writer *w)
     w->running = false;
 }
 
-/* Queue c (or the count of m's accesses) for the writer and wait until it is committed. */
-static cairn_rc submit(writer *w, cn_call *c, cairn_memories *m)
+/* Queue c (or fn(arg) for c) for the writer and wait until it is committed. */
+static cairn_rc submit(writer *w, cn_call *c, cn_write_fn fn, void *arg, bool light)
 {
-    job j = {c, m, CAIRN_OK, false, NULL};
+    job j = {c, fn, arg, light, CAIRN_OK, false, NULL};
     pthread_mutex_lock(&w->mu);
     if (w->tail)
         w->tail->next = &j;
@@ -155,10 +156,10 @@ static cairn_rc submit(writer *w, cn_call *c, cairn_memories *m)
     return j.rc;
 }
 
-/* cn_call.touch of a server: the count joins the writer's next group. */
-static void count_on_writer(cn_call *c, cairn_memories *m)
+/* cn_call.write of a server: fn joins the writer's next group; its commit is waited for. */
+static cairn_rc write_on_writer(cn_call *c, cn_write_fn fn, void *arg, bool light)
 {
-    submit(c->touch_ud, c, m);
+    return submit(c->write_ud, c, fn, arg, light);
 }
 
 typedef struct server {
@@ -632,9 +633,9 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
         return send_error(sv, conn, i, rq->t0, 503, CAIRN_BUSY, e.msg);
     cn_call c;
     cn_call_init(&c, &cn_ops[i], store);
-    if (sv->wr.running) { /* reads run here; their access counts on the writer */
-        c.touch = count_on_writer;
-        c.touch_ud = &sv->wr;
+    if (sv->wr.running) { /* calls run here; what they write, on the writer */
+        c.write = write_on_writer;
+        c.write_ud = &sv->wr;
     }
     match(&cn_ops[i], seg, n, &c);
     for (int k = 0; k < CN_OP_MAX_ARGS && cn_ops[i].args[k].name; k++) {
@@ -655,7 +656,8 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     }
     cairn_rc rc = cn_call_validate(&c, cn_buf_str(&rq->body));
     if (!rc)
-        rc = cn_ops[i].writes && sv->wr.running ? submit(&sv->wr, &c, NULL) : cn_call_run(&c);
+        rc = cn_ops[i].writes && sv->wr.running ? submit(&sv->wr, &c, NULL, NULL, false)
+                                                : cn_call_run(&c);
     enum MHD_Result ok;
     if (rc) {
         ok = send_error(sv, conn, i, rq->t0, cn_api_http_status(rc), rc, c.err.msg);

@@ -580,18 +580,23 @@ expect_error "GET /search?limit=0: 422 naming limit" 422 "'limit'"
 req POST /sessions '{"tool_id":"swarm","workspace_path":"/work/swarm","project_id":"pS"}'
 SW=$(jq -r '.session_id' "$BODY_F" 2>/dev/null)
 mkdir -p "$WORK/swarm"
-pids=()
-for i in $(seq 1 64); do
-    curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST -H 'Content-Type: application/json' \
-        --data-binary "{\"file_path\":\"swarm/f$i.c\",\"file_importance\":0.$((i % 10))}" \
-        "$B/sessions/$SW/context" >"$WORK/swarm/$i" 2>/dev/null &
-    pids+=($!)
-done
-BG_PIDS+=("${pids[@]}")
-for p in "${pids[@]}"; do
-    wait "$p" 2>/dev/null
-done
-BG_PIDS=()
+# wave TAG: 64 appends to session SW at once, files swarm/TAGf<i>.c; statuses in swarm/TAG<i>
+wave()
+{
+    local i p pids=()
+    for i in $(seq 1 64); do
+        curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST -H 'Content-Type: application/json' \
+            --data-binary "{\"file_path\":\"swarm/${1}f$i.c\",\"file_importance\":0.$((i % 10))}" \
+            "$B/sessions/$SW/context" >"$WORK/swarm/$1$i" 2>/dev/null &
+        pids+=($!)
+    done
+    BG_PIDS+=("${pids[@]}")
+    for p in "${pids[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    BG_PIDS=()
+}
+wave ""
 assert_eq "$(cat "$WORK"/swarm/* | fold -w3 | sort | uniq -c | awk '{print $2 "x" $1}')" "200x64" \
     "64 concurrent appenders: all 64 answered 200"
 req GET "/sessions/$SW/context"
@@ -604,19 +609,8 @@ assert_eq "$(jb '.context_events')" 64 "64 concurrent appenders: the session cou
 
 # five more waves of 64: past 256 events the context is folded into a zstd snapshot,
 # while appends run concurrently (store/context.c)
-for wave in 1 2 3 4 5; do
-    pids=()
-    for i in $(seq 1 64); do
-        curl -s -o /dev/null -w '%{http_code}' --max-time 60 -X POST -H 'Content-Type: application/json' \
-            --data-binary "{\"file_path\":\"swarm/w$wave/f$i.c\",\"file_importance\":0.$((i % 10))}" \
-            "$B/sessions/$SW/context" >"$WORK/swarm/$wave.$i" 2>/dev/null &
-        pids+=($!)
-    done
-    BG_PIDS+=("${pids[@]}")
-    for p in "${pids[@]}"; do
-        wait "$p" 2>/dev/null
-    done
-    BG_PIDS=()
+for w in 1 2 3 4 5; do
+    wave "w$w."
 done
 assert_eq "$(cat "$WORK"/swarm/*.* | fold -w3 | sort | uniq -c | awk '{print $2 "x" $1}')" "200x320" \
     "320 more concurrent appends: all answered 200"

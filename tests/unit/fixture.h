@@ -1,14 +1,19 @@
 /*
- * tests/unit/fixture.h - reaching the shared fixtures from a cmocka test:
- * where they are ($CAIRN_SHARED_DIR, which tests/meson.build sets, else the
+ * tests/unit/fixture.h - what the cmocka tests share: where the shared
+ * fixtures are ($CAIRN_SHARED_DIR, which tests/meson.build sets, else the
  * CAIRN_SHARED_DIR macro, else ../../shared from the test's working
- * directory) and copying one file into a temp dir.  Include after cmocka.h.
+ * directory), copying one file, temp dirs removed by the group teardown
+ * even after a failure, removing a tree, and OK() for calls that must
+ * succeed.  Include after cmocka.h.
  */
 #ifndef CN_TEST_FIXTURE_H
 #define CN_TEST_FIXTURE_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +45,65 @@ static inline void copy_file(const char *from, const char *to)
     }
     close(in);
     close(out);
+}
+
+/* OK(call): call must return CAIRN_OK; E is the cairn_err to pass it (its message is shown). */
+#define OK(call)                                                                                   \
+    do {                                                                                           \
+        cairn_err e_;                                                                              \
+        e_.msg[0] = '\0';                                                                          \
+        cairn_rc rc_ = (call);                                                                     \
+        if (rc_ != CAIRN_OK)                                                                       \
+            fail_msg("%s: rc %d: %s", #call, (int)rc_, e_.msg);                                    \
+    } while (0)
+#define E (&e_)
+
+static inline int rm_one_(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/** Remove path and everything below it (symbolic links are not followed). */
+static inline void rm_tree(const char *path)
+{
+    nftw(path, rm_one_, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The temp dirs temp_dir made, until remove_temp_dirs. */
+static inline char (*made_dirs(size_t **n))[4096]
+{
+    static char made[64][4096];
+    static size_t nmade;
+    *n = &nmade;
+    return made;
+}
+
+/** A new temp dir in dir (n bytes), removed by remove_temp_dirs. */
+static inline void temp_dir(char *dir, size_t n)
+{
+    size_t *nmade;
+    char(*made)[4096] = made_dirs(&nmade);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, n, "%s/cairn-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    assert_non_null(mkdtemp(dir));
+    assert_true(*nmade < 64);
+    snprintf(made[(*nmade)++], 4096, "%s", dir);
+}
+
+/** A group teardown: remove every temp dir temp_dir made. */
+static inline int remove_temp_dirs(void **state)
+{
+    size_t *nmade;
+    char(*made)[4096] = made_dirs(&nmade);
+    (void)state;
+    for (size_t i = 0; i < *nmade; i++)
+        rm_tree(made[i]);
+    *nmade = 0;
+    return 0;
 }
 
 #endif

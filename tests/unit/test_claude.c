@@ -22,7 +22,6 @@
 #include <cmocka.h>
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,8 @@
 #include <unistd.h>
 
 #include "cairn/source.h"
+
+#include "fixture.h"
 
 /* clang-format off: JSON lines are laid out by hand */
 #define SID "aaaaaaaa-0000-4000-8000-000000000001"
@@ -197,14 +198,6 @@ static void mkdir_p(const char *path)
     assert_true(mkdir(tmp, 0755) == 0 || errno == EEXIST);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void load(fx *f)
 {
     cairn_source src = {.agent = CAIRN_AGENT_CLAUDE};
@@ -247,7 +240,7 @@ static int teardown(void **state)
     fx *f = *state;
     cairn_batch_free(f->b);
     cairn_report_free(f->rep);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(f->root);
     free(f);
     return 0;
 }

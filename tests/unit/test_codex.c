@@ -23,7 +23,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +32,8 @@
 #include "base/str.h"
 #include "cairn/source.h"
 #include "source/codex/codex.h"
+
+#include "fixture.h"
 
 #define U1 "01a1fca5-0000-7000-8000-000000000001"
 #define U2 "01a1fca5-0000-7000-8000-0000000000b2"
@@ -113,14 +114,6 @@ static void put_lines(const fx *f, const char *rel, const char *const *lines, si
     free(all);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
@@ -138,7 +131,7 @@ static int teardown(void **state)
     fx *f = *state;
     cairn_batch_free(f->b);
     cairn_report_free(f->rep);
-    nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(f->root);
     free(f);
     return 0;
 }

@@ -42,47 +42,9 @@
 #include "store/ctxsnap.h" /* the thresholds */
 #include "store/db.h"      /* cn_store_context_fold, cn_store_migrations */
 
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        cairn_err e_;                                                                              \
-        e_.msg[0] = '\0';                                                                          \
-        cairn_rc rc_ = (call);                                                                     \
-        if (rc_ != CAIRN_OK)                                                                       \
-            fail_msg("%s: rc %d: %s", #call, (int)rc_, e_.msg);                                    \
-    } while (0)
-#define E (&e_)
+#include "fixture.h"
 
 /* ---- temp dirs, stores, SQL on the store file ---- */
-
-static char made[32][4096];
-static size_t nmade;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static int remove_temp_dirs(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < nmade; i++)
-        nftw(made[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    nmade = 0;
-    return 0;
-}
-
-static void temp_dir(char *dir, size_t n)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, n, "%s/cairn-test-ctx-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    assert_true(nmade < sizeof made / sizeof made[0]);
-    snprintf(made[nmade++], sizeof made[0], "%s", dir);
-}
 
 static cairn_store *new_store(char *dir, size_t n)
 {

@@ -17,7 +17,6 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,8 @@
 
 #include "json/json.h"
 #include "serve/mcp.h"
+
+#include "fixture.h"
 
 #define MAX_LINE ((size_t)16 << 20) /* serve/mcp.c */
 #define PING(id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"ping\"}\n"
@@ -50,15 +51,6 @@ static struct {
     char *line[64];
 } R;
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
 static int setup(void **state)
 {
     (void)state;
@@ -71,7 +63,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(root);
     free(R.text);
     free(big);
     R.text = big = NULL;
@@ -155,7 +147,7 @@ static void serve_to(const char *in, size_t n, int how)
     assert_non_null(R.text);
     assert_int_equal(pread(out_fd, R.text, R.len, 0), (ssize_t)R.len);
     close(out_fd);
-    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    rm_tree(dir);
     R.text[R.len] = '\0';
     R.n = 0;
     if (R.len)

@@ -49,47 +49,7 @@
 #define S1 "ses_e035dec6effeeawMfBf3ow9Lhu"
 #define S2 "ses_e035dac2fffeH5WBeLVQN8Sx4g"
 
-#define OK(call)                                                                                   \
-    do {                                                                                           \
-        cairn_err e_;                                                                              \
-        e_.msg[0] = '\0';                                                                          \
-        cairn_rc rc_ = (call);                                                                     \
-        if (rc_ != CAIRN_OK)                                                                       \
-            fail_msg("%s: rc %d: %s", #call, (int)rc_, e_.msg);                                    \
-    } while (0)
-#define E (&e_)
-
 /* ---- temp dirs and fixtures ---- */
-
-static char made[64][4096];
-static size_t nmade;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static int remove_temp_dirs(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < nmade; i++)
-        nftw(made[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    nmade = 0;
-    return 0;
-}
-
-static void temp_dir(char *dir, size_t n)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, n, "%s/cairn-test-mem-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    assert_true(nmade < sizeof made / sizeof made[0]);
-    snprintf(made[nmade++], sizeof made[0], "%s", dir);
-}
 
 /* Copy the regular files of from into the existing directory to. */
 static void copy_dir(const char *from, const char *to)

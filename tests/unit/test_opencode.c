@@ -85,37 +85,11 @@ static void copy_tree(const char *from, const char *to)
     closedir(d);
 }
 
-/* Temp dirs made so far, removed by the group teardown even after a failure. */
-static char made[8][4096];
-static size_t nmade;
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static int remove_temp_dirs(void **state)
-{
-    (void)state;
-    for (size_t i = 0; i < nmade; i++)
-        nftw(made[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    nmade = 0;
-    return 0;
-}
-
 /* A fresh temp dir holding a copy of fixtures/opencode/<set>. */
 static void fixture_copy(const char *set, char *dir, size_t n)
 {
     char from[4096];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, n, "%s/cairn-test-oc-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    assert_non_null(mkdtemp(dir));
-    assert_true(nmade < sizeof made / sizeof made[0]);
-    snprintf(made[nmade++], sizeof made[0], "%s", dir);
+    temp_dir(dir, n);
     snprintf(from, sizeof from, "%s/fixtures/opencode/%s", shared_dir(), set);
     copy_tree(from, dir);
 }

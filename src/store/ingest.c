@@ -2,14 +2,17 @@
  * store/ingest.c - incremental, resumable indexing of agent sources.
  *
  * Per source:
- *   plan (whole, or only the paths a watcher saw change) -> one fingerprint per session from its
- * items' (kind, id, size, mtime) -> compare with the stored fingerprint -> the changed sessions are
- * resolved and hydrated in chunks (bounded bytes) -> each chunk is written in one transaction
- * together with the new fingerprints -> sessions no longer planned are marked gone (for a partial
- * plan, only among the sessions its paths named). A session whose files changed but whose content
- * hash did not is only re-fingerprinted.  A session read with problems (fewer records than planned)
- * is stored with fingerprint 0, so the next run tries it again. Killing the process at any point
- * leaves the last committed chunk in place; the next run skips what was committed.
+ *   plan (whole, or only the files a watcher saw change) -> one fingerprint
+ *   per session from its items' (kind, id, size, mtime) -> compare with the
+ *   stored fingerprint -> the changed sessions are resolved and hydrated in
+ *   chunks (bounded bytes) -> each chunk is written in one transaction
+ *   together with the new fingerprints -> sessions no longer planned are
+ *   marked gone (for a partial plan, only among the sessions its files named).
+ * A session whose files changed but whose content hash did not is only
+ * re-fingerprinted.  A session read with problems (fewer records than
+ * planned) is stored with fingerprint 0, so the next run tries it again.
+ * Killing the process at any point leaves the last committed chunk in place;
+ * the next run skips what was committed.
  */
 #include <stdio.h>
 #include <stdlib.h>

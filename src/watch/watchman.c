@@ -170,13 +170,20 @@ static cairn_rc ask(cn_wm *w, const cn_buf *cmd, cn_json *j, size_t *n, cairn_er
     if (!send_all(w->fd, cmd->ptr, cmd->len))
         return cn_err_set(err, CAIRN_IO, "watchman went away");
     uint64_t t0 = cn_mono_ns();
-    char *l;
-    while (!(l = line(w, n))) {
-        if ((cn_mono_ns() - t0) / 1000000 > ANSWER_MS || !fill(w, 100))
-            return cn_err_set(err, CAIRN_IO, "watchman did not answer");
+    for (;;) {
+        char *l;
+        while (!(l = line(w, n))) {
+            if ((cn_mono_ns() - t0) / 1000000 > ANSWER_MS || !fill(w, 100))
+                return cn_err_set(err, CAIRN_IO, "watchman did not answer");
+        }
+        if (cn_json_parse(j, l, *n, err))
+            return cn_err_set(err, CAIRN_PARSE, "watchman answered with bad JSON");
+        /* a change reported to an earlier subscription while subscribing: the catch-up
+         * ingest that follows the subscriptions reads it anyway */
+        if (!cn_json_bool_or(cn_json_get(cn_json_root(j), "unilateral"), false))
+            break;
+        drop(w, *n);
     }
-    if (cn_json_parse(j, l, *n, err))
-        return cn_err_set(err, CAIRN_PARSE, "watchman answered with bad JSON");
     cn_jval e = cn_json_get(cn_json_root(j), "error");
     if (cn_json_exists(e)) {
         cairn_str m = cn_json_raw(e);

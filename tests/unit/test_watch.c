@@ -252,10 +252,10 @@ static void test_plan_paths_claude(void **state)
     put("projects/-w/s1.jsonl.tmp", "{}\n");
 
     const char *one[] = {"projects/-w/s1.jsonl", "projects/-w/s1.jsonl.tmp",
-                         "projects/-w/gone.jsonl"};
-    cairn_plan *p = plan_paths(CAIRN_AGENT_CLAUDE, one, 3, CAIRN_OK);
+                         "projects/-w/gone.jsonl", "projects/-w/.s1.jsonl.swp", "projects/.trash"};
+    cairn_plan *p = plan_paths(CAIRN_AGENT_CLAUDE, one, 5, CAIRN_OK);
     assert_true(cairn_plan_is_partial(p));
-    assert_int_equal(cairn_plan_count(p), 1); /* s1 only: the temp file is passed over */
+    assert_int_equal(cairn_plan_count(p), 1); /* s1 only: temp and hidden files are passed over */
     cairn_plan_item *it = cairn_plan_item_at(p, 0);
     assert_true(cn_str_eqc(it->id, "s1"));
     assert_true(cn_str_eqc(it->parent_id, "-w"));

@@ -189,8 +189,9 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
  * Plan one changed path.  Shapes, under projects/<P>/ (or the flat folder):
  *   <S>.jsonl                            a transcript: session S
  *   <S>/subagents/<A>.jsonl|.meta.json   a sub-agent run: session A, both files
- * Another regular file (a temp file, a lock) is passed over; a directory, or
- * a path that is gone and was no transcript, cannot be planned alone.
+ * Another regular file (a temp file, a lock) and anything hidden is passed
+ * over; a directory, or a path that is gone and was no transcript, cannot be
+ * planned alone.
  */
 static cairn_rc plan_path(walk *w, bool tree, const char *rel)
 {
@@ -203,7 +204,9 @@ static cairn_rc plan_path(walk *w, bool tree, const char *rel)
         return CAIRN_AGAIN;
     char *save = NULL;
     for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
-        if (np == sizeof part / sizeof part[0] || t[0] == '.')
+        if (t[0] == '.') /* hidden: never the agent's (a whole plan passes over it too) */
+            return CAIRN_OK;
+        if (np == sizeof part / sizeof part[0])
             return CAIRN_AGAIN;
         part[np++] = t;
     }

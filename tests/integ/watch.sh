@@ -61,15 +61,20 @@ for l in open(src):
 open(dest, "w").write("".join(out))
 PY
 }
-# start_watch NAME ARGS...: cairn watch in the background, until it says it watches
+# start_watch NAME ARGS...: cairn watch in the background, until it says it watches (it
+# says so after its catch-up ingest, which a slow machine may take a while over: 60 s)
 start_watch()
 {
-    local name=$1
+    local name=$1 i
     shift
     "$CAIRN" watch "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
     WPID=$!
     PIDS="$PIDS $WPID"
-    until_ok "grep -q watching '$tmp/$name.err'"
+    for i in $(seq 600); do
+        grep -q watching "$tmp/$name.err" && return 0
+        sleep 0.1
+    done
+    return 1
 }
 
 # ---- inotify (no watchman server here: the default falls back to inotify) ----

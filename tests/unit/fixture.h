@@ -18,6 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/arena.h"
+#include "json/json.h"
+
 #ifndef CAIRN_SHARED_DIR
 #define CAIRN_SHARED_DIR "../../shared"
 #endif
@@ -104,6 +107,40 @@ static inline int remove_temp_dirs(void **state)
         rm_tree(made[i]);
     *nmade = 0;
     return 0;
+}
+
+/**
+ * What concurrent appenders of the paths "t<T>/f<N>.c" (T < nthreads,
+ * N < nper) must leave in a context's files (the files_accessed array):
+ * each path exactly once, and orders 1, 2, 3, ... in array order.
+ */
+static inline void check_each_file_once(cn_jval files, int nthreads, int nper)
+{
+    unsigned char *seen = calloc((size_t)nthreads * (size_t)nper, 1);
+    cn_jiter it = cn_json_iter(files);
+    cn_jval f;
+    int64_t k = 0;
+    cn_arena a;
+    assert_non_null(seen);
+    cn_arena_init(&a, 0, 0);
+    while (cn_json_next(&it, NULL, &f)) {
+        char buf[64];
+        int t, n;
+        cairn_str p = cn_json_str_or(cn_json_get(f, "path"), &a);
+        assert_true(p.ptr && p.len < sizeof buf);
+        memcpy(buf, p.ptr, p.len);
+        buf[p.len] = '\0';
+        assert_int_equal(sscanf(buf, "t%d/f%d.c", &t, &n), 2);
+        assert_true(t >= 0 && t < nthreads && n >= 0 && n < nper);
+        seen[t * nper + n]++;
+        assert_int_equal(cn_json_i64_or(cn_json_get(f, "order"), -1), ++k);
+    }
+    cn_arena_release(&a);
+    for (int t = 0; t < nthreads; t++)
+        for (int n = 0; n < nper; n++)
+            if (seen[t * nper + n] != 1)
+                fail_msg("t%d/f%02d.c is there %d times", t, n, seen[t * nper + n]);
+    free(seen);
 }
 
 #endif

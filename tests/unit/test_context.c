@@ -756,29 +756,7 @@ static void test_concurrent_folds(void **state)
     OK(cn_json_parse(&j, d.ctx.ptr, d.ctx.len, E));
     cn_jval files = cn_json_get(cn_json_root(&j), "files_accessed");
     assert_int_equal(cn_json_count(files), NTHREADS * NPER);
-    static unsigned char seen[NTHREADS][NPER];
-    cn_jiter it = cn_json_iter(files);
-    cn_jval f;
-    int64_t k = 0;
-    cn_arena a;
-    cn_arena_init(&a, 0, 0);
-    while (cn_json_next(&it, NULL, &f)) {
-        char buf[64];
-        int t, n;
-        cairn_str p = cn_json_str_or(cn_json_get(f, "path"), &a);
-        assert_true(p.len < sizeof buf);
-        memcpy(buf, p.ptr, p.len);
-        buf[p.len] = '\0';
-        assert_int_equal(sscanf(buf, "t%d/f%d.c", &t, &n), 2);
-        assert_true(t >= 0 && t < NTHREADS && n >= 0 && n < NPER);
-        seen[t][n]++;
-        assert_int_equal(cn_json_i64_or(cn_json_get(f, "order"), -1), ++k);
-    }
-    cn_arena_release(&a);
-    for (int t = 0; t < NTHREADS; t++)
-        for (int n = 0; n < NPER; n++)
-            if (seen[t][n] != 1)
-                fail_msg("t%d/f%02d.c is there %d times", t, n, seen[t][n]);
+    check_each_file_once(files, NTHREADS, NPER);
     cn_json_release(&j);
     doc_free(&d);
     assert_int_equal(sql_i64(s,

@@ -1172,31 +1172,7 @@ static void test_context_concurrent(void **state)
     cn_jval files = ctx_arr(&d, "files_accessed");
     assert_int_equal(cn_json_count(files), NTHREADS * NPER);
     assert_int_equal(cn_json_count(cn_json_get(d.ctx, "file_importance_scores")), NTHREADS * NPER);
-    /* every item is there once, and order runs 1..400 */
-    static unsigned char seen[NTHREADS][NPER];
-    memset(seen, 0, sizeof seen);
-    cn_jiter it = cn_json_iter(files);
-    cn_jval f;
-    int64_t k = 0;
-    cn_arena a;
-    cn_arena_init(&a, 0, 0);
-    while (cn_json_next(&it, NULL, &f)) {
-        int t, n;
-        cairn_str p = cn_json_str_or(cn_json_get(f, "path"), &a);
-        char buf[64];
-        assert_true(p.ptr && p.len < sizeof buf);
-        memcpy(buf, p.ptr, p.len);
-        buf[p.len] = '\0';
-        assert_int_equal(sscanf(buf, "t%d/f%d.c", &t, &n), 2);
-        assert_true(t >= 0 && t < NTHREADS && n >= 0 && n < NPER);
-        seen[t][n]++;
-        assert_int_equal(cn_json_i64_or(cn_json_get(f, "order"), -1), ++k);
-    }
-    cn_arena_release(&a);
-    for (int t = 0; t < NTHREADS; t++)
-        for (int n = 0; n < NPER; n++)
-            if (seen[t][n] != 1)
-                fail_msg("item t%d/f%02d.c is there %d times", t, n, seen[t][n]);
+    check_each_file_once(files, NTHREADS, NPER); /* each once, orders 1..400 */
     ctx_release(&d);
     cairn_store_close(s);
 }

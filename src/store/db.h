@@ -89,6 +89,11 @@ cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err);
 
 /** Migrations: the SQL of each schema version, in order. */
 extern const char *const cn_store_migrations[];
+/* Columns migration 5 adds when a store lacks them (made by a build of the first day). */
+typedef struct cn_column_fix {
+    const char *table, *column, *decl;
+} cn_column_fix;
+extern const cn_column_fix cn_store_repaired_columns[]; /* ends with {NULL} */
 extern const int cn_store_nmigrations;
 
 /* write.c */

@@ -90,6 +90,28 @@ static bool foreign_tables(cairn_store *s)
     return any;
 }
 
+/* Migration 5's first half: add the columns a store of the first day's builds lacks. */
+static cairn_rc repair_columns(cairn_store *s, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                           NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read the schema");
+    cairn_rc rc = CAIRN_OK;
+    for (const cn_column_fix *f = cn_store_repaired_columns; f->table && !rc; f++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, f->table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, f->column, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            continue;
+        char sql[200];
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", f->table, f->column, f->decl);
+        rc = cn_store_exec(s, sql, err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /*
  * Apply the missing migrations, each in an IMMEDIATE transaction.  Another
  * process may be migrating the same new store at the same moment: the
@@ -114,7 +136,8 @@ static cairn_rc migrate(cairn_store *s, cairn_err *err)
                               "'%s' is not a cairn store (it has other tables)", s->path);
         }
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
-        if ((rc = cn_store_exec(s, cn_store_migrations[v], err)) ||
+        if ((v == 4 && (rc = repair_columns(s, err))) ||
+            (rc = cn_store_exec(s, cn_store_migrations[v], err)) ||
             (rc = cn_store_exec(s, pragma, err)) || (rc = cn_store_exec(s, "COMMIT", err))) {
             cn_err_prefix(err, "migration to schema %d", v + 1);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);

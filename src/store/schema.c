@@ -104,6 +104,18 @@ const char *const cn_store_migrations[] = {
     "  coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM context_events c"
     "  WHERE c.session_rowid = sessions.id)"
     "  WHERE id IN (SELECT session_rowid FROM context_events);",
+    /* 5: repair.  Builds of the first day grew schema 1 in place: stores they made lack
+     * the shadows table and the columns of cn_store_repaired_columns (added before this
+     * step runs, when missing).  Harmless on a store that has them. */
+    "CREATE TABLE IF NOT EXISTS shadows(source_id INTEGER NOT NULL, source_key TEXT NOT NULL,"
+    "  session_id TEXT, fp_meta INTEGER, PRIMARY KEY(source_id, source_key)) WITHOUT ROWID;",
+};
+
+const cn_column_fix cn_store_repaired_columns[] = {
+    {"sessions", "tail_offset", "INTEGER"},   {"sessions", "tail_hash", "INTEGER"},
+    {"sessions", "resume_offset", "INTEGER"}, {"sessions", "resume_line", "INTEGER"},
+    {"sessions", "resume_seq", "INTEGER"},    {"messages", "hash", "INTEGER"},
+    {NULL, NULL, NULL},
 };
 
 const int cn_store_nmigrations = sizeof cn_store_migrations / sizeof cn_store_migrations[0];

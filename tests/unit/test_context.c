@@ -891,6 +891,38 @@ static void test_readers_see_folded(void **state)
     cairn_store_close(s);
 }
 
+/* A store made by a build of the first day (schema 1 grew in place): no shadows table, no
+ * tail/resume columns, no message hash.  Migration 5 adds them; what the store held stays. */
+static void test_migration_5_repairs(void **state)
+{
+    (void)state;
+    char dir[4096], sid[64];
+    cairn_store *s = new_store(dir, sizeof dir);
+    cairn_memories *m = NULL;
+    new_session(s, sid, sizeof sid);
+    OK(cairn_memory_save(s, "proj", "kept", "across the repair", NULL, 0, NULL, E));
+    sql_exec(s, "DROP TABLE shadows; ALTER TABLE sessions DROP COLUMN tail_offset;"
+                "ALTER TABLE sessions DROP COLUMN resume_seq; ALTER TABLE messages DROP COLUMN hash;"
+                "PRAGMA user_version = 4");
+    cairn_store_close(s);
+    OK(cairn_store_open(dir, 0, &s, E));
+    assert_int_equal(sql_i64(s, "PRAGMA user_version%s", ""), cairn_store_schema_version());
+    assert_int_equal(sql_i64(s, "SELECT count(*) FROM sqlite_master WHERE name = 'shadows'%s", ""), 1);
+    assert_int_equal(sql_i64(s,
+                             "SELECT count(*) FROM pragma_table_info('sessions') WHERE name IN"
+                             " ('tail_offset', 'resume_seq')%s",
+                             ""),
+                     2);
+    assert_int_equal(
+        sql_i64(s, "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'hash'%s", ""),
+        1);
+    OK(cairn_memory_recall(s, "proj", "kept", 0, &m, E));
+    assert_string_equal(m->items[0].value, "across the repair");
+    cairn_memories_free(m);
+    assert_int_equal(sql_i64(s, "SELECT count(*) FROM sessions WHERE session_id = '%s'", sid), 1);
+    cairn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -899,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_damaged_snapshot),    cmocka_unit_test(test_fold_is_atomic),
         cmocka_unit_test(test_concurrent_folds),    cmocka_unit_test(test_migration_4),
         cmocka_unit_test(test_prune_keeps_folded),  cmocka_unit_test(test_readers_see_folded),
+        cmocka_unit_test(test_migration_5_repairs),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, remove_temp_dirs);
 }

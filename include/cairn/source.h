@@ -113,8 +113,10 @@ CAIRN_API cairn_rc cairn_plan_new(const cairn_source *s, cairn_plan **out, cairn
  * names, and a covered session that it does not list is gone.  Paths that
  * name nothing the agent writes (temp files, other files) are passed over.
  * CAIRN_AGAIN when the paths cannot be planned alone (a directory came or
- * went, a copy may live elsewhere, or the reader always plans whole, as
- * opencode's database and trees do): plan the whole source instead.
+ * went, a copy may live elsewhere: an archived Codex rollout, an opencode
+ * database or G0 tree beside a G1 tree): plan the whole source instead.
+ * opencode's G1 tree (storage/) is planned by session: a changed message or
+ * part re-plans the session it belongs to.
  */
 CAIRN_API cairn_rc cairn_plan_paths(const cairn_source *s, const char *const *paths, size_t n,
                                     cairn_plan **out, cairn_report *rep, cairn_err *err);

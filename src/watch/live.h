@@ -8,9 +8,10 @@
  *   (the debounce is per path, i.e. per transcript: a streaming reply costs
  *   a few re-indexes, and a quiet session is not held back by a busy one);
  *   the taken paths of a source get an incremental ingest of those paths
- *   only (cairn_ingest_opts.paths); a whole root (an event-queue overflow,
- *   the polling backend, a directory that came or went, opencode's
- *   database) gets an incremental ingest of its whole source.
+ *   only (cairn_ingest_opts.paths: a transcript, or opencode's session of a
+ *   changed G1 file); a whole root (an event-queue overflow, the polling
+ *   backend, a directory that came or went, opencode's database) gets an
+ *   incremental ingest of its whole source.
  * The watcher is opened before the catch-up ingest, so a change made while
  * catching up is seen.  Stopping at any point loses nothing: the store's
  * fingerprints and tail offsets are the watermarks the next start resumes

@@ -9,6 +9,7 @@
 #ifndef CN_TEST_FIXTURE_H
 #define CN_TEST_FIXTURE_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -48,6 +49,31 @@ static inline void copy_file(const char *from, const char *to)
     }
     close(in);
     close(out);
+}
+
+/* Copy the tree at from into the existing directory to. */
+static inline void copy_tree(const char *from, const char *to)
+{
+    DIR *d = opendir(from);
+    struct dirent *de;
+    if (!d)
+        fail_msg("cannot open fixture dir '%s': %s", from, strerror(errno));
+    while ((de = readdir(d))) {
+        char src[4096], dst[4096];
+        struct stat st;
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+            continue;
+        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
+        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
+        assert_int_equal(lstat(src, &st), 0);
+        if (S_ISDIR(st.st_mode)) {
+            assert_int_equal(mkdir(dst, 0755), 0);
+            copy_tree(src, dst);
+        } else if (S_ISREG(st.st_mode)) {
+            copy_file(src, dst);
+        }
+    }
+    closedir(d);
 }
 
 /* OK(call): call must return CAIRN_OK; E is the cairn_err to pass it (its message is shown). */

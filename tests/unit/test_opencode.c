@@ -60,31 +60,6 @@ static bool str_is(cairn_str s, const char *want)
                      s_.ptr ? s_.ptr : "(null)", (want));                                          \
     } while (0)
 
-/* Copy the tree at from into the existing directory to. */
-static void copy_tree(const char *from, const char *to)
-{
-    DIR *d = opendir(from);
-    struct dirent *de;
-    if (!d)
-        fail_msg("cannot open fixture dir '%s': %s", from, strerror(errno));
-    while ((de = readdir(d))) {
-        char src[4096], dst[4096];
-        struct stat st;
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-            continue;
-        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
-        assert_int_equal(lstat(src, &st), 0);
-        if (S_ISDIR(st.st_mode)) {
-            assert_int_equal(mkdir(dst, 0755), 0);
-            copy_tree(src, dst);
-        } else if (S_ISREG(st.st_mode)) {
-            copy_file(src, dst);
-        }
-    }
-    closedir(d);
-}
-
 /* A fresh temp dir holding a copy of fixtures/opencode/<set>. */
 static void fixture_copy(const char *set, char *dir, size_t n)
 {

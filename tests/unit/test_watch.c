@@ -326,10 +326,11 @@ static void test_plan_paths_codex(void **state)
     "\",\"timestamp\":\"2026-11-21T06:00:00.000Z\",\"cwd\":\"/w\",\"message\":{\"role\":"          \
     "\"user\",\"content\":\"" text "\"}}\n"
 
-static size_t ingest(cairn_store *s, const char *const *paths, size_t n, cairn_ingest_stats *st)
+static size_t ingest_of(cairn_agent agent, const char *dir, cairn_store *s,
+                        const char *const *paths, size_t n, cairn_ingest_stats *st)
 {
-    cairn_source src = {.agent = CAIRN_AGENT_CLAUDE};
-    snprintf(src.path, sizeof src.path, "%s/c", root);
+    cairn_source src = {.agent = agent};
+    snprintf(src.path, sizeof src.path, "%s/%s", root, dir);
     cairn_ingest_opts o = {.sources = &src, .nsources = 1, .paths = paths, .npaths = n};
     cairn_report *rep = cairn_report_new();
     cairn_err e;
@@ -337,6 +338,11 @@ static size_t ingest(cairn_store *s, const char *const *paths, size_t n, cairn_i
     size_t issues = cairn_report_count(rep);
     cairn_report_free(rep);
     return issues;
+}
+
+static size_t ingest(cairn_store *s, const char *const *paths, size_t n, cairn_ingest_stats *st)
+{
+    return ingest_of(CAIRN_AGENT_CLAUDE, "c", s, paths, n, st);
 }
 
 static void test_ingest_paths(void **state)
@@ -379,6 +385,60 @@ static void test_ingest_paths(void **state)
     cairn_store_close(s);
 }
 
+#define OC_SES "ses_e035d3b41ffe3qLy5PIsDqpvVj"
+#define OC_MSG "msg_1fca2c4d9001O095yxU1BDX55e"
+#define OC_PART "storage/part/" OC_MSG "/prt_1fca2c4db001rT2ElC5PF5IyR0.json"
+
+/* opencode's G1 tree (storage/): a changed part re-plans its session alone, with the very
+ * fingerprint a whole plan gives it; with a database beside the tree, the source is whole. */
+static void test_ingest_paths_g1(void **state)
+{
+    (void)state;
+    char data[300], from[4096], oc[300];
+    cairn_store *s;
+    cairn_ingest_stats st;
+    cairn_err e;
+
+    snprintf(oc, sizeof oc, "%s/oc", root);
+    mkdir(oc, 0755);
+    snprintf(from, sizeof from, "%s/fixtures/opencode/json-1.1.65", shared_dir());
+    copy_tree(from, oc);
+    snprintf(data, sizeof data, "%s/data", root);
+    assert_int_equal(cairn_store_open(data, 0, &s, &e), CAIRN_OK);
+    assert_int_equal(ingest_of(CAIRN_AGENT_OPENCODE, "oc", s, NULL, 0, &st), 0);
+    size_t sessions = st.sessions_new;
+    assert_true(sessions > 1);
+
+    put("oc/" OC_PART,
+        "{\"id\":\"prt_1fca2c4db001rT2ElC5PF5IyR0\",\"sessionID\":\"" OC_SES
+        "\",\"messageID\":\"" OC_MSG "\",\"type\":\"text\",\"text\":\"quaggaword\"}");
+    const char *changed[] = {OC_PART};
+    assert_int_equal(ingest_of(CAIRN_AGENT_OPENCODE, "oc", s, changed, 1, &st), 0);
+    assert_int_equal(st.sources_partial, 1);
+    assert_int_equal(st.sessions_changed, 1);
+    assert_int_equal(st.sessions_unchanged + st.sessions_new + st.sessions_gone, 0);
+    cairn_query q;
+    cairn_hits *h;
+    assert_int_equal(cairn_query_parse("quaggaword", &q, &e), CAIRN_OK);
+    cairn_search_opts so = {.query = &q};
+    assert_int_equal(cairn_store_search(s, &so, &h, &e), CAIRN_OK);
+    assert_int_equal(h->n, 1);
+    cairn_hits_free(h);
+    /* the whole plan agrees: nothing is left to re-read */
+    assert_int_equal(ingest_of(CAIRN_AGENT_OPENCODE, "oc", s, NULL, 0, &st), 0);
+    assert_int_equal(st.sessions_changed + st.sessions_new + st.sessions_gone, 0);
+    assert_int_equal(st.sessions_unchanged, sessions);
+
+    /* a project file cannot be planned alone; a database beside the tree shadows it */
+    const char *project[] = {"storage/project/global.json"};
+    assert_int_equal(ingest_of(CAIRN_AGENT_OPENCODE, "oc", s, project, 1, &st), 0);
+    assert_int_equal(st.sources_partial, 0);
+    put("oc/opencode.db", ""); /* an empty database: its missing tables are issues */
+    assert_true(ingest_of(CAIRN_AGENT_OPENCODE, "oc", s, changed, 1, &st) > 0);
+    assert_int_equal(st.sources_partial, 0);
+    cairn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_paths_claude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_paths_codex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_paths_g1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -33,6 +33,15 @@ cairn_rc cn_oc_tree_plan(cairn_plan *plan, int datafd, const cn_map *db_sessions
                          cairn_report *rep, cairn_err *err);
 
 /** Read the selected files of plan into res. */
+/**
+ * Plan only the G1 sessions that the changed files paths[0..n) (relative to
+ * the data dir, under storage/) belong to, each with every file a whole plan
+ * lists for it; the sessions are covered (cn_plan_cover).  CAIRN_AGAIN when a
+ * path cannot be told alone (a directory, a project file).  The caller plans
+ * whole when a database or G0 tree is there to shadow G1.
+ */
+cairn_rc cn_oc_tree_plan_paths(cairn_plan *plan, int datafd, const char *const *paths, size_t n,
+                               cairn_report *rep, cairn_err *err);
 cairn_rc cn_oc_tree_resolve(const cairn_plan *plan, int datafd, cairn_resolved *res,
                             cairn_report *rep, cairn_err *err);
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/err.h"
@@ -75,6 +76,34 @@ static cairn_rc oc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
     return rc;
 }
 
+/*
+ * Only the changed files of a G1 tree (storage/) are planned alone; with a
+ * database or a G0 tree beside it (either may hold a copy that shadows a G1
+ * session, and a database change is a query of its own), the source is
+ * planned whole.
+ */
+static cairn_rc oc_plan_paths(cairn_plan *p, const char *const *paths, size_t n, cairn_report *rep,
+                              cairn_err *err)
+{
+    struct stat st;
+    const char *env_db = getenv("OPENCODE_DB");
+    int fd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
+                          strerror(errno));
+    bool alone = !(p->src.from_env && env_db && *env_db) && fstatat(fd, "project", &st, 0) != 0;
+    DIR *d = alone ? fdopendir(dup(fd)) : NULL;
+    struct dirent *de;
+    while (d && alone && (de = readdir(d)))
+        alone = !is_db_name(de->d_name);
+    if (d)
+        closedir(d);
+    cairn_rc rc = alone ? cn_oc_tree_plan_paths(p, fd, paths, n, rep, err)
+                        : cn_err_set(err, CAIRN_AGAIN, "opencode with a database is planned whole");
+    close(fd);
+    return rc;
+}
+
 static cairn_rc oc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_report *rep,
                            cairn_err *err)
 {
@@ -108,6 +137,7 @@ static cairn_rc oc_resolve(const cairn_plan *p, cairn_resolved *res, cairn_repor
 const cn_reader cn_reader_opencode = {
     .agent = CAIRN_AGENT_OPENCODE,
     .plan = oc_plan,
+    .plan_paths = oc_plan_paths,
     .resolve = oc_resolve,
     .hydrate = cn_oc_hydrate,
 };

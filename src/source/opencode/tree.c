@@ -19,8 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/arena.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/str.h"
+#include "json/json.h"
 
 typedef struct walk {
     cairn_plan *plan;
@@ -73,37 +76,56 @@ static DIR *open_dir(walk *w, const char *rel)
     return d;
 }
 
+/* Call fn for the JSON file name in rel (fd open on rel); false when it is not one. */
+static bool visit(walk *w, int fd, const char *rel, const char *name, cairn_str parent, file_fn fn,
+                  const void *arg)
+{
+    size_t stem;
+    char path[4096];
+    if (name[0] == '.' || !ends_json(name, &stem))
+        return false;
+    entry e = {path, {name, stem}, parent, {0}};
+    snprintf(path, sizeof path, "%s/%s", rel, name);
+    if (fstatat(fd, name, &e.st, 0) != 0) {
+        if (errno != ENOENT) /* gone since it was listed or named */
+            issue(w, cn_err_from_errno(errno), path,
+                  errno == ELOOP ? "%s (symbolic link loop)" : "%s", strerror(errno));
+        return false;
+    }
+    if (S_ISDIR(e.st.st_mode)) {
+        issue(w, CAIRN_INVAL, path, "%s", "is a directory, expected a JSON file");
+        return false;
+    }
+    if (!S_ISREG(e.st.st_mode)) {
+        issue(w, CAIRN_INVAL, path, "%s", "is not a regular file");
+        return false;
+    }
+    fn(w, &e, arg);
+    return true;
+}
+
 /* Call fn for each *.json file in rel (relative to the data dir). */
 static void list_files(walk *w, const char *rel, cairn_str parent, file_fn fn, const void *arg)
 {
     DIR *d = open_dir(w, rel);
     if (!d)
         return;
-    int fd = dirfd(d);
     struct dirent *de;
-    char path[4096];
-    while ((de = readdir(d)) && !w->rc) {
-        size_t stem;
-        if (de->d_name[0] == '.' || !ends_json(de->d_name, &stem))
-            continue;
-        entry e = {path, {de->d_name, stem}, parent, {0}};
-        snprintf(path, sizeof path, "%s/%s", rel, de->d_name);
-        if (fstatat(fd, de->d_name, &e.st, 0) != 0) {
-            issue(w, cn_err_from_errno(errno), path,
-                  errno == ELOOP ? "%s (symbolic link loop)" : "%s", strerror(errno));
-            continue;
-        }
-        if (S_ISDIR(e.st.st_mode)) {
-            issue(w, CAIRN_INVAL, path, "%s", "is a directory, expected a JSON file");
-            continue;
-        }
-        if (!S_ISREG(e.st.st_mode)) {
-            issue(w, CAIRN_INVAL, path, "%s", "is not a regular file");
-            continue;
-        }
-        fn(w, &e, arg);
-    }
+    while ((de = readdir(d)) && !w->rc)
+        visit(w, dirfd(d), rel, de->d_name, parent, fn, arg);
     closedir(d);
+}
+
+/* Call fn for rel/name only, when it is there. */
+static bool one_file(walk *w, const char *rel, const char *name, cairn_str parent, file_fn fn,
+                     const void *arg)
+{
+    int fd = openat(w->datafd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool found = visit(w, fd, rel, name, parent, fn, arg);
+    close(fd);
+    return found;
 }
 
 /* Call fn for each *.json file one directory level below rel. */
@@ -281,6 +303,135 @@ cairn_rc cn_oc_tree_plan(cairn_plan *plan, int datafd, const cn_map *db_sessions
     cn_map_release(&w.msg_session);
     if (w.rc)
         return cn_err_set(err, w.rc, "out of memory planning '%s'", plan->src.path);
+    return CAIRN_OK;
+}
+
+/* ---- a partial plan of G1 (storage/): the sessions changed files belong to ---- */
+
+/* The session a part file names (its sessionID); CAIRN_AGAIN when it cannot be read. */
+static cairn_rc part_session(walk *w, const char *rel, char *sid, size_t n)
+{
+    cn_arena a;
+    cn_file f = {0};
+    cn_json j;
+    cairn_err e;
+    cairn_rc rc = CAIRN_AGAIN; /* gone or unreadable: the whole plan tells */
+    cn_arena_init(&a, 0, 0);
+    cn_json_init(&j);
+    if (!cn_file_load(w->datafd, rel, NULL, CN_FILE_MAX, &a, &f, &e) &&
+        !cn_json_parse(&j, f.data.ptr, f.data.len, &e)) {
+        cairn_str v = cn_json_str_or(cn_json_get(cn_json_root(&j), "sessionID"), &a);
+        if (v.len && v.len < n) {
+            snprintf(sid, n, "%.*s", CAIRN_STR_FMT(v));
+            rc = CAIRN_OK;
+        }
+    }
+    cn_json_release(&j);
+    cn_file_close(&f);
+    cn_arena_release(&a);
+    return rc;
+}
+
+/* The session a changed file of storage/ belongs to, into sid; CAIRN_OK with sid[0] == 0
+ * when the file is none of the agent's; CAIRN_AGAIN when it cannot be told alone. */
+static cairn_rc session_of(walk *w, const char *rel, char *sid, size_t n)
+{
+    char buf[4096];
+    const char *part[5];
+    size_t np = 0, stem;
+    struct stat st;
+    sid[0] = '\0';
+    if (snprintf(buf, sizeof buf, "%s", rel) >= (int)sizeof buf)
+        return CAIRN_AGAIN;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (t[0] == '.')
+            return CAIRN_OK; /* hidden: never the agent's */
+        if (np == sizeof part / sizeof part[0])
+            return CAIRN_AGAIN;
+        part[np++] = t;
+    }
+    bool exists = fstatat(w->datafd, rel, &st, 0) == 0;
+    if (np < 3 || strcmp(part[0], "storage") || (exists && S_ISDIR(st.st_mode)))
+        return CAIRN_AGAIN;
+    const char *kind = part[1], *name = part[np - 1];
+    if (!ends_json(name, &stem))
+        return exists || strchr(name, '.') ? CAIRN_OK : CAIRN_AGAIN; /* gone: a directory? */
+    const char *id = name; /* session/<project>/<ses>.json, todo/<ses>.json, session_diff/ */
+    size_t len = stem;
+    bool by_name = (np == 4 && !strcmp(kind, "session")) ||
+                   (np == 3 && (!strcmp(kind, "todo") || !strcmp(kind, "session_diff")));
+    if (np == 4 && !strcmp(kind, "message")) /* message/<ses>/<msg>.json */
+        id = part[2], len = strlen(part[2]);
+    else if (np == 4 && !strcmp(kind, "part")) /* part/<msg>/<prt>.json */
+        return part_session(w, rel, sid, n);
+    else if (!by_name)
+        return CAIRN_AGAIN; /* a project file, or a shape not known */
+    if (len >= n)
+        return CAIRN_AGAIN;
+    memcpy(sid, id, len);
+    sid[len] = '\0';
+    return CAIRN_OK;
+}
+
+/* Every file of session sid, as the whole plan lists them, and its project. */
+static void plan_session(walk *w, const char *sid)
+{
+    char rel[4096], name[600];
+    snprintf(name, sizeof name, "%s.json", sid);
+    DIR *d = open_dir(w, "storage/session");
+    struct dirent *de;
+    while (d && (de = readdir(d)) && !w->rc) {
+        if (de->d_name[0] == '.')
+            continue;
+        snprintf(rel, sizeof rel, "storage/session/%s", de->d_name);
+        if (one_file(w, rel, name, cn_str(de->d_name), on_session, NULL)) {
+            char project[600];
+            snprintf(project, sizeof project, "%s.json", de->d_name);
+            one_file(w, "storage/project", project, (cairn_str){"", 0}, on_project, NULL);
+            break;
+        }
+    }
+    if (d)
+        closedir(d);
+    size_t first = w->plan->n;
+    snprintf(rel, sizeof rel, "storage/message/%s", sid);
+    list_files(w, rel, cn_str(sid), on_message, NULL);
+    for (size_t i = first, end = w->plan->n; i < end && !w->rc; i++) {
+        const cairn_plan_item *m = &w->plan->items[i];
+        snprintf(rel, sizeof rel, "storage/part/%.*s", CAIRN_STR_FMT(m->id));
+        list_files(w, rel, m->id, on_part, NULL);
+    }
+    one_file(w, "storage/todo", name, (cairn_str){"", 0}, on_todo, NULL);
+    one_file(w, "storage/session_diff", name, (cairn_str){"", 0}, on_diff, NULL);
+}
+
+cairn_rc cn_oc_tree_plan_paths(cairn_plan *plan, int datafd, const char *const *paths, size_t n,
+                               cairn_report *rep, cairn_err *err)
+{
+    walk w = {.plan = plan, .rep = rep, .datafd = datafd, .origin = CAIRN_ORIGIN_JSON};
+    cn_map none;
+    char sid[512];
+    cairn_rc rc = CAIRN_OK;
+    size_t i;
+
+    cn_map_init(&none);
+    cn_map_init(&w.g1_sessions);
+    cn_map_init(&w.msg_session);
+    w.db_sessions = &none; /* the caller plans whole when a database could shadow these */
+    for (i = 0; i < n && !rc && !w.rc; i++) {
+        if ((rc = session_of(&w, paths[i], sid, sizeof sid)) || !sid[0])
+            continue;
+        if (cn_plan_cover(plan, cn_str(sid), &rc))
+            plan_session(&w, sid);
+    }
+    cn_map_release(&none);
+    cn_map_release(&w.g1_sessions);
+    cn_map_release(&w.msg_session);
+    if (rc == CAIRN_AGAIN)
+        return cn_err_set(err, rc, "'%s' is planned with its whole source", paths[i - 1]);
+    if (rc || w.rc)
+        return cn_err_set(err, rc ? rc : w.rc, "out of memory planning '%s'", plan->src.path);
     return CAIRN_OK;
 }
 

@@ -106,6 +106,18 @@ out:
     return rc;
 }
 
+DIR *cn_dir_open(int dirfd, const char *rel)
+{
+    int fd = openat(dirfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d && fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return d;
+}
+
 void cn_file_close(cn_file *f)
 {
     if (f && f->map) {

@@ -14,6 +14,7 @@
 #ifndef CN_BASE_FILE_H
 #define CN_BASE_FILE_H
 
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -39,6 +40,12 @@ typedef struct cn_file {
  */
 cairn_rc cn_file_load(int dirfd, const char *name, const char *label, size_t max_bytes,
                       cn_arena *arena, cn_file *out, cairn_err *err);
+
+/**
+ * Open the directory rel (relative to dirfd, or AT_FDCWD) for readdir(); NULL
+ * with errno set when it cannot be.  closedir() frees it.
+ */
+DIR *cn_dir_open(int dirfd, const char *rel);
 
 /** Unmap if mapped.  NULL allowed. */
 void cn_file_close(cn_file *f);

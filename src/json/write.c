@@ -227,3 +227,14 @@ cairn_rc cn_jw_finish(cn_jw *w)
         w->rc = CAIRN_INVAL;
     return w->rc;
 }
+
+cairn_rc cn_jw_take(cn_jw *w, char **json, size_t *len)
+{
+    cairn_rc rc = cn_jw_finish(w);
+    *json = NULL;
+    if (rc)
+        cn_buf_release(w->out);
+    else
+        *json = cn_buf_detach(w->out, len);
+    return rc;
+}

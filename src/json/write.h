@@ -48,6 +48,12 @@ void cn_jw_raw(cn_jw *w, cairn_str json);
 void cn_jw_time(cn_jw *w, int64_t ms);
 /** The first error, or CAIRN_OK; also checks that every container was closed. */
 cairn_rc cn_jw_finish(cn_jw *w);
+/**
+ * Finish w and take the document: *json (malloc'd, NUL-terminated, free()) and
+ * *len get its buffer's bytes.  On an error the buffer is released, *json is
+ * NULL and the error is returned.
+ */
+cairn_rc cn_jw_take(cn_jw *w, char **json, size_t *len);
 
 /** Append s to out as a JSON string literal (quotes included). */
 cairn_rc cn_json_escape(cn_buf *out, cairn_str s);

@@ -467,10 +467,7 @@ cairn_rc cairn_context_get(cairn_store *s, const char *session_id, char **json, 
     cn_jw_key(&w, "size_bytes");
     cn_jw_i64(&w, compressed ? stored : (int64_t)ctx_len);
     cn_jw_obj_end(&w);
-    if ((rc = cn_jw_finish(&w))) {
-        cn_buf_release(&out);
+    if ((rc = cn_jw_take(&w, json, len)))
         return cn_err_set(err, rc, "context of '%s' is too large", session_id);
-    }
-    *json = cn_buf_detach(&out, len);
     return CAIRN_OK;
 }

@@ -200,12 +200,11 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
         cn_jw_arr_end(&w);
     }
     sqlite3_finalize(st);
-    if (!rc && cn_jw_finish(&w))
-        rc = cn_err_set(err, CAIRN_TOOBIG, "too many sessions for one answer");
     if (rc) {
         cn_buf_release(&out);
         return rc;
     }
-    *json = cn_buf_detach(&out, len);
+    if (cn_jw_take(&w, json, len))
+        return cn_err_set(err, CAIRN_TOOBIG, "too many sessions for one answer");
     return CAIRN_OK;
 }

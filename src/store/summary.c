@@ -230,11 +230,8 @@ cairn_rc cairn_session_summary(cairn_store *s, const char *sid, char **json, siz
     }
     cn_jw_arr_end(&w);
     cn_jw_obj_end(&w);
-    if (cn_jw_finish(&w)) {
-        cn_buf_release(&out);
+    if (cn_jw_take(&w, json, len))
         return cn_err_set(err, CAIRN_TOOBIG, "summary of '%s' is too large", sid);
-    }
-    *json = cn_buf_detach(&out, len);
     return CAIRN_OK;
 }
 
@@ -402,11 +399,8 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
     cn_jw_key(&w, "count");
     cn_jw_i64(&w, (int64_t)found);
     cn_jw_obj_end(&w);
-    if (cn_jw_finish(&w)) {
-        cn_buf_release(&out);
+    if (cn_jw_take(&w, json, len))
         return cn_err_set(err, CAIRN_TOOBIG, "suggestions for '%s' are too large", sid);
-    }
-    *json = cn_buf_detach(&out, len);
     return CAIRN_OK;
 }
 
@@ -453,10 +447,7 @@ cairn_rc cairn_session_messages_json(cairn_store *s, const char *sid, size_t n, 
     }
     sqlite3_finalize(st);
     cn_jw_arr_end(&w);
-    if (cn_jw_finish(&w)) {
-        cn_buf_release(&out);
+    if (cn_jw_take(&w, json, len))
         return cn_err_set(err, CAIRN_TOOBIG, "messages of '%s' are too large", sid);
-    }
-    *json = cn_buf_detach(&out, len);
     return CAIRN_OK;
 }

@@ -102,8 +102,8 @@ cairn_rc cairn_turn_status(cairn_store *s, const char *id, char **json, size_t *
     }
     cn_jw_obj_end(&w);
     sqlite3_finalize(st);
-    cn_jw_finish(&w);
-    *json = cn_buf_detach(&out, len);
+    if (cn_jw_take(&w, json, len)) /* a status is small: only out of memory */
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
     return CAIRN_OK;
 }
 

@@ -92,13 +92,10 @@ static void walk_subagents(walk *w, const char *sessdir, cairn_str parent)
 {
     char rel[4096], id[512];
     snprintf(rel, sizeof rel, "%s/subagents", sessdir);
-    int fd = openat(w->rootfd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = cn_dir_open(w->rootfd, rel);
+    if (!d)
         return;
-    }
+    int fd = dirfd(d);
     struct dirent *de;
     while ((de = readdir(d)) && !w->rc) {
         size_t stem;
@@ -125,16 +122,14 @@ static void walk_subagents(walk *w, const char *sessdir, cairn_str parent)
 static void walk_dir(walk *w, const char *dir, cairn_str project)
 {
     char where[8192];
-    int fd = openat(w->rootfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    DIR *d = cn_dir_open(w->rootfd, dir);
     if (!d) {
-        if (fd >= 0)
-            close(fd);
-        else if (errno != ENOENT && errno != ENOTDIR) /* a stray file is not a project */
+        if (errno != ENOENT && errno != ENOTDIR) /* a stray file is not a project */
             cn_report_addf(w->rep, cn_err_from_errno(errno), full(w, dir, where, sizeof where),
                            "cannot list: %s", strerror(errno));
         return;
     }
+    int fd = dirfd(d);
     struct dirent *de;
     char path[4600], id[512];
     while ((de = readdir(d)) && !w->rc) {
@@ -164,8 +159,7 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
         return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
                           strerror(errno));
     if (fstatat(w.rootfd, "projects", &st, 0) == 0 && S_ISDIR(st.st_mode)) {
-        int fd = openat(w.rootfd, "projects", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        DIR *d = cn_dir_open(w.rootfd, "projects");
         struct dirent *de;
         char rel[4096];
         while (d && (de = readdir(d)) && !w.rc) {
@@ -176,8 +170,6 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
         }
         if (d)
             closedir(d);
-        else if (fd >= 0)
-            close(fd);
     } else {
         walk_dir(&w, ".", CAIRN_STR(""));
     }

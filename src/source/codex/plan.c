@@ -126,8 +126,8 @@ static void add(walk *w, const char *rel, const char *name, const struct stat *s
 /* List rel (relative to the home, open as dirfd) and below, depth levels at most. */
 static void walk_dir(walk *w, int homefd, const char *rel, int depth)
 {
-    int fd = openat(homefd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
+    DIR *d = cn_dir_open(homefd, rel);
+    if (!d) {
         if (errno != ENOENT) { /* no sessions/ yet, or removed since it was listed */
             char what[300];
             snprintf(what, sizeof what, "cannot list directory: %s", strerror(errno));
@@ -135,11 +135,7 @@ static void walk_dir(walk *w, int homefd, const char *rel, int depth)
         }
         return;
     }
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return;
-    }
+    int fd = dirfd(d);
     struct dirent *de;
     char path[4096];
     while ((de = readdir(d)) && !w->rc) {

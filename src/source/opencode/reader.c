@@ -55,7 +55,7 @@ static cairn_rc oc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
         cn_path_opencode_db(p->src.path, &env_path, NULL) == CAIRN_OK &&
         access(env_path.ptr, F_OK) == 0)
         plan_db(p, env_path.ptr, &ids, rep, &rc, err);
-    DIR *d = fdopendir(dup(fd));
+    DIR *d = cn_dir_open(fd, ".");
     struct dirent *de;
     while (d && !rc && (de = readdir(d))) {
         if (!is_db_name(de->d_name))
@@ -92,7 +92,7 @@ static cairn_rc oc_plan_paths(cairn_plan *p, const char *const *paths, size_t n,
         return cn_err_set(err, cn_err_from_errno(errno), "cannot open '%s': %s", p->src.path,
                           strerror(errno));
     bool alone = !(p->src.from_env && env_db && *env_db) && fstatat(fd, "project", &st, 0) != 0;
-    DIR *d = alone ? fdopendir(dup(fd)) : NULL;
+    DIR *d = alone ? cn_dir_open(fd, ".") : NULL;
     struct dirent *de;
     while (d && alone && (de = readdir(d)))
         alone = !is_db_name(de->d_name);

@@ -64,15 +64,9 @@ static bool ends_json(const char *name, size_t *stem)
 /* Open rel (relative to the data dir) for listing; an issue unless it does not exist. */
 static DIR *open_dir(walk *w, const char *rel)
 {
-    int fd = openat(w->datafd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno != ENOENT)
-            issue(w, cn_err_from_errno(errno), rel, "cannot list directory: %s", strerror(errno));
-        return NULL;
-    }
-    DIR *d = fdopendir(fd);
-    if (!d)
-        close(fd);
+    DIR *d = cn_dir_open(w->datafd, rel);
+    if (!d && errno != ENOENT)
+        issue(w, cn_err_from_errno(errno), rel, "cannot list directory: %s", strerror(errno));
     return d;
 }
 
@@ -249,13 +243,9 @@ static void plan_g0_project(walk *w, const char *slug)
     snprintf(rel, sizeof rel, "project/%s/storage/session/message", slug);
     list_tree(w, rel, on_message, NULL);
     snprintf(rel, sizeof rel, "project/%s/storage/session/part", slug);
-    int fd = openat(w->datafd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = cn_dir_open(w->datafd, rel);
+    if (!d)
         return;
-    }
     struct dirent *de;
     char sub[4096];
     while ((de = readdir(d)) && !w->rc) {
@@ -269,13 +259,10 @@ static void plan_g0_project(walk *w, const char *slug)
 
 static void plan_g0(walk *w)
 {
-    int fd = openat(w->datafd, "project", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = cn_dir_open(w->datafd, "project");
+    if (!d)
         return;
-    }
+    int fd = dirfd(d);
     w->origin = CAIRN_ORIGIN_JSON_G0;
     struct dirent *de;
     while ((de = readdir(d)) && !w->rc) {

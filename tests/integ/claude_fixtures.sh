@@ -48,30 +48,6 @@ copy_set()
     tree_sums "$D" >"$WORK/$N.sums.before"
 }
 
-check_unchanged()
-{
-    tree_sums "$D" >"$WORK/$N.sums.after"
-    local d
-    d=$(diff "$WORK/$N.sums.before" "$WORK/$N.sums.after")
-    if [ -z "$d" ]; then
-        ok "$N: every file of the copy is byte-for-byte unchanged after all runs"
-    else
-        not_ok "$N: every file of the copy is byte-for-byte unchanged after all runs" "$d"
-    fi
-}
-
-# A run that must succeed cleanly: exit 0, no issue lines, no sanitizer report.
-expect_clean()
-{
-    local what=$1 err=$2 crash
-    crash=$(crash_report "$err")
-    if [ "$RC" = 0 ] && [ -z "$crash" ] && ! grep -aq 'cairn: issue:' "$err"; then
-        ok "$N: $what exits 0 without issues"
-    else
-        not_ok "$N: $what exits 0 without issues" "exit $RC; stderr: $(head -c 1500 "$err")"
-    fi
-}
-
 list_sessions()
 {
     run60 "$D.ses.json" "$D.ses.err" sessions --source "claude=$D" --json
@@ -293,7 +269,7 @@ assert_eq "$(jq -c '[.hits[] | .session_id, .message_id]' "$WORK/srch3.json" 2>&
 run60 "$WORK/ing2.out" "$WORK/ing2.err" ingest --source "claude=$D" --data-dir "$STORE"
 expect_clean "re-ingest" "$WORK/ing2.err"
 assert_match "$(cat "$WORK/ing2.out" "$WORK/ing2.err")" '0 new, 0 changed, 3 unchanged' "$N: re-ingest: 0 new, 0 changed, 3 unchanged"
-check_unchanged
+check_unchanged "every file of the copy is byte-for-byte unchanged after all runs"
 
 # ===================================================================
 # episodic-memory: a flat folder of five real transcripts
@@ -438,6 +414,6 @@ run60 "$WORK/srch4.json" "$WORK/srch4.err" search "uncommitted" --session $LARGE
 assert_eq "$(jq -c '[.hits[] | .session_id] | unique' "$WORK/srch4.json" 2>&1)" "[\"$LARGE\"]" "$N: search 'uncommitted' --session finds the large session's prompt"
 run60 "$WORK/ing4.out" "$WORK/ing4.err" ingest --source "claude=$D" --data-dir "$STORE"
 assert_match "$(cat "$WORK/ing4.out")" '0 new, 0 changed, 5 unchanged' "$N: re-ingest: 0 new, 0 changed, 5 unchanged"
-check_unchanged
+check_unchanged "every file of the copy is byte-for-byte unchanged after all runs"
 
 done_testing

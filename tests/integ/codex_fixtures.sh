@@ -56,30 +56,6 @@ copy_set()
     all_sums "$D" >"$WORK/$N.sums.before"
 }
 
-check_unchanged()
-{
-    all_sums "$D" >"$WORK/$N.sums.after"
-    local d
-    d=$(diff "$WORK/$N.sums.before" "$WORK/$N.sums.after")
-    if [ -z "$d" ]; then
-        ok "$N: every file of the codex home (SQLite indexes and -shm included) is unchanged"
-    else
-        not_ok "$N: every file of the codex home (SQLite indexes and -shm included) is unchanged" "$d"
-    fi
-}
-
-# A run that must succeed cleanly: exit 0, no issue lines, no sanitizer report.
-expect_clean()
-{
-    local what=$1 err=$2 crash
-    crash=$(crash_report "$err")
-    if [ "$RC" = 0 ] && [ -z "$crash" ] && ! grep -q 'cairn: issue:' "$err"; then
-        ok "$N: $what exits 0 without issues"
-    else
-        not_ok "$N: $what exits 0 without issues" "exit $RC; stderr: $(head -c 1500 "$err")"
-    fi
-}
-
 list_sessions()
 {
     run60 "$D.ses.json" "$D.ses.err" sessions --source "codex=$D" --json
@@ -151,7 +127,7 @@ show_eq $T "[$TOOLS[] | .tool, .call_id, .status, .input, (.output | endswith(\"
     "function_call + function_call_output = one completed tool part, arguments as JSON, output ends 'Output:\\nhello-from-tool\\n'"
 show_eq $T "[.messages[] | .model] " '[null,null,"gpt-fake","gpt-fake"]' "assistant messages carry turn_context.model"
 check_ids $T
-check_unchanged
+check_unchanged "every file of the codex home (SQLite indexes and -shm included) is unchanged" all_sums
 
 # ===================================================================
 # 0.50.0: 18 lines, no ordinal, event copies before their items, JSON-string output
@@ -179,7 +155,7 @@ show_eq $T "[$TOOLS[] | .tool, .call_id, .status, .input, .output]" \
     '["shell","call_fake0001","completed",{"command":["bash","-lc","echo hello-from-tool"]},"hello-from-tool\n"]' \
     "shell call paired with its output; the JSON-string output unwrapped to 'hello-from-tool\\n'"
 check_ids $T
-check_unchanged
+check_unchanged "every file of the codex home (SQLite indexes and -shm included) is unchanged" all_sums
 
 # ===================================================================
 # localpush: 6 real threads of Codex Desktop 0.104.0-alpha.1, writer at UTC+1
@@ -253,7 +229,7 @@ assert_eq "$(jq -s -c '[.[].messages[].parts[] | select(.type == "tool") | .stat
 assert_eq "$(jq -s -c '[.[].messages[].parts[] | select(.type == "tool" and (.input | type) == "string")] | length' "$D".show.*.json)" \
     "$(cat "$D"/sessions/2026/02/23/*.jsonl | jq -s '[.[] | select(.type == "response_item" and (.payload.type == "function_call" or .payload.type == "custom_tool_call"))] | length')" \
     "$N: redacted arguments (not JSON) and custom tool input are kept as JSON strings"
-check_unchanged
+check_unchanged "every file of the codex home (SQLite indexes and -shm included) is unchanged" all_sums
 
 # ===================================================================
 # Bad input: a fresh copy of 0.50.0 per case, one thing broken

@@ -12,6 +12,9 @@
 #   diag TEXT                             "# TEXT" per line
 #   crash_report FILE                     first sanitizer report line, or nothing
 #   tree_sums DIR                         sha256 of every file but *-shm
+#   expect_clean WHAT ERR                 $N: a run exited 0, no issue, no sanitizer report
+#   check_unchanged DESC [SUMS]           $N: the copy $D is as its $WORK/$N.sums.before says
+#   fts_check DESC STORE                  the FTS indexes of STORE equal a fresh index
 #
 # Known bugs: set TODO_REASON right before an assertion when the failure
 # signature of a known bug was seen.  If that assertion then fails it is
@@ -145,4 +148,67 @@ require_tools()
             exit 1
         fi
     done
+}
+
+HAVE_SQLITE3=0
+command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
+
+# expect_clean WHAT ERR: the run of fixture set $N ($RC, stderr in ERR) succeeded cleanly:
+# exit 0, no issue lines, no sanitizer report.
+expect_clean()
+{
+    local what=$1 err=$2 crash
+    crash=$(crash_report "$err")
+    if [ "$RC" = 0 ] && [ -z "$crash" ] && ! grep -aq 'cairn: issue:' "$err"; then
+        ok "$N: $what exits 0 without issues"
+    else
+        not_ok "$N: $what exits 0 without issues" "exit $RC; stderr: $(head -c 1500 "$err")"
+    fi
+}
+
+# check_unchanged DESC [SUMS]: the copy $D of fixture set $N is as $WORK/$N.sums.before
+# recorded it, listed by the function SUMS (tree_sums by default).
+check_unchanged()
+{
+    local d
+    "${2:-tree_sums}" "$D" >"$WORK/$N.sums.after"
+    d=$(diff "$WORK/$N.sums.before" "$WORK/$N.sums.after")
+    if [ -z "$d" ]; then
+        ok "$N: $1"
+    else
+        not_ok "$N: $1" "$d"
+    fi
+}
+
+# fts_check DESC STORE: the full-text indexes of STORE hold exactly what a fresh index of
+# the content tables would (every term of every row, at the same offsets), no more, no less.
+fts_check()
+{
+    if [ "$HAVE_SQLITE3" != 1 ]; then
+        skip "$1" "sqlite3 CLI not installed"
+        return
+    fi
+    local tmp=$WORK/fts.db d
+    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
+    cp "$2/cairn.db" "$tmp"
+    [ -f "$2/cairn.db-wal" ] && cp "$2/cairn.db-wal" "$tmp-wal"
+    d=$(sqlite3 "$tmp" 2>&1 <<'SQL'
+CREATE VIRTUAL TABLE temp.chk_p USING fts5(body, input, paths, tool, tokenize='unicode61 remove_diacritics 2');
+INSERT INTO temp.chk_p(rowid, body, input, paths, tool) SELECT id, body, input, paths, tool FROM parts
+  WHERE body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL;
+CREATE VIRTUAL TABLE temp.chk_s USING fts5(title, directory, tokenize='unicode61 remove_diacritics 2');
+INSERT INTO temp.chk_s(rowid, title, directory) SELECT id, title, directory FROM sessions;
+CREATE VIRTUAL TABLE temp.v_p USING fts5vocab(main, fts_parts, instance);
+CREATE VIRTUAL TABLE temp.w_p USING fts5vocab(temp, chk_p, instance);
+CREATE VIRTUAL TABLE temp.v_s USING fts5vocab(main, fts_sessions, instance);
+CREATE VIRTUAL TABLE temp.w_s USING fts5vocab(temp, chk_s, instance);
+SELECT 'fts_parts has extra', * FROM (SELECT * FROM temp.v_p EXCEPT SELECT * FROM temp.w_p) LIMIT 5;
+SELECT 'fts_parts lacks', * FROM (SELECT * FROM temp.w_p EXCEPT SELECT * FROM temp.v_p) LIMIT 5;
+SELECT 'fts_sessions has extra', * FROM (SELECT * FROM temp.v_s EXCEPT SELECT * FROM temp.w_s) LIMIT 5;
+SELECT 'fts_sessions lacks', * FROM (SELECT * FROM temp.w_s EXCEPT SELECT * FROM temp.v_s) LIMIT 5;
+SELECT 'checked ' || (SELECT count(*) > 0 FROM parts);
+SQL
+)
+    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
+    assert_eq "$d" "checked 1" "$1"
 }

@@ -30,8 +30,6 @@ cleanup()
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-HAVE_SQLITE3=0
-command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
 
 # The json-1.1.65 sessions and some of their files.
 J1=ses_e035d618fffeFVUP389hVquc61

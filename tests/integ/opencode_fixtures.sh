@@ -23,8 +23,6 @@ FIX=$SHARED/fixtures/opencode
 [ -d "$FIX" ] || { echo "Bail out! no fixtures at $FIX"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-ocfix.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-HAVE_SQLITE3=0
-command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
 
 # Known reader bug (see the report): db.c's unit() sets u->path to the
 # cn_oc_db's own path string, which cn_oc_db_close() frees right after
@@ -43,30 +41,6 @@ copy_set()
     if [ "$HAVE_SQLITE3" = 1 ] && [ -f "$FIX/$N/opencode.db" ]; then
         mkdir -p "$WORK/$N.oracle"
         cp "$FIX/$N"/opencode.db* "$WORK/$N.oracle/"
-    fi
-}
-
-check_unchanged()
-{
-    tree_sums "$D" >"$WORK/$N.sums.after"
-    local d
-    d=$(diff "$WORK/$N.sums.before" "$WORK/$N.sums.after")
-    if [ -z "$d" ]; then
-        ok "$N: every file but *-shm is byte-for-byte unchanged after all runs"
-    else
-        not_ok "$N: every file but *-shm is byte-for-byte unchanged after all runs" "$d"
-    fi
-}
-
-# A run that must succeed cleanly: exit 0, no issue lines, no sanitizer report.
-expect_clean()
-{
-    local what=$1 err=$2 crash
-    crash=$(crash_report "$err")
-    if [ "$RC" = 0 ] && [ -z "$crash" ] && ! grep -aq 'cairn: issue:' "$err"; then
-        ok "$N: $what exits 0 without issues"
-    else
-        not_ok "$N: $what exits 0 without issues" "exit $RC; stderr: $(head -c 1500 "$err")"
     fi
 }
 
@@ -280,7 +254,7 @@ show_eq $S1 '[.messages[] | select(.role == "assistant") | .parts[] | select(.ty
 run_cairn "$D.prefix.json" "$D.prefix.err" show ses_e035d3a4 --source "opencode=$D" --json
 expect_clean "show by unique prefix ses_e035d3a4" "$D.prefix.err"
 assert_eq "$(jq -r '.id' "$D.prefix.json" 2>&1)" "$S4" "$N: show ses_e035d3a4 finds $S4"
-check_unchanged
+check_unchanged "every file but *-shm is byte-for-byte unchanged after all runs"
 
 # ===================================================================
 # sqlite-1.18.33: the G2 database (main file partly checkpointed + WAL)
@@ -339,7 +313,7 @@ check_prompts $S4 '["\"Create hello.txt please, see attached readme\""]'
 show_eq $S1 '[.messages[] | select(.role == "assistant") | .parts[] | select(.type == "text") | .text]' \
     '["Let me run a command.","The tool finished. Done (bash).","Let me run a command.","The tool finished. Done (todo)."]' \
     "$N: assistant texts of $S1 in order"
-check_unchanged
+check_unchanged "every file but *-shm is byte-for-byte unchanged after all runs"
 
 # ===================================================================
 # json-then-sqlite-no-import: 4 sessions only in JSON + 1 only in SQLite
@@ -400,7 +374,7 @@ for p in ledger-api-next "$WT" $PROJ; do
 done
 run_cairn "$D.proj.txt" "$D.proj.err" sessions --project /nowhere --source "opencode=$D"
 assert_eq "$RC:$(grep -ac '^ses_' "$D.proj.txt")" "0:0" "$N: sessions --project /nowhere lists none, exit 0"
-check_unchanged
+check_unchanged "every file but *-shm is byte-for-byte unchanged after all runs"
 
 # ===================================================================
 # The command line (on the json-1.1.65 copy)

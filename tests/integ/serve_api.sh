@@ -30,17 +30,8 @@ OPS_C=$(dirname "$0")/../../src/api/ops.c
 [ -f "$FIX/opencode.db" ] || { echo "Bail out! no fixture at $FIX"; exit 1; }
 [ -f "$OPS_C" ] || { echo "Bail out! no operation table at $OPS_C"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-srvapi.XXXXXX")
-SRV_PID=""
-BG_PIDS=()
-cleanup()
-{
-    local p
-    for p in "${BG_PIDS[@]}" $SRV_PID; do
-        { kill -KILL "$p" && wait "$p"; } 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+trap serve_cleanup EXIT
 # cairn must see only what each command line names
 unset CAIRN_DATA_DIR CAIRN_TOKEN OPENCODE_DB CLAUDE_CONFIG_DIR CODEX_HOME
 
@@ -51,7 +42,6 @@ HDR_F=$WORK/headers
 AGENT_S1=ses_e035dec6effeeawMfBf3ow9Lhu
 AGENT_PROJECT=d41da699e8788335ca5b902edfcebdbd25640be8
 ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$'
-. "$(dirname "$0")/serve_lib.sh"
 
 # the session JSON fields of include/cairn/memory.h, in order
 SESSION_KEYS='["session_id","tool_id","user_id","workspace_path","project_id","title","created_at","last_activity","ended_at","pinned","archived","process_id","messages","context_events"]'

@@ -23,23 +23,13 @@ SHARED=${2:?usage: serve_faults.sh CAIRN SHARED_DIR}
 . "$(dirname "$0")/lib.sh"
 require_tools curl jq python3 timeout
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-srvflt.XXXXXX")
-SRV_PID=""
-BG_PIDS=()
-cleanup()
-{
-    local p
-    for p in "${BG_PIDS[@]}" $SRV_PID; do
-        { kill -KILL "$p" && wait "$p"; } 2>/dev/null
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/serve_lib.sh"
+trap serve_cleanup EXIT
 unset CAIRN_DATA_DIR CAIRN_TOKEN OPENCODE_DB CLAUDE_CONFIG_DIR CODEX_HOME
 
 D=$WORK/store
 BODY_F=$WORK/body
 HDR_F=$WORK/headers
-. "$(dirname "$0")/serve_lib.sh"
 
 # mkbody FILE BYTES: a JSON object {"key":"big","value":"v"} padded with spaces to BYTES.
 mkbody()

@@ -4,6 +4,18 @@
 # requests with curl and assertions on the status and the JSON error shape.
 
 SRV_N=0
+SRV_PID=""
+BG_PIDS=() # background clients a test started: serve_cleanup kills them too
+
+# serve_cleanup: the EXIT trap of a serve test: kill the server and clients, remove $WORK.
+serve_cleanup()
+{
+    local p
+    for p in "${BG_PIDS[@]}" $SRV_PID; do
+        { kill -KILL "$p" && wait "$p"; } 2>/dev/null
+    done
+    rm -rf "$WORK"
+}
 
 # ---- the server ----
 

@@ -28,8 +28,6 @@ FIX=$SHARED/fixtures/opencode/json-1.1.65
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-stcrash.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 unset CAIRN_DATA_DIR OPENCODE_DB CLAUDE_CONFIG_DIR CODEX_HOME
-HAVE_SQLITE3=0
-command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
 
 COPIES=200 # 800 sessions: 4 chunks of at most 256 sessions (SIGINT needs 3+)
 KILLS=6
@@ -123,38 +121,6 @@ check_store()
     else
         not_ok "$desc: cairn stats opens the store" "exit $rc: $(head -c 1000 <<<"$out")"
     fi
-}
-
-# fts_check DESC STORE: the full-text indexes equal a fresh index of the content tables.
-fts_check()
-{
-    if [ "$HAVE_SQLITE3" != 1 ]; then
-        skip "$1" "sqlite3 CLI not installed"
-        return
-    fi
-    local tmp=$WORK/fts.db d
-    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-    cp "$2/cairn.db" "$tmp"
-    [ -f "$2/cairn.db-wal" ] && cp "$2/cairn.db-wal" "$tmp-wal"
-    d=$(sqlite3 "$tmp" 2>&1 <<'SQL'
-CREATE VIRTUAL TABLE temp.chk_p USING fts5(body, input, paths, tool, tokenize='unicode61 remove_diacritics 2');
-INSERT INTO temp.chk_p(rowid, body, input, paths, tool) SELECT id, body, input, paths, tool FROM parts
-  WHERE body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL;
-CREATE VIRTUAL TABLE temp.chk_s USING fts5(title, directory, tokenize='unicode61 remove_diacritics 2');
-INSERT INTO temp.chk_s(rowid, title, directory) SELECT id, title, directory FROM sessions;
-CREATE VIRTUAL TABLE temp.v_p USING fts5vocab(main, fts_parts, instance);
-CREATE VIRTUAL TABLE temp.w_p USING fts5vocab(temp, chk_p, instance);
-CREATE VIRTUAL TABLE temp.v_s USING fts5vocab(main, fts_sessions, instance);
-CREATE VIRTUAL TABLE temp.w_s USING fts5vocab(temp, chk_s, instance);
-SELECT 'fts_parts has extra', * FROM (SELECT * FROM temp.v_p EXCEPT SELECT * FROM temp.w_p) LIMIT 5;
-SELECT 'fts_parts lacks', * FROM (SELECT * FROM temp.w_p EXCEPT SELECT * FROM temp.v_p) LIMIT 5;
-SELECT 'fts_sessions has extra', * FROM (SELECT * FROM temp.v_s EXCEPT SELECT * FROM temp.w_s) LIMIT 5;
-SELECT 'fts_sessions lacks', * FROM (SELECT * FROM temp.w_s EXCEPT SELECT * FROM temp.v_s) LIMIT 5;
-SELECT 'checked ' || (SELECT count(*) > 0 FROM parts);
-SQL
-)
-    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-    assert_eq "$d" "checked 1" "$1"
 }
 
 # finish DESC STORE: a complete run ends with the reference counts and a consistent index.

@@ -25,8 +25,6 @@ FIX=$SHARED/fixtures/opencode
 [ -d "$FIX" ] || { echo "Bail out! no fixtures at $FIX"; exit 1; }
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-stingest.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
-HAVE_SQLITE3=0
-command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
 # cairn must see only what each command line names
 unset CAIRN_DATA_DIR OPENCODE_DB CLAUDE_CONFIG_DIR CODEX_HOME
 
@@ -110,39 +108,6 @@ nhits()
     local store=$1
     shift
     timeout 20 "$CAIRN" search --json --limit 10000 --data-dir "$store" "$@" 2>&1 | jq '.hits | length' 2>&1
-}
-
-# fts_check DESC STORE: the full-text indexes hold exactly what a fresh index of the
-# content tables would (every term of every row, at the same offsets), no more, no less.
-fts_check()
-{
-    if [ "$HAVE_SQLITE3" != 1 ]; then
-        skip "$1" "sqlite3 CLI not installed"
-        return
-    fi
-    local tmp=$WORK/fts.db d
-    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-    cp "$2/cairn.db" "$tmp"
-    [ -f "$2/cairn.db-wal" ] && cp "$2/cairn.db-wal" "$tmp-wal"
-    d=$(sqlite3 "$tmp" 2>&1 <<'SQL'
-CREATE VIRTUAL TABLE temp.chk_p USING fts5(body, input, paths, tool, tokenize='unicode61 remove_diacritics 2');
-INSERT INTO temp.chk_p(rowid, body, input, paths, tool) SELECT id, body, input, paths, tool FROM parts
-  WHERE body IS NOT NULL OR input IS NOT NULL OR paths IS NOT NULL OR tool IS NOT NULL;
-CREATE VIRTUAL TABLE temp.chk_s USING fts5(title, directory, tokenize='unicode61 remove_diacritics 2');
-INSERT INTO temp.chk_s(rowid, title, directory) SELECT id, title, directory FROM sessions;
-CREATE VIRTUAL TABLE temp.v_p USING fts5vocab(main, fts_parts, instance);
-CREATE VIRTUAL TABLE temp.w_p USING fts5vocab(temp, chk_p, instance);
-CREATE VIRTUAL TABLE temp.v_s USING fts5vocab(main, fts_sessions, instance);
-CREATE VIRTUAL TABLE temp.w_s USING fts5vocab(temp, chk_s, instance);
-SELECT 'fts_parts has extra', * FROM (SELECT * FROM temp.v_p EXCEPT SELECT * FROM temp.w_p) LIMIT 5;
-SELECT 'fts_parts lacks', * FROM (SELECT * FROM temp.w_p EXCEPT SELECT * FROM temp.v_p) LIMIT 5;
-SELECT 'fts_sessions has extra', * FROM (SELECT * FROM temp.v_s EXCEPT SELECT * FROM temp.w_s) LIMIT 5;
-SELECT 'fts_sessions lacks', * FROM (SELECT * FROM temp.w_s EXCEPT SELECT * FROM temp.v_s) LIMIT 5;
-SELECT 'checked ' || (SELECT count(*) > 0 FROM parts);
-SQL
-)
-    rm -f "$tmp" "$tmp-wal" "$tmp-shm"
-    assert_eq "$d" "checked 1" "$1"
 }
 
 # ---- 1. each fixture set in its own store: counts, no-op re-ingest, agent files untouched ----

@@ -51,24 +51,6 @@
 
 /* ---- temp dirs and fixtures ---- */
 
-/* Copy the regular files of from into the existing directory to. */
-static void copy_dir(const char *from, const char *to)
-{
-    DIR *d = opendir(from);
-    struct dirent *de;
-    if (!d)
-        fail_msg("cannot open fixture dir '%s': %s", from, strerror(errno));
-    while ((de = readdir(d))) {
-        char src[4096], dst[4096];
-        struct stat st;
-        snprintf(src, sizeof src, "%s/%s", from, de->d_name);
-        snprintf(dst, sizeof dst, "%s/%s", to, de->d_name);
-        if (lstat(src, &st) == 0 && S_ISREG(st.st_mode))
-            copy_file(src, dst);
-    }
-    closedir(d);
-}
-
 /* A store in a fresh temp dir (its path in dir when dir is not NULL). */
 static cairn_store *new_store(char *dir, size_t n)
 {
@@ -92,7 +74,7 @@ static void ingest_fixture(cairn_store *s)
     cairn_ingest_stats st;
     temp_dir(src_dir, sizeof src_dir);
     snprintf(from, sizeof from, "%s/fixtures/opencode/sqlite-1.18.33", shared_dir());
-    copy_dir(from, src_dir);
+    copy_tree(from, src_dir);
     snprintf(spec, sizeof spec, "opencode=%s", src_dir);
     OK(cairn_source_parse(spec, &src, E));
     cairn_ingest_opts o = {.sources = &src, .nsources = 1};

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/buf.h"
 #include "base/err.h"
@@ -41,6 +42,21 @@ cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err)
     if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
         return cn_store_error(s, err, "cannot write");
     return CAIRN_OK;
+}
+
+/*
+ * Switch the store to WAL.  On a new store that needs the database alone for
+ * a moment, and SQLite answers SQLITE_BUSY at once, without its busy handler,
+ * while another process's first open holds it: wait here instead (5 s at most).
+ */
+static cairn_rc use_wal(cairn_store *s, cairn_err *err)
+{
+    for (int i = 0;; i++) {
+        cairn_rc rc = cn_store_exec(s, "PRAGMA journal_mode=WAL", err);
+        if (rc != CAIRN_BUSY || i == 200)
+            return rc;
+        usleep(25 * 1000);
+    }
 }
 
 /* mkdir -p with mode 0700 for what it creates. */
@@ -218,7 +234,7 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
                             s->path, v, cn_store_nmigrations);
         goto out;
     }
-    if ((rc = cn_store_exec(s, "PRAGMA journal_mode=WAL", err)) ||
+    if ((rc = use_wal(s, err)) ||
         (rc = cn_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
                                "PRAGMA cache_size=-65536",
                             err)))

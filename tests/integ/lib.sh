@@ -12,6 +12,7 @@
 #   diag TEXT                             "# TEXT" per line
 #   crash_report FILE                     first sanitizer report line, or nothing
 #   tree_sums DIR                         sha256 of every file but *-shm
+#   expect_rc DESC WANT                   the last run ($RC, $OUT, $ERR) exited WANT, no report
 #   expect_clean WHAT ERR                 $N: a run exited 0, no issue, no sanitizer report
 #   check_unchanged DESC [SUMS]           $N: the copy $D is as its $WORK/$N.sums.before says
 #   fts_check DESC STORE                  the FTS indexes of STORE equal a fresh index
@@ -152,6 +153,19 @@ require_tools()
 
 HAVE_SQLITE3=0
 command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE3=1
+
+# expect_rc DESC WANT: the last run ($RC; stdout in $OUT, stderr in $ERR) exited WANT
+# without a sanitizer report.
+expect_rc()
+{
+    local crash
+    crash=$(crash_report "$ERR")
+    if [ "$RC" = "$2" ] && [ -z "$crash" ]; then
+        ok "$1"
+    else
+        not_ok "$1" "exit $RC (want $2); stdout: $(head -c 600 "$OUT")"$'\n'"stderr: $(head -c 1500 "$ERR")"
+    fi
+}
 
 # expect_clean WHAT ERR: the run of fixture set $N ($RC, stderr in ERR) succeeded cleanly:
 # exit 0, no issue lines, no sanitizer report.

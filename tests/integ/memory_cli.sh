@@ -64,18 +64,6 @@ c()
     fi
 }
 
-# expect_rc DESC WANT: the last run exited WANT without a sanitizer report.
-expect_rc()
-{
-    local crash
-    crash=$(crash_report "$ERR")
-    if [ "$RC" = "$2" ] && [ -z "$crash" ]; then
-        ok "$1"
-    else
-        not_ok "$1" "exit $RC (want $2); stdout: $(head -c 600 "$OUT")"$'\n'"stderr: $(head -c 1500 "$ERR")"
-    fi
-}
-
 # usage_error DESC ARGS...: cairn ARGS exits 1 with a "cairn: ..." message and no stdout.
 usage_error()
 {

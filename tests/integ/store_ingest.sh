@@ -56,18 +56,6 @@ ingest()
     SUMMARY=$(sed -nE 's/^ingest: ([0-9]+) new, ([0-9]+) changed, ([0-9]+) unchanged, ([0-9]+) gone, ([0-9]+) issues.*/\1 \2 \3 \4 \5/p' "$OUT")
 }
 
-# expect_rc DESC WANT: the last run exited WANT without a sanitizer report.
-expect_rc()
-{
-    local crash
-    crash=$(crash_report "$ERR")
-    if [ "$RC" = "$2" ] && [ -z "$crash" ]; then
-        ok "$1"
-    else
-        not_ok "$1" "exit $RC (want $2); stdout: $(head -c 600 "$OUT")"$'\n'"stderr: $(head -c 1500 "$ERR")"
-    fi
-}
-
 # counts STORE: [sessions, messages, parts, gone] from `stats --json`.
 counts()
 {

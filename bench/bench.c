@@ -171,6 +171,15 @@ int bench_tmpdir(const char *name, char *out, size_t n)
     return -1;
 }
 
+int bench_root(const char *name, const char *dir, char *out, size_t n, bool *keep)
+{
+    if (!dir)
+        return bench_tmpdir(name, out, n);
+    snprintf(out, n, "%s", dir);
+    *keep = true;
+    return bench_mkdirs(out);
+}
+
 double bench_pct(const double *sorted, size_t n, double p)
 {
     if (!n)

@@ -41,6 +41,11 @@ int bench_rm_rf(const char *path);
 int bench_mkdirs(const char *path);
 /** A fresh directory $TMPDIR/cairn-bench-<name>.XXXXXX into out. */
 int bench_tmpdir(const char *name, char *out, size_t n);
+/**
+ * The working directory of a benchmark into out: dir (made if missing; *keep
+ * is set, the caller leaves it) or, when dir is NULL, a fresh temp dir.
+ */
+int bench_root(const char *name, const char *dir, char *out, size_t n, bool *keep);
 /** Value at fraction p (0..1) of sorted v[0..n), nearest rank. */
 double bench_pct(const double *sorted, size_t n, double p);
 /** Parse a positive number for flag; exits 2 with a message if it is not one. */

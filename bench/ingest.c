@@ -435,14 +435,8 @@ int main(int argc, char **argv)
     if (scale > 100)
         usage();
     bench_oc_scale(&t, scale);
-    if (dir) {
-        snprintf(root, sizeof root, "%s", dir);
-        keep = true;
-        if (bench_mkdirs(root))
-            return 2;
-    } else if (bench_tmpdir(prog, root, sizeof root)) {
+    if (bench_root(prog, dir, root, sizeof root, &keep))
         return 2;
-    }
     snprintf(tree, sizeof tree, "%s/opencode", root);
     snprintf(data, sizeof data, "%s/data", root);
     snprintf(store, sizeof store, "%s/cairn.db", data);

@@ -445,14 +445,8 @@ int main(int argc, char **argv)
     if (scale > 100)
         usage();
     o.bytes = (uint64_t)(1e9 * scale);
-    if (dir) {
-        snprintf(root, sizeof root, "%s", dir);
-        keep = true;
-        if (bench_mkdirs(root))
-            return 2;
-    } else if (bench_tmpdir(prog, root, sizeof root)) {
+    if (bench_root(prog, dir, root, sizeof root, &keep))
         return 2;
-    }
     snprintf(tree, sizeof tree, "%s/claude", root);
     o.dir = tree;
     setvbuf(stdout, NULL, _IOLBF, 0); /* figures and progress lines in order */

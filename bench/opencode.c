@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "bench.h"
 #include "cairn/source.h"
 #include "gen_opencode.h"
 #include "source/batch.h"
@@ -90,14 +91,6 @@ static uint64_t proc_value(const char *path, const char *key)
     return v;
 }
 
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-}
-
 /* The "some avg60" figure of /proc/pressure/cpu: % of time tasks waited for a CPU. */
 static double cpu_pressure(void)
 {
@@ -134,27 +127,27 @@ static int child_main(const char *dir, int fd)
     struct rusage ru;
 
     snprintf(src.path, sizeof src.path, "%s", dir);
-    double c0 = cpu_s();
+    double c0 = bench_cpu_s();
     uint64_t t0 = cn_mono_ns();
     if ((r.rc = cairn_plan_new(&src, &plan, rep, &err)))
         goto out;
     uint64_t t1 = cn_mono_ns();
-    double c1 = cpu_s();
+    double c1 = bench_cpu_s();
     r.items = cairn_plan_count(plan);
     if ((r.rc = cairn_resolve(plan, &res, rep, &err)))
         goto out;
     uint64_t t2 = cn_mono_ns();
-    double c2 = cpu_s();
+    double c2 = bench_cpu_s();
     r.units = res->n;
     r.resolved_bytes = cairn_resolved_bytes(res);
     cairn_plan_free(plan); /* as cairn_source_load does: counted in the total only */
     plan = NULL;
-    double c3 = cpu_s();
+    double c3 = bench_cpu_s();
     uint64_t t3 = cn_mono_ns();
     if ((r.rc = cairn_hydrate_take(res, &b, rep, &err)))
         goto out;
     uint64_t t4 = cn_mono_ns();
-    r.hydrate_cpu = cpu_s() - c3;
+    r.hydrate_cpu = bench_cpu_s() - c3;
     r.plan_cpu = c1 - c0;
     r.resolve_cpu = c2 - c1;
     r.plan_s = (double)(t1 - t0) / 1e9;
@@ -264,17 +257,6 @@ static bool read_manifest(const char *dir, manifest *want)
     return true;
 }
 
-static int rm_rf(const char *path)
-{
-    char rm[] = "rm", rf[] = "-rf", dashes[] = "--";
-    char *argv[] = {rm, rf, dashes, (char *)path, NULL};
-    pid_t pid;
-    int status;
-    if (posix_spawnp(&pid, "rm", NULL, NULL, argv, environ) || waitpid(pid, &status, 0) < 0)
-        return -1;
-    return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
-}
-
 static void sub(char *out, size_t n, const char *dir, const char *name)
 {
     snprintf(out, n, "%s/%s", dir, name);
@@ -293,7 +275,7 @@ static int generate(const char *dir, manifest *m)
     }
     sub(g1, sizeof g1, dir, "g1");
     sub(g2, sizeof g2, dir, "g2");
-    if (rm_rf(g1) || rm_rf(g2) || mkdir(g1, 0755) || mkdir(g2, 0755)) {
+    if (bench_rm_rf(g1) || bench_rm_rf(g2) || mkdir(g1, 0755) || mkdir(g2, 0755)) {
         fprintf(stderr, "opencode: cannot prepare %s: %s\n", dir, strerror(errno));
         return -1;
     }
@@ -369,19 +351,6 @@ static int measure(const char *dir, int runs, result *best, result *warm, double
     return 0;
 }
 
-static const char *grp(uint64_t v, char *buf)
-{
-    char tmp[32];
-    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v), o = 0;
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0)
-            buf[o++] = ',';
-        buf[o++] = tmp[i];
-    }
-    buf[o] = '\0';
-    return buf;
-}
-
 static bool counts_ok(const result *r, const oc_gen_counts *c)
 {
     return !r->rc && !r->issues && r->projects == c->projects && r->sessions == c->sessions &&
@@ -404,7 +373,7 @@ static void rowf(const char *label, const char *fmt, double a, double b)
 static void rowu(const char *label, uint64_t a, uint64_t b)
 {
     char x[32], y[32];
-    row2(label, grp(a, x), grp(b, y));
+    row2(label, bench_grp(a, x), bench_grp(b, y));
 }
 
 static const char *verdict(bool pass)
@@ -434,8 +403,8 @@ static void report(const manifest *m, const result r[2], const result w[2], int 
         ratio[k] = (double)r[k].maxrss_kb * 1024.0 / (double)r[k].batch_bytes;
     }
     printf("opencode reader: %s sessions, %s messages, %s parts, %" PRIu64 " projects, %" PRIu64
-           " todos (seed %" PRIu64 ")\n", grp(m->sessions, x), grp(m->messages, y),
-           grp(m->parts, z), m->g1.projects, m->g1.todos, m->seed);
+           " todos (seed %" PRIu64 ")\n", bench_grp(m->sessions, x), bench_grp(m->messages, y),
+           bench_grp(m->parts, z), m->g1.projects, m->g1.todos, m->seed);
     printf("warm page cache; each run a fresh process; one warm-up run, then the best of %d "
            "per stage\n", runs);
     printf("cpu pressure (/proc/pressure/cpu some avg60) before/after: G1 %.0f%%/%.0f%%, G2 "
@@ -594,7 +563,7 @@ int main(int argc, char **argv)
                 status = 2;
         if (!status) {
             printf("data: %s  G1 %s files, %.1f MB of JSON; G2 %.1f MB of JSON in rows; %" PRIu64
-                   " tool parts, %" PRIu64 " parts >= 10 KB\n", dir, grp(m.g1.files, files),
+                   " tool parts, %" PRIu64 " parts >= 10 KB\n", dir, bench_grp(m.g1.files, files),
                    mb(m.g1.json_bytes), mb(m.g2.json_bytes), m.g1.tool_parts, m.g1.big_parts);
             report(&m, best, warm, runs, pressure);
             check_counts("G1 tree", &best[0], &m.g1);
@@ -605,7 +574,7 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     if (made && !keep)
-        rm_rf(dir);
+        bench_rm_rf(dir);
     else
         fprintf(stderr, "opencode: data kept in %s\n", dir);
     return status;

@@ -35,7 +35,7 @@ typedef struct cn_arg_spec {
 
 typedef struct cn_call cn_call;
 
-/* A write for cn_call_write: runs on store s, sets err on failure. */
+/* A write for cn_call_defer: runs on store s, sets err on failure. */
 typedef cairn_rc (*cn_write_fn)(cairn_store *s, void *arg, cairn_err *err);
 
 typedef struct cn_op {
@@ -44,7 +44,7 @@ typedef struct cn_op {
     const char *path;   /* "/projects/{project_id}/memories" */
     int status;         /* on success */
     bool writes;        /* writes the store: servers run the whole call on their writer, in
-                           a group (calls that write through cn_call_write do not) */
+                           a group (reads that count accesses use cn_call_defer) */
     cn_arg_spec args[CN_OP_MAX_ARGS];
     cairn_rc (*run)(cn_call *c);
     const char *summary;
@@ -63,19 +63,25 @@ struct cn_call {
     cn_jw w;
     int status; /* set by the handler to override op->status */
     cairn_err err;
-    /* Where a handler's writes go (NULL: on c->store, at once).  A server sets it
-     * to run fn on its writer thread, in a group with the other durable writes
-     * (or, light, with other access counts), and wait for the commit; the
-     * handler reads and answers on its own thread. */
-    cairn_rc (*write)(cn_call *c, cn_write_fn fn, void *arg, bool light);
-    void *write_ud;
+    /* A read's bookkeeping write (cn_call_defer).  A server sets defer_ok: the
+     * write is then left here for it to run on its writer (cn_call_run_deferred)
+     * before the answer goes out; else it runs at once, on c->store. */
+    bool defer_ok;
+    cn_write_fn defer_fn;
+    void *defer_arg;
+    void (*defer_release)(void *arg);
 };
 
 /**
- * Run fn(store, arg, &c->err) where c's writes go (cn_call.write): a durable
- * write, or with light an access count that needs no disk sync.
+ * A read's bookkeeping write (an access count: no disk sync needed, and its
+ * failure never fails the read): fn(store, arg) runs at once on c->store, or,
+ * when c->defer_ok, later on the server's writer, before the answer is sent.
+ * release(arg), if not NULL, is called by cn_call_release, so arg may be
+ * read by the handler after this call.  One per call.  True when deferred.
  */
-cairn_rc cn_call_write(cn_call *c, cn_write_fn fn, void *arg, bool light);
+bool cn_call_defer(cn_call *c, cn_write_fn fn, void *arg, void (*release)(void *arg));
+/** Run c's deferred write on store s (the server's writer). */
+cairn_rc cn_call_run_deferred(cn_call *c, cairn_store *s);
 
 extern const cn_op cn_ops[];
 extern const size_t cn_nops;

@@ -78,13 +78,28 @@ void cn_call_init(cn_call *c, const cn_op *op, cairn_store *store)
     cn_jw_init(&c->w, &c->out, false);
 }
 
-cairn_rc cn_call_write(cn_call *c, cn_write_fn fn, void *arg, bool light)
+bool cn_call_defer(cn_call *c, cn_write_fn fn, void *arg, void (*release)(void *arg))
 {
-    return c->write ? c->write(c, fn, arg, light) : fn(c->store, arg, &c->err);
+    c->defer_fn = fn;
+    c->defer_arg = arg;
+    c->defer_release = release;
+    if (c->defer_ok)
+        return true;
+    cairn_err ignored; /* bookkeeping: a failure (busy, read-only) leaves the read standing */
+    fn(c->store, arg, &ignored);
+    c->defer_fn = NULL;
+    return false;
+}
+
+cairn_rc cn_call_run_deferred(cn_call *c, cairn_store *s)
+{
+    return c->defer_fn ? c->defer_fn(s, c->defer_arg, &c->err) : CAIRN_OK;
 }
 
 void cn_call_release(cn_call *c)
 {
+    if (c->defer_release)
+        c->defer_release(c->defer_arg);
     cn_json_release(&c->body);
     cn_arena_release(&c->arena);
     cn_buf_release(&c->out);

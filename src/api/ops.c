@@ -207,9 +207,21 @@ static cairn_rc memory_save(cn_call *c)
     return CAIRN_OK;
 }
 
-static cairn_rc count_accesses(cairn_store *s, void *m, cairn_err *err)
+/* The accesses a read counts: its memories, at the time of the read. */
+typedef struct accesses {
+    cairn_memories *m;
+    int64_t at;
+} accesses;
+
+static cairn_rc count_accesses(cairn_store *s, void *arg, cairn_err *err)
 {
-    return cairn_memory_touch(s, m, cn_now_ms(), err);
+    accesses *a = arg;
+    return cairn_memory_touch(s, a->m, a->at, err);
+}
+
+static void release_accesses(void *arg)
+{
+    cairn_memories_free(((accesses *)arg)->m);
 }
 
 static cairn_rc memory_list(cn_call *c)
@@ -220,7 +232,19 @@ static cairn_rc memory_list(cn_call *c)
     cairn_rc rc = cairn_memory_peek(c->store, project, key, limit, &m, &c->err);
     if (rc)
         return rc;
-    cn_call_write(c, count_accesses, m, true); /* failing (busy, read-only), the read stands */
+    accesses *a = cn_arena_alloc(&c->arena, sizeof *a);
+    if (!a) {
+        cairn_memories_free(m);
+        return cn_err_set(&c->err, CAIRN_NOMEM, "out of memory");
+    }
+    *a = (accesses){m, cn_now_ms()};
+    /* counted at once (m then shows it), or by the server's writer before the answer
+     * goes out: the answer shows it already.  Failing (busy, read-only), the read stands. */
+    if (cn_call_defer(c, count_accesses, a, release_accesses))
+        for (size_t i = 0; i < m->n; i++) {
+            m->items[i].accessed_count++;
+            m->items[i].last_accessed_ms = a->at;
+        }
     if (key) { /* one memory: the most recently accessed version of the key */
         cn_jw_obj(&c->w);
         cn_jw_key(&c->w, "project_id");
@@ -231,8 +255,7 @@ static cairn_rc memory_list(cn_call *c)
     } else {
         memories_answer(c, project, m, "memories");
     }
-    cairn_memories_free(m);
-    return CAIRN_OK;
+    return CAIRN_OK; /* m goes with the call (release_accesses) */
 }
 
 static cairn_rc memory_history(cn_call *c)

@@ -38,6 +38,10 @@
 #define MAX_URL (8 << 10)
 #define MAX_HEADERS (16 << 10)
 #define MHD_MEMORY ((size_t)64 << 10)
+/* Handler threads per core: they read and answer, and never wait for the writer. */
+#ifndef THREADS_PER_CORE
+#define THREADS_PER_CORE 2
+#endif
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
 static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409,
@@ -49,38 +53,55 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 
 /*
  * The writer: the one thread that runs durable writes, on its own store
- * connection.  Handler threads queue a job and wait; the writer takes every
- * job queued so far and runs them in one group (one transaction, one disk
- * sync), so that concurrent appends share their fsync.
+ * connection.  A handler queues a job, suspends its connection and goes on
+ * with other connections; the writer takes every job queued so far, runs them
+ * in one group (one transaction, one disk sync: concurrent appends share their
+ * fsync) and resumes their connections, whose answers then go out.  Handler
+ * threads never wait for a commit.
  */
 typedef struct job {
     cn_call *c;
-    cn_write_fn fn; /* run fn(store, arg) for c (cn_call_write), instead of c itself */
-    void *arg;
-    bool light;     /* an access count: no disk sync needed */
+    bool whole; /* run all of c here; else its deferred write (an access count) */
     cairn_rc rc;
-    bool done;
+    struct MHD_Connection *conn;
     struct job *next;
 } job;
 
 typedef struct writer {
     pthread_mutex_t mu;
-    pthread_cond_t work, done;
+    pthread_cond_t work;
     job *head, *tail;
-    bool stop, running;
+    bool stop, running, exited; /* exited: takes no more jobs */
     const cn_http_opts *o;
     pthread_t thread;
 } writer;
 
-static void finish_jobs(writer *w, job *batch)
+static void run_batch(cairn_store *s, job *batch, cairn_err *e)
 {
-    pthread_mutex_lock(&w->mu);
-    for (job *j = batch, *next; j; j = next) {
-        next = j->next; /* the waiter leaves only after we unlock */
-        j->done = true;
+    bool counts_only = true; /* access counts alone need no disk sync */
+    for (job *j = batch; j && counts_only; j = j->next)
+        counts_only = !j->whole;
+    cairn_rc grc = !s ? cn_err_set(e, CAIRN_BUSY, "the store is not open")
+                   : counts_only ? cairn_store_group_begin_light(s, e)
+                                 : cairn_store_group_begin(s, e);
+    for (job *j = batch; j; j = j->next) {
+        if (grc) {
+            j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
+        } else if (j->whole) {
+            j->c->store = s;
+            j->rc = cn_call_run(j->c);
+        } else {
+            j->rc = cn_call_run_deferred(j->c, s);
+        }
     }
-    pthread_cond_broadcast(&w->done);
-    pthread_mutex_unlock(&w->mu);
+    if (!grc && (grc = cairn_store_group_end(s, e)))
+        for (job *j = batch; j; j = j->next)
+            if (!j->rc)
+                j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
+    for (job *j = batch, *next; j; j = next) {
+        next = j->next; /* once resumed, j may be gone */
+        MHD_resume_connection(j->conn);
+    }
 }
 
 static void *write_loop(void *arg)
@@ -96,37 +117,18 @@ static void *write_loop(void *arg)
             pthread_cond_wait(&w->work, &w->mu);
         job *batch = w->head;
         w->head = w->tail = NULL;
+        if (!batch) /* stopping, nothing queued: no job can be left behind */
+            w->exited = true;
         pthread_mutex_unlock(&w->mu);
         if (!batch)
-            break; /* stopping, nothing queued */
-        bool counts_only = true; /* access counts alone need no disk sync */
-        for (job *j = batch; j && counts_only; j = j->next)
-            counts_only = j->light;
-        cairn_rc grc = !s ? cn_err_set(&e, CAIRN_BUSY, "the store is not open")
-                       : counts_only ? cairn_store_group_begin_light(s, &e)
-                                     : cairn_store_group_begin(s, &e);
-        for (job *j = batch; j; j = j->next) {
-            if (grc) {
-                j->rc = cn_err_set(&j->c->err, grc, "%s", e.msg);
-                continue;
-            }
-            if (j->fn) {
-                j->rc = j->fn(s, j->arg, &j->c->err);
-                continue;
-            }
-            j->c->store = s;
-            j->rc = cn_call_run(j->c);
-        }
-        if (!grc && (grc = cairn_store_group_end(s, &e)))
-            for (job *j = batch; j; j = j->next)
-                if (!j->rc)
-                    j->rc = cn_err_set(&j->c->err, grc, "%s", e.msg);
-        finish_jobs(w, batch);
+            break;
+        run_batch(s, batch, &e);
     }
     cairn_store_close(s);
     return NULL;
 }
 
+/* Runs every job queued so far, then refuses new ones (submit answers false). */
 static void stop_writer(writer *w)
 {
     if (!w->running)
@@ -139,27 +141,22 @@ static void stop_writer(writer *w)
     w->running = false;
 }
 
-/* Queue c (or fn(arg) for c) for the writer and wait until it is committed. */
-static cairn_rc submit(writer *w, cn_call *c, cn_write_fn fn, void *arg, bool light)
+/* Queue j for the writer; false if it has stopped. */
+static bool submit(writer *w, job *j)
 {
-    job j = {c, fn, arg, light, CAIRN_OK, false, NULL};
     pthread_mutex_lock(&w->mu);
-    if (w->tail)
-        w->tail->next = &j;
-    else
-        w->head = &j;
-    w->tail = &j;
-    pthread_cond_signal(&w->work);
-    while (!j.done)
-        pthread_cond_wait(&w->done, &w->mu);
+    bool open = !w->exited;
+    if (open) {
+        j->next = NULL;
+        if (w->tail)
+            w->tail->next = j;
+        else
+            w->head = j;
+        w->tail = j;
+        pthread_cond_signal(&w->work);
+    }
     pthread_mutex_unlock(&w->mu);
-    return j.rc;
-}
-
-/* cn_call.write of a server: fn joins the writer's next group; its commit is waited for. */
-static cairn_rc write_on_writer(cn_call *c, cn_write_fn fn, void *arg, bool light)
-{
-    return submit(c->write_ud, c, fn, arg, light);
+    return open;
 }
 
 typedef struct server {
@@ -249,6 +246,11 @@ typedef struct request {
     cn_buf body;
     bool too_big;
     uint64_t t0;
+    bool has_call; /* c holds a call (released with the request) */
+    bool queued;   /* c waits for the writer: answered once resumed */
+    size_t route;  /* c's op, an index into cn_ops */
+    cn_call c;
+    job j;
 } request;
 
 static void close_store(void *p)
@@ -564,6 +566,38 @@ static enum MHD_Result add_len(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
+/* The answer to rq's call, which ended with rc. */
+static enum MHD_Result answer(server *sv, struct MHD_Connection *conn, request *rq,
+                              cairn_rc rc)
+{
+    cn_call *c = &rq->c;
+    if (rc)
+        return send_error(sv, conn, rq->route, rq->t0, cn_api_http_status(rc), rc, c->err.msg);
+    int status = c->status ? c->status : c->op->status;
+    count(sv, rq->route, status, rq->t0);
+    return reply_take(conn, status, "application/json", &c->out); /* answers can be MBs */
+}
+
+/*
+ * Hand rq's call to the writer (whole: all of it; else its deferred write) and
+ * suspend the connection until the writer has committed it and resumed us:
+ * handle() then answers.  Suspended first, so that the resume cannot come
+ * before it.  A writer that has stopped refuses the job: a whole call fails
+ * with 503, a read's access count is skipped and the read answered.
+ */
+static enum MHD_Result queue(server *sv, struct MHD_Connection *conn, request *rq, bool whole)
+{
+    rq->j = (job){.c = &rq->c, .whole = whole, .conn = conn};
+    rq->queued = true;
+    MHD_suspend_connection(conn);
+    if (!submit(&sv->wr, &rq->j)) {
+        rq->j.rc = whole ? cn_err_set(&rq->c.err, CAIRN_BUSY, "the server is stopping")
+                         : CAIRN_OK;
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
 static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char *url,
                              const char *method, request *rq)
 {
@@ -631,13 +665,12 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     cairn_store *store = thread_store(sv, &e);
     if (!store)
         return send_error(sv, conn, i, rq->t0, 503, CAIRN_BUSY, e.msg);
-    cn_call c;
-    cn_call_init(&c, &cn_ops[i], store);
-    if (sv->wr.running) { /* calls run here; what they write, on the writer */
-        c.write = write_on_writer;
-        c.write_ud = &sv->wr;
-    }
-    match(&cn_ops[i], seg, n, &c);
+    cn_call *c = &rq->c;
+    cn_call_init(c, &cn_ops[i], store);
+    rq->has_call = true;
+    rq->route = i;
+    c->defer_ok = sv->wr.running; /* access counts go to the writer */
+    match(&cn_ops[i], seg, n, c);
     for (int k = 0; k < CN_OP_MAX_ARGS && cn_ops[i].args[k].name; k++) {
         if (!(cn_ops[i].args[k].flags & CN_IN_QUERY))
             continue;
@@ -647,27 +680,19 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
             continue;
         char val[8192];
         size_t m;
-        if (!decode_query(v, val, sizeof val, &m)) {
-            cn_call_release(&c);
+        if (!decode_query(v, val, sizeof val, &m))
             return send_error(sv, conn, i, rq->t0, 400, CAIRN_INVAL,
                               "a query value is too long (8 KiB) or holds a NUL");
-        }
-        cn_call_set_text(&c, cn_ops[i].args[k].name, (cairn_str){val, m});
+        cn_call_set_text(c, cn_ops[i].args[k].name, (cairn_str){val, m});
     }
-    cairn_rc rc = cn_call_validate(&c, cn_buf_str(&rq->body));
+    cairn_rc rc = cn_call_validate(c, cn_buf_str(&rq->body));
+    if (!rc && cn_ops[i].writes && sv->wr.running)
+        return queue(sv, conn, rq, true);
     if (!rc)
-        rc = cn_ops[i].writes && sv->wr.running ? submit(&sv->wr, &c, NULL, NULL, false)
-                                                : cn_call_run(&c);
-    enum MHD_Result ok;
-    if (rc) {
-        ok = send_error(sv, conn, i, rq->t0, cn_api_http_status(rc), rc, c.err.msg);
-    } else {
-        int status = c.status ? c.status : cn_ops[i].status;
-        count(sv, i, status, rq->t0);
-        ok = reply_take(conn, status, "application/json", &c.out); /* answers can be MBs */
-    }
-    cn_call_release(&c);
-    return ok;
+        rc = cn_call_run(c);
+    if (!rc && c->defer_fn)
+        return queue(sv, conn, rq, false);
+    return answer(sv, conn, rq, rc);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
@@ -685,6 +710,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         *state = rq;
         return MHD_YES;
     }
+    if (rq->queued) /* resumed by the writer */
+        return answer(sv, conn, rq, rq->j.whole ? rq->j.rc : CAIRN_OK);
     if (*upload_size) {
         if (!rq->too_big && cn_buf_add(&rq->body, upload, *upload_size))
             rq->too_big = true;
@@ -710,6 +737,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
     (void)conn;
     (void)why;
     if (rq) {
+        if (rq->has_call)
+            cn_call_release(&rq->c);
         cn_buf_release(&rq->body);
         free(rq);
         *state = NULL;
@@ -761,14 +790,13 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     pthread_key_create(&sv->store_key, close_store);
     pthread_mutex_init(&sv->wr.mu, NULL);
     pthread_cond_init(&sv->wr.work, NULL);
-    pthread_cond_init(&sv->wr.done, NULL);
     sv->wr.o = o;
     sv->wr.running = pthread_create(&sv->wr.thread, NULL, write_loop, &sv->wr) == 0;
-    /* handler threads wait for the writer's commits (durable writes, access counts): more of
-     * them, bigger groups; 8 per core measured best (4: -25 % reads; 16: more RSS, no gain) */
-    unsigned threads = o->threads ? o->threads : 8 * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    /* handler threads never wait for a commit (their connections do): THREADS_PER_CORE */
+    unsigned threads =
+        o->threads ? o->threads : THREADS_PER_CORE * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC |
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
             (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
         port, NULL, NULL, handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -803,8 +831,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
             break;
         usleep(50 * 1000);
     }
-    MHD_stop_daemon(d);
-    stop_writer(&sv->wr);
+    stop_writer(&sv->wr); /* runs what is queued and resumes its connections */
+    MHD_stop_daemon(d);   /* which must have none suspended */
     if (have_worker)
         pthread_join(wk.thread, NULL);
     if (have_live)

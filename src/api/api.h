@@ -67,6 +67,7 @@ struct cn_call {
      * write is then left here for it to run on its writer (cn_call_run_deferred)
      * before the answer goes out; else it runs at once, on c->store. */
     bool defer_ok;
+    cairn_rc (*then)(cn_call *c); /* cn_call_then */
     cn_write_fn defer_fn;
     void *defer_arg;
     void (*defer_release)(void *arg);
@@ -103,8 +104,18 @@ cairn_rc cn_call_validate(cn_call *c, cairn_str body);
  * cn_call_validate does.  A non-object args is CAIRN_INVAL.
  */
 cairn_rc cn_call_validate_object(cn_call *c, cn_jval args);
-/** Run the handler; on success the answer is c->out. */
+/** Run the handler, then its cn_call_then; on success the answer is c->out. */
 cairn_rc cn_call_run(cn_call *c);
+/**
+ * For a handler that writes: its answer is fn(c), to be read once the write has
+ * committed.  A server runs the handler on its writer and fn on the request's
+ * own thread and store connection, off the writer; elsewhere fn runs right
+ * after the handler.  Returns CAIRN_OK.
+ */
+cairn_rc cn_call_then(cn_call *c, cairn_rc (*fn)(cn_call *c));
+/** The second half of cn_call_run, once op->run succeeded (and committed): the
+ * cn_call_then function, if any, and the check that the answer is whole. */
+cairn_rc cn_call_answer(cn_call *c);
 
 /* argument access for handlers (NULL / def when absent) */
 const char *cn_arg(cn_call *c, const char *name);

@@ -262,6 +262,20 @@ static cairn_rc check_all(cn_call *c)
 cairn_rc cn_call_run(cn_call *c)
 {
     cairn_rc rc = c->op->run(c);
+    return rc ? rc : cn_call_answer(c);
+}
+
+cairn_rc cn_call_then(cn_call *c, cairn_rc (*fn)(cn_call *c))
+{
+    c->then = fn;
+    return CAIRN_OK;
+}
+
+cairn_rc cn_call_answer(cn_call *c)
+{
+    cairn_rc (*then)(cn_call *) = c->then;
+    c->then = NULL;
+    cairn_rc rc = then ? then(c) : CAIRN_OK;
     if (!rc && cn_jw_finish(&c->w))
         rc = cn_err_set(&c->err, CAIRN_TOOBIG, "the answer is too large");
     return rc;

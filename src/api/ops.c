@@ -171,10 +171,8 @@ static cairn_rc context_append(cn_call *c)
         return cn_err_set(&c->err, CAIRN_INVAL,
                           "nothing to append: give file_path, search_query, decision, memory_id"
                           " or memory_key");
-    /* the whole call runs on a server's writer: its connection's cache is warm, where a
-     * handler's would be reloaded after each commit (measured: 25 % fewer appends) */
     cairn_rc rc = cairn_context_append(c->store, cn_arg(c, "session_id"), items, n, &c->err);
-    return rc ? rc : context_get(c);
+    return rc ? rc : cn_call_then(c, context_get); /* the answer: the updated context */
 }
 
 /* ---- memories ---- */

@@ -177,6 +177,38 @@ void cn_jw_i64(cn_jw *w, int64_t v)
     put(w, tmp, (size_t)n);
 }
 
+/*
+ * The text %.15g gives for v, without snprintf, when v is a decimal of at most 6
+ * places (an importance 0.85, a cost 0.0042) in [1e-4, 1e9): there %.15g prints
+ * all of k / 10^6 in fixed notation, trailing zeros cut.  0 for any other v.
+ */
+static int short_decimal(double v, char *out)
+{
+    double a = fabs(v);
+    if (!(a >= 1e-4 && a < 1e9))
+        return 0;
+    int64_t k = llround(a * 1e6);
+    if ((double)k / 1e6 != a) /* not such a decimal */
+        return 0;
+    char digits[24];
+    int n = 0, frac = 6;
+    for (; k % 10 == 0 && frac > 0; k /= 10)
+        frac--;
+    do { /* least significant first */
+        digits[n++] = (char)('0' + k % 10);
+        k /= 10;
+    } while (k || n <= frac);
+    int len = 0;
+    if (v < 0)
+        out[len++] = '-';
+    for (int i = n - 1; i >= 0; i--) {
+        out[len++] = digits[i];
+        if (i == frac && frac)
+            out[len++] = '.';
+    }
+    return len;
+}
+
 void cn_jw_f64(cn_jw *w, double v)
 {
     char tmp[40];
@@ -186,9 +218,11 @@ void cn_jw_f64(cn_jw *w, double v)
         return;
     }
     /* Shortest of %.15g / %.17g that reads back to the same double. */
-    n = snprintf(tmp, sizeof tmp, "%.15g", v);
-    if (strtod(tmp, NULL) != v)
-        n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    if (!(n = short_decimal(v, tmp))) {
+        n = snprintf(tmp, sizeof tmp, "%.15g", v);
+        if (strtod(tmp, NULL) != v)
+            n = snprintf(tmp, sizeof tmp, "%.17g", v);
+    }
     pre(w);
     put(w, tmp, (size_t)n);
 }

@@ -87,9 +87,10 @@ static void run_batch(cairn_store *s, job *batch, cairn_err *e)
     for (job *j = batch; j; j = j->next) {
         if (grc) {
             j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
-        } else if (j->whole) {
+        } else if (j->whole) { /* the write; its answer is read by the handler */
             j->c->store = s;
-            j->rc = cn_call_run(j->c);
+            j->c->defer_ok = false; /* in this group, at once */
+            j->rc = j->c->op->run(j->c);
         } else {
             j->rc = cn_call_run_deferred(j->c, s);
         }
@@ -578,6 +579,17 @@ static enum MHD_Result answer(server *sv, struct MHD_Connection *conn, request *
     return reply_take(conn, status, "application/json", &c->out); /* answers can be MBs */
 }
 
+/* A whole call that the writer has run: its answer, read here, after the commit. */
+static cairn_rc written(server *sv, request *rq)
+{
+    cairn_err e;
+    if (rq->j.rc)
+        return rq->j.rc;
+    if (!(rq->c.store = thread_store(sv, &e)))
+        return cn_err_set(&rq->c.err, e.rc, "%s", e.msg);
+    return cn_call_answer(&rq->c);
+}
+
 /*
  * Hand rq's call to the writer (whole: all of it; else its deferred write) and
  * suspend the connection until the writer has committed it and resumed us:
@@ -711,7 +723,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
         return MHD_YES;
     }
     if (rq->queued) /* resumed by the writer */
-        return answer(sv, conn, rq, rq->j.whole ? rq->j.rc : CAIRN_OK);
+        return answer(sv, conn, rq, rq->j.whole ? written(sv, rq) : CAIRN_OK);
     if (*upload_size) {
         if (!rq->too_big && cn_buf_add(&rq->body, upload, *upload_size))
             rq->too_big = true;

@@ -160,10 +160,10 @@ static cairn_rc load_events(cairn_store *s, const char *session_id, int64_t row,
     return rc;
 }
 
-static cairn_rc decode(cn_ctxsnap *snap, const char *session_id, const void *blob, size_t len,
-                       bool deep, cairn_err *err)
+static cairn_rc decode(cairn_store *s, cn_ctxsnap *snap, const char *session_id,
+                       const void *blob, size_t len, bool deep, cairn_err *err)
 {
-    cairn_rc rc = cn_ctxsnap_decode(snap, blob, len, deep, err);
+    cairn_rc rc = cn_ctxsnap_decode(snap, &s->zstd, blob, len, deep, err);
     if (rc == CAIRN_CORRUPT)
         cn_err_prefix(err, "context of session '%s' is damaged", session_id);
     else if (rc)
@@ -233,7 +233,7 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     newest = sqlite3_column_int64(st, 2);
     if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
         have_base = true;
-        if ((rc = decode(&base, session_id, sqlite3_column_blob(st, 1),
+        if ((rc = decode(s, &base, session_id, sqlite3_column_blob(st, 1),
                          (size_t)sqlite3_column_bytes(st, 1), true, err)))
             goto out;
     }
@@ -242,7 +242,7 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     /* the newest event stays a row */
     if ((rc = load_events(s, session_id, row, folded, newest - 1, &e, err)) || !e.n)
         goto out;
-    if ((rc = cn_ctxsnap_fold(have_base ? &base : NULL, e.ev, e.n, &blob, err))) {
+    if ((rc = cn_ctxsnap_fold(&s->zstd, have_base ? &base : NULL, e.ev, e.n, &blob, err))) {
         cn_err_prefix(err, "cannot fold the context of session '%s'", session_id);
         goto out;
     }
@@ -416,7 +416,8 @@ static cairn_rc compose(cairn_store *s, const char *session_id, cn_jw *w, bool *
     *compressed = sqlite3_column_type(st, 2) != SQLITE_NULL;
     if (*compressed) {
         blob_len = sqlite3_column_bytes(st, 2);
-        rc = decode(&snap, session_id, sqlite3_column_blob(st, 2), (size_t)blob_len, false, err);
+        rc = decode(s, &snap, session_id, sqlite3_column_blob(st, 2), (size_t)blob_len, false,
+                    err);
     }
     sqlite3_reset(st);
     if (!rc)

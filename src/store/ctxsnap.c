@@ -344,8 +344,16 @@ out:
 
 #define BAD(...) cn_err_set(err, CAIRN_CORRUPT, __VA_ARGS__)
 
-/* Decompress the one zstd frame blob[0..len) into raw. */
-static cairn_rc inflate(cn_buf *raw, const void *blob, size_t len, cairn_err *err)
+void cn_zstd_release(cn_zstd *z)
+{
+    ZSTD_freeCCtx(z->c);
+    ZSTD_freeDCtx(z->d);
+    z->c = NULL;
+    z->d = NULL;
+}
+
+/* Decompress the one zstd frame blob[0..len) into raw, with z's context. */
+static cairn_rc inflate(cn_zstd *z, cn_buf *raw, const void *blob, size_t len, cairn_err *err)
 {
     const unsigned char *b = blob;
     if (len < 6 || le_get(b, 4) != ZSTD_MAGICNUMBER)
@@ -366,7 +374,9 @@ static cairn_rc inflate(cn_buf *raw, const void *blob, size_t len, cairn_err *er
     cn_buf_reset(raw);
     if (cn_buf_grow(raw, (size_t)size))
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
-    size_t got = ZSTD_decompress(raw->ptr, (size_t)size, blob, len);
+    if (!z->d && !(z->d = ZSTD_createDCtx()))
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    size_t got = ZSTD_decompressDCtx(z->d, raw->ptr, (size_t)size, blob, len);
     if (ZSTD_isError(got))
         return BAD("zstd: %s", ZSTD_getErrorName(got));
     if (got != size)
@@ -424,10 +434,11 @@ out:
     return rc;
 }
 
-cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, const void *blob, size_t len, bool deep, cairn_err *err)
+cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, cn_zstd *z, const void *blob, size_t len, bool deep,
+                           cairn_err *err)
 {
     static const char *const names[] = {"files", "searches", "decisions", "memories"};
-    cairn_rc rc = inflate(&s->raw, blob, len, err);
+    cairn_rc rc = inflate(z, &s->raw, blob, len, err);
     if (rc)
         return rc;
     const unsigned char *p = (const unsigned char *)s->raw.ptr, *end = p + s->raw.len;
@@ -498,12 +509,11 @@ cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, const void *blob, size_t len, bool dee
 
 /* ---- folding ---- */
 
-cairn_rc cn_ctxsnap_fold(const cn_ctxsnap *base, const cn_ctx_event *ev, size_t n, cn_buf *out,
-                         cairn_err *err)
+cairn_rc cn_ctxsnap_fold(cn_zstd *z, const cn_ctxsnap *base, const cn_ctx_event *ev, size_t n,
+                         cn_buf *out, cairn_err *err)
 {
     cn_buf raw;
     cn_ctxsnap check;
-    ZSTD_CCtx *z = NULL;
     cairn_rc rc;
 
     cn_buf_init(out, ZSTD_compressBound(CN_CTX_MAX_BYTES));
@@ -512,15 +522,16 @@ cairn_rc cn_ctxsnap_fold(const cn_ctxsnap *base, const cn_ctx_event *ev, size_t 
     if ((rc = encode(base, ev, n, &raw, err)))
         goto out;
     size_t bound = ZSTD_compressBound(raw.len);
-    if (!(z = ZSTD_createCCtx()) || cn_buf_grow(out, bound)) {
+    if ((!z->c && !(z->c = ZSTD_createCCtx())) || cn_buf_grow(out, bound)) {
         rc = cn_err_set(err, CAIRN_NOMEM, "out of memory");
         goto out;
     }
-    size_t got = ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, LEVEL);
+    /* a kept context keeps its parameters, not its frame: compress2 starts a new one */
+    size_t got = ZSTD_CCtx_setParameter(z->c, ZSTD_c_compressionLevel, LEVEL);
     if (!ZSTD_isError(got))
-        got = ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1);
+        got = ZSTD_CCtx_setParameter(z->c, ZSTD_c_checksumFlag, 1);
     if (!ZSTD_isError(got))
-        got = ZSTD_compress2(z, out->ptr, bound, raw.ptr, raw.len);
+        got = ZSTD_compress2(z->c, out->ptr, bound, raw.ptr, raw.len);
     if (ZSTD_isError(got)) {
         rc = cn_err_set(err, CAIRN_ERROR, "cannot compress the context: zstd: %s",
                         ZSTD_getErrorName(got));
@@ -529,12 +540,11 @@ cairn_rc cn_ctxsnap_fold(const cn_ctxsnap *base, const cn_ctx_event *ev, size_t 
     out->len = got;
     out->ptr[got] = '\0';
     /* what is stored must give back what was folded, before any event is deleted */
-    if ((rc = inflate(&check.raw, out->ptr, out->len, err)))
+    if ((rc = inflate(z, &check.raw, out->ptr, out->len, err)))
         goto out;
     if (check.raw.len != raw.len || memcmp(check.raw.ptr, raw.ptr, raw.len))
         rc = cn_err_set(err, CAIRN_ERROR, "the compressed snapshot does not read back");
 out:
-    ZSTD_freeCCtx(z);
     cn_ctxsnap_release(&check);
     cn_buf_release(&raw);
     if (rc)

@@ -43,7 +43,7 @@
  * Fold a session's events into its snapshot once an append leaves this many
  * of them, or this much event text, after the snapshot (store/context.c).
  */
-#define CN_CTX_FOLD_EVENTS 256
+#define CN_CTX_FOLD_EVENTS 64
 #define CN_CTX_FOLD_BYTES (32 * 1024)
 /* The largest snapshot (decompressed) and context document. */
 #define CN_CTX_MAX_BYTES ((size_t)256 << 20)
@@ -67,6 +67,20 @@ typedef struct cn_ctxsnap {
     size_t npaths;
 } cn_ctxsnap;
 
+/*
+ * zstd's contexts, kept by a store connection and reused: making them for
+ * each snapshot costs more than decompressing a small one (each is a large
+ * allocation, mapped and faulted in afresh).  Zeroed to start; one thread at
+ * a time, as the connection.
+ */
+typedef struct cn_zstd {
+    struct ZSTD_CCtx_s *c;
+    struct ZSTD_DCtx_s *d;
+} cn_zstd;
+
+/** Free z's contexts (they are made again on next use). */
+void cn_zstd_release(cn_zstd *z);
+
 void cn_ctxsnap_init(cn_ctxsnap *s);
 /** Free what s holds (NULL allowed); s can be decoded into again after cn_ctxsnap_init. */
 void cn_ctxsnap_release(cn_ctxsnap *s);
@@ -77,7 +91,8 @@ void cn_ctxsnap_release(cn_ctxsnap *s);
  * builds on s).  CAIRN_CORRUPT with what is wrong in err (not naming the
  * session: the caller does), CAIRN_NOMEM.
  */
-cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, const void *blob, size_t len, bool deep, cairn_err *err);
+cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, cn_zstd *z, const void *blob, size_t len, bool deep,
+                           cairn_err *err);
 
 /**
  * Write the context object (files_accessed, file_importance_scores,
@@ -93,7 +108,7 @@ cairn_rc cn_ctxsnap_write(cn_jw *w, const cn_ctxsnap *base, const cn_ctx_event *
  * CN_CTX_MAX_BYTES, CAIRN_CORRUPT (base repeats a path), CAIRN_NOMEM,
  * CAIRN_ERROR (zstd).
  */
-cairn_rc cn_ctxsnap_fold(const cn_ctxsnap *base, const cn_ctx_event *ev, size_t n, cn_buf *out,
-                         cairn_err *err);
+cairn_rc cn_ctxsnap_fold(cn_zstd *z, const cn_ctxsnap *base, const cn_ctx_event *ev, size_t n,
+                         cn_buf *out, cairn_err *err);
 
 #endif

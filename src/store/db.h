@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "cairn/memory.h"
 #include "cairn/store.h"
+#include "store/ctxsnap.h"
 
 /* A memory row as store/memory.c reads it, and what makes it live (?9: now, ms). */
 #define CN_MEMORY_COLS                                                                             \
@@ -60,6 +61,7 @@ struct cairn_store {
         sqlite3_stmt *st;
     } cached[CN_STORE_CACHED];
     size_t ncached;
+    cn_zstd zstd; /* for context snapshots */
 };
 
 /**

@@ -260,6 +260,7 @@ void cairn_store_close(cairn_store *s)
     for (size_t i = 0; i < s->ncached; i++)
         sqlite3_finalize(s->cached[i].st);
     sqlite3_close(s->db);
+    cn_zstd_release(&s->zstd);
     free(s->path);
     free(s);
 }

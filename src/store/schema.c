@@ -109,6 +109,13 @@ const char *const cn_store_migrations[] = {
      * step runs, when missing).  Harmless on a store that has them. */
     "CREATE TABLE IF NOT EXISTS shadows(source_id INTEGER NOT NULL, source_key TEXT NOT NULL,"
     "  session_id TEXT, fp_meta INTEGER, PRIMARY KEY(source_id, source_key)) WITHOUT ROWID;",
+    /* 6: a session's events read from the index alone, in order and side by side,
+     * not one table row per event (sessions append in turns, so their rows interleave):
+     * the index carries every column that reading a context needs.  Few rows are
+     * live (folding deletes them), so the copy costs little room. */
+    "DROP INDEX context_events_session;"
+    "CREATE INDEX context_events_session ON context_events(session_rowid, id, kind, path,"
+    "  importance, query, decision, memory_id, memory_key, at);",
 };
 
 const cn_column_fix cn_store_repaired_columns[] = {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,6 +73,17 @@ static void test_time(void **state)
     char b[40];
     int64_t t;
     assert_string_equal(cn_time_iso(1795239878097, b, sizeof b), "2026-11-21T05:44:38.097Z");
+    /* the digits written by hand agree with gmtime + strftime, every day of 1900-2200 */
+    for (int64_t ms = -2208988800000LL + 3723004; ms < 7258118400000LL; ms += 86400000LL + 1001) {
+        time_t sec = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+        struct tm tm;
+        char want[40];
+        gmtime_r(&sec, &tm);
+        size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof want - n, ".%03dZ", (int)(ms - (int64_t)sec * 1000));
+        assert_string_equal(cn_time_iso(ms, b, sizeof b), want);
+    }
+    assert_string_equal(cn_time_iso(253402300800000LL, b, sizeof b), "10000-01-01T00:00:00.000Z");
     assert_int_equal(cn_time_parse(CAIRN_STR("2026-11-21T05:44:38.097Z"), 0, &t, NULL), CAIRN_OK);
     assert_true(t == 1795239878097);
     assert_int_equal(cn_time_parse(CAIRN_STR("1970-01-02"), 0, &t, NULL), CAIRN_OK);

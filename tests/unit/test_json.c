@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json/json.h"
@@ -165,9 +168,50 @@ static void test_writer(void **state)
     cn_buf_release(&b);
 }
 
+/* cn_jw_f64 writes what %.15g (or %.17g, if %.15g does not read back) writes. */
+static void expect_f64(double v)
+{
+    char want[40];
+    snprintf(want, sizeof want, "%.15g", v);
+    if (strtod(want, NULL) != v)
+        snprintf(want, sizeof want, "%.17g", v);
+    cn_buf b;
+    cn_jw w;
+    cn_buf_init(&b, 0);
+    cn_jw_init(&w, &b, false);
+    cn_jw_f64(&w, v);
+    if (strcmp(cn_buf_cstr(&b), want))
+        fail_msg("cn_jw_f64(%.17g) wrote '%s', not '%s'", v, cn_buf_cstr(&b), want);
+    cn_buf_release(&b);
+}
+
+static void test_writer_numbers(void **state)
+{
+    (void)state;
+    static const double fixed[] = {0,      -0.0,      1,        -1,     0.5,       0.1,
+                                   0.85,   0.0001,    0.00012,  0.00009, 1e-4,     1e9,
+                                   999999999.999999, 123456789.5, 3.14159265358979,
+                                   0.3333333333333333, 1e-7, 2.5e15, -42.125, 0.000001,
+                                   100,    1000000,   0.999999, 5e-324, 1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        expect_f64(fixed[i]);
+    uint64_t x = 0x9E3779B97F4A7C15u; /* every short decimal of a sweep, and random doubles */
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int64_t k = (int64_t)(x % 2000000000000u) - 1000000000000;
+        expect_f64((double)k / 1e6);
+        expect_f64((double)(x % 1000) / (double)(1 + (x >> 40) % 1000));
+        double d;
+        memcpy(&d, &x, sizeof d);
+        if (isfinite(d))
+            expect_f64(d);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_writer_numbers),
         cmocka_unit_test(test_basic),  cmocka_unit_test(test_strings),
         cmocka_unit_test(test_numbers), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_jsonl),  cmocka_unit_test(test_writer),

@@ -73,6 +73,8 @@ struct cairn_store {
  */
 sqlite3_stmt *cn_store_cached(cairn_store *s, const char *sql, cairn_err *err);
 
+/** Step text (one statement, a string literal) once, as a statement cn_store_cached keeps. */
+cairn_rc cn_store_run(cairn_store *s, const char *text, cairn_err *err);
 /** Translate the connection's last error into a cairn_err naming what failed. */
 cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);
 /** Prepare (once) and return statement id; NULL with err set on failure. */

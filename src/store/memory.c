@@ -112,14 +112,19 @@ static cairn_rc collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out, 
     return CAIRN_OK;
 }
 
+/* The connection's kept statement of sql (a string literal): hand it back with done(). */
 static sqlite3_stmt *prep(cairn_store *s, const char *sql, cairn_err *err)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        cn_store_error(s, err, "cannot use memories");
-        return NULL;
-    }
-    return st;
+    return cn_store_cached(s, sql, err);
+}
+
+/* A statement of prep() is kept: end its read and drop the caller's strings (NULL: none). */
+static void done(sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
 }
 
 static void bind_pk(sqlite3_stmt *st, const char *project, const char *key, int64_t now)
@@ -139,7 +144,7 @@ static cairn_rc exec_pk(cairn_store *s, const char *sql, const char *project, co
         return CAIRN_IO;
     bind_pk(st, project, key, now);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    done(st);
     return rc == SQLITE_DONE ? CAIRN_OK : cn_store_error(s, err, "cannot write memories");
 }
 
@@ -211,14 +216,26 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         rc = cn_store_error(s, err, "cannot save memory");
         goto fail;
     }
-    sqlite3_finalize(st);
+    done(st);
+    /* the same texts into the full-text index, under the new row's id */
+    if (!(st = prep(s, "INSERT INTO fts_memories(rowid, key, value, metadata_json)"
+                       " VALUES(?1, ?2, ?3, ?4)",
+                    err))) {
+        rc = CAIRN_IO;
+        goto fail;
+    }
+    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+    if (metadata_json)
+        sqlite3_bind_text(st, 4, metadata_json, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = cn_store_error(s, err, "cannot save memory");
+        goto fail;
+    }
+    done(st);
     st = NULL;
-    int64_t row = sqlite3_last_insert_rowid(s->db);
-    char sql[160];
-    snprintf(sql, sizeof sql, "INSERT INTO fts_memories(rowid, key, value, metadata_json) SELECT"
-                              " id, key, value, metadata_json FROM memories WHERE id = %lld",
-             (long long)row);
-    if ((rc = cn_store_exec(s, sql, err)) || (rc = cn_store_commit_durable(s, err)))
+    if ((rc = cn_store_commit_durable(s, err)))
         goto fail;
     if (!out)
         return CAIRN_OK;
@@ -226,10 +243,10 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         return CAIRN_IO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = collect(s, st, out, err);
-    sqlite3_finalize(st);
+    done(st);
     return rc;
 fail:
-    sqlite3_finalize(st);
+    done(st);
     cn_store_rollback_durable(s);
     return rc;
 }
@@ -329,7 +346,7 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
         return CAIRN_IO;
     bind_pk(st, project, key, 0);
     rc = collect(s, st, out, err);
-    sqlite3_finalize(st);
+    done(st);
     if (!rc && !(*out)->n) {
         cairn_memories_free(*out);
         *out = NULL;

@@ -157,6 +157,17 @@ sqlite3_stmt *cn_store_cached(cairn_store *s, const char *text, cairn_err *err)
     return st;
 }
 
+cairn_rc cn_store_run(cairn_store *s, const char *text, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_cached(s, text, err);
+    if (!st)
+        return CAIRN_IO;
+    int rc = sqlite3_step(st);
+    cairn_rc out = rc == SQLITE_DONE || rc == SQLITE_ROW ? CAIRN_OK : cn_store_error(s, err, "cannot write");
+    sqlite3_reset(st);
+    return out;
+}
+
 cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)
 {
     return cn_store_exec(s, "BEGIN IMMEDIATE", err);
@@ -179,15 +190,17 @@ cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err)
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
     if (s->group)
-        return cn_store_exec(s, "SAVEPOINT durable", err);
-    return cn_store_exec(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
+        return cn_store_run(s, "SAVEPOINT durable", err);
+    /* a pragma acts when prepared, so it is not one of the kept statements */
+    cairn_rc rc = cn_store_exec(s, "PRAGMA synchronous=FULL", err);
+    return rc ? rc : cn_store_run(s, "BEGIN IMMEDIATE", err);
 }
 
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
 {
     if (s->group)
-        return cn_store_exec(s, "RELEASE durable", err);
-    cairn_rc rc = cn_store_exec(s, "COMMIT", err);
+        return cn_store_run(s, "RELEASE durable", err);
+    cairn_rc rc = cn_store_run(s, "COMMIT", err);
     sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
     return rc;
 }

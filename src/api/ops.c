@@ -54,8 +54,7 @@ static cairn_rc session_create(cn_call *c)
     size_t len;
     if ((rc = cairn_session_json(c->store, id, NULL, &json, &len, &c->err)))
         return rc;
-    raw(c, json, len);
-    free(json);
+    cn_jw_raw_take(&c->w, json, len);
     return CAIRN_OK;
 }
 
@@ -72,9 +71,8 @@ static cairn_rc session_list(cn_call *c)
         return rc;
     cn_jw_obj(&c->w);
     cn_jw_key(&c->w, "sessions");
-    raw(c, json, len);
+    cn_jw_raw_take(&c->w, json, len);
     cn_jw_obj_end(&c->w);
-    free(json);
     return CAIRN_OK;
 }
 
@@ -88,8 +86,7 @@ static cairn_rc session_get(cn_call *c)
     if (rc)
         return rc;
     if (n <= 0) {
-        raw(c, json, len);
-        free(json);
+        cn_jw_raw_take(&c->w, json, len);
         return CAIRN_OK;
     }
     /* the session object with its last messages added */
@@ -144,8 +141,7 @@ static cairn_rc context_get(cn_call *c)
     size_t len;
     cairn_rc rc = cairn_context_get(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
     if (!rc) {
-        raw(c, json, len);
-        free(json);
+        cn_jw_raw_take(&c->w, json, len);
     }
     return rc;
 }
@@ -327,8 +323,7 @@ static cairn_rc turn_get(cn_call *c)
     size_t len;
     cairn_rc rc = cairn_turn_status(c->store, cn_arg(c, "id"), &json, &len, &c->err);
     if (!rc) {
-        raw(c, json, len);
-        free(json);
+        cn_jw_raw_take(&c->w, json, len);
     }
     return rc;
 }
@@ -339,8 +334,7 @@ static cairn_rc summary(cn_call *c)
     size_t len;
     cairn_rc rc = cairn_session_summary(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
     if (!rc) {
-        raw(c, json, len);
-        free(json);
+        cn_jw_raw_take(&c->w, json, len);
     }
     return rc;
 }
@@ -352,8 +346,7 @@ static cairn_rc suggestions(cn_call *c)
     cairn_rc rc =
         cairn_memory_suggestions(c->store, cn_arg(c, "session_id"), &json, &len, &c->err);
     if (!rc) {
-        raw(c, json, len);
-        free(json);
+        cn_jw_raw_take(&c->w, json, len);
     }
     return rc;
 }

@@ -135,3 +135,18 @@ char *cn_buf_detach(cn_buf *b, size_t *len)
     b->len = b->cap = 0;
     return p;
 }
+
+cairn_rc cn_buf_adopt(cn_buf *b, char *p, size_t len)
+{
+    free(b->ptr);
+    b->ptr = NULL;
+    b->len = b->cap = 0;
+    if (len > b->max) {
+        free(p);
+        return CAIRN_TOOBIG;
+    }
+    b->ptr = p;
+    b->len = len;
+    b->cap = len + 1; /* at least: the NUL is there */
+    return CAIRN_OK;
+}

@@ -49,5 +49,11 @@ cairn_str cn_buf_str(const cn_buf *b);
 const char *cn_buf_cstr(const cn_buf *b);
 /** Take ownership of the memory (free() it); b is left empty. */
 char *cn_buf_detach(cn_buf *b, size_t *len);
+/**
+ * The opposite: b (empty, its memory released) takes p, len bytes followed by
+ * a NUL, malloc()ed (what cn_buf_detach gives).  CAIRN_TOOBIG (p freed) past
+ * b's limit.
+ */
+cairn_rc cn_buf_adopt(cn_buf *b, char *p, size_t len);
 
 #endif

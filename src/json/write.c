@@ -245,6 +245,17 @@ void cn_jw_raw(cn_jw *w, cairn_str json)
     put(w, json.ptr, json.len);
 }
 
+void cn_jw_raw_take(cn_jw *w, char *json, size_t len)
+{
+    if (w->rc || w->depth || w->after_key || w->need_comma[0] || w->out->len) {
+        cn_jw_raw(w, (cairn_str){json, len});
+        free(json);
+        return;
+    }
+    w->need_comma[0] = true; /* as pre() would: a value has been written */
+    w->rc = cn_buf_adopt(w->out, json, len);
+}
+
 void cn_jw_time(cn_jw *w, int64_t ms)
 {
     char tmp[40];

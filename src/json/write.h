@@ -54,6 +54,12 @@ cairn_rc cn_jw_finish(cn_jw *w);
  * NULL and the error is returned.
  */
 cairn_rc cn_jw_take(cn_jw *w, char **json, size_t *len);
+/**
+ * cn_jw_raw of json (len bytes and a NUL, malloc()ed), taking it: when it is
+ * the whole document (nothing written yet) w's output becomes json without a
+ * copy; otherwise it is copied and freed.
+ */
+void cn_jw_raw_take(cn_jw *w, char *json, size_t len);
 
 /** Append s to out as a JSON string literal (quotes included). */
 cairn_rc cn_json_escape(cn_buf *out, cairn_str s);

@@ -303,7 +303,11 @@ static enum MHD_Result reply_take(struct MHD_Connection *conn, int status, const
     size_t len;
     if (!b->len)
         return reply(conn, status, type, cn_buf_str(b));
-    char *p = cn_buf_detach(b, &len);
+    bool slack = b->cap > b->len + b->len / 8 + 64;
+    char *p = cn_buf_detach(b, &len), *fit;
+    /* it waits in the send queue until the client has read it: no spare room */
+    if (p && slack && (fit = realloc(p, len + 1)))
+        p = fit;
     struct MHD_Response *r =
         p ? MHD_create_response_from_buffer(len, p, MHD_RESPMEM_MUST_FREE) : NULL;
     if (!r) {

@@ -208,10 +208,50 @@ static void test_writer_numbers(void **state)
     }
 }
 
+/* cn_jw_raw_take: the whole document is taken as it is, a part is copied (and freed). */
+static void test_writer_raw_take(void **state)
+{
+    (void)state;
+    cn_buf b;
+    cn_jw w;
+    cn_buf_init(&b, 0);
+    cn_jw_init(&w, &b, false);
+    char *doc = strdup("{\"a\":[1,2]}");
+    assert_non_null(doc);
+    cn_jw_raw_take(&w, doc, strlen(doc));
+    assert_int_equal(cn_jw_finish(&w), CAIRN_OK);
+    assert_ptr_equal(b.ptr, doc); /* no copy */
+    assert_string_equal(cn_buf_cstr(&b), "{\"a\":[1,2]}");
+    assert_int_equal(cn_buf_add(&b, " ", 1), CAIRN_OK); /* and it can grow */
+    cn_buf_release(&b);
+
+    cn_buf_init(&b, 0);
+    cn_jw_init(&w, &b, false);
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "x");
+    char *part = strdup("[true]");
+    assert_non_null(part);
+    cn_jw_raw_take(&w, part, strlen(part)); /* copied; part is freed (ASan would tell) */
+    cn_jw_key(&w, "y");
+    cn_jw_i64(&w, 7);
+    cn_jw_obj_end(&w);
+    assert_int_equal(cn_jw_finish(&w), CAIRN_OK);
+    assert_string_equal(cn_buf_cstr(&b), "{\"x\":[true],\"y\":7}");
+    cn_buf_release(&b);
+
+    cn_buf_init(&b, 4); /* over the output's limit: an error, and the text is freed */
+    cn_jw_init(&w, &b, false);
+    char *big = strdup("[1,2,3]");
+    assert_non_null(big);
+    cn_jw_raw_take(&w, big, strlen(big));
+    assert_int_equal(cn_jw_finish(&w), CAIRN_TOOBIG);
+    cn_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_writer_numbers),
+        cmocka_unit_test(test_writer_numbers), cmocka_unit_test(test_writer_raw_take),
         cmocka_unit_test(test_basic),  cmocka_unit_test(test_strings),
         cmocka_unit_test(test_numbers), cmocka_unit_test(test_errors),
         cmocka_unit_test(test_jsonl),  cmocka_unit_test(test_writer),

@@ -5,7 +5,8 @@
  * generically, from the schema before a handler runs; errors map to HTTP
  * statuses (and JSON-RPC codes) in one table here.
  *
- * Threads: the table is constant; a cn_call belongs to one thread.
+ * Threads: the table is constant; a cn_call is used by one thread at a time (a
+ * server hands it to its writer thread and back).
  */
 #ifndef CN_API_H
 #define CN_API_H

@@ -12,6 +12,8 @@
 # "detail"}; the server still answers afterwards.  SIGTERM while 20 slow
 # uploads and 4 writer loops are in flight: exit 0, the in-flight requests
 # finish, and every acknowledged write (201) is there after a restart.
+# Clients that give up while the writer waits for a lock held elsewhere: the
+# server resumes their closed connections unharmed, their writes are stored.
 # SIGKILL right after a 201: the memory, session and context are there after
 # a restart.  A data dir that is a file, a cairn.db that is not a database, a
 # port in use and a --host that is not an address: exit 1 with a message.
@@ -307,6 +309,63 @@ if start_server "$D2"; then
     stop_clean "the restarted server stops cleanly"
 else
     not_ok "the server restarts on the store after SIGTERM" "$(head -c 1000 "$SRV_ERR")"
+fi
+
+# ---- 4b. clients that give up while the writer waits ----
+# Another connection holds the store's write lock for 2.5 s (the writer waits for it,
+# up to SQLite's 5 s busy timeout): requests queued for the writer stay suspended.
+# Clients that give up after 0.5 s leave; the server must not trip over their closed
+# connections when it resumes them, their writes are stored whole, and patient
+# clients get their answers.
+
+D4=$WORK/store-wait
+if start_server "$D4"; then
+    req POST /sessions '{"tool_id":"t","workspace_path":"/w","project_id":"pw"}'
+    SW=$(jq -r .session_id "$BODY_F" 2>/dev/null)
+    req POST /projects/pw/memories '{"key":"kw","value":"v"}'
+    python3 -c '
+import sqlite3, sys, time
+con = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+con.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").write("locked")
+time.sleep(2.5)
+con.execute("ROLLBACK")
+' "$D4/cairn.db" "$WORK/locked" &
+    LOCKER=$!
+    for _ in $(seq 1 100); do
+        [ -s "$WORK/locked" ] && break
+        sleep 0.05
+    done
+    mkdir -p "$WORK/wait"
+    for i in 1 2 3 4 5 6; do
+        curl -s -o /dev/null -w '%{http_code}\n' --max-time 0.5 -X POST -H 'Content-Type: application/json' \
+            --data-binary "{\"decision\":\"gave up $i\"}" "$B/sessions/$SW/context" >"$WORK/wait/quit$i" 2>/dev/null &
+    done
+    for i in 1 2 3; do
+        curl -s -o /dev/null -w '%{http_code}\n' --max-time 0.5 "$B/projects/pw/memories?key=kw" \
+            >"$WORK/wait/read$i" 2>/dev/null &
+    done
+    curl -s -o "$WORK/wait/patient.body" -w '%{http_code}\n' --max-time 20 -X POST \
+        -H 'Content-Type: application/json' --data-binary '{"decision":"waited"}' \
+        "$B/sessions/$SW/context" >"$WORK/wait/patient" 2>/dev/null &
+    PATIENT=$!
+    wait "$LOCKER"
+    wait "$PATIENT"
+    sleep 0.6 # the impatient curls are done (0.5 s)
+    assert_eq "$(cat "$WORK"/wait/quit* "$WORK"/wait/read* | sort | uniq -c | awk '{print $1, $2}')" "9 000" \
+        "the write lock held 2.5 s: the 9 clients with --max-time 0.5 gave up unanswered"
+    assert_eq "$(cat "$WORK/wait/patient") $(jq -c '[.context.decisions[].decision | select(. == "waited")]' "$WORK/wait/patient.body" 2>&1)" \
+        '200 ["waited"]' "the patient client gets 200 and the context with its decision"
+    req GET "/sessions/$SW/context"
+    assert_eq "$CODE $(jb '[.context.decisions[].decision] | sort')" \
+        '200 ["gave up 1","gave up 2","gave up 3","gave up 4","gave up 5","gave up 6","waited"]' \
+        "the writes of the clients that gave up are stored whole"
+    req GET "/projects/pw/memories?key=kw"
+    assert_eq "$CODE $(jb .memory.accessed_count)" "200 4" \
+        "the reads of the clients that gave up were counted (3), and this one: 4"
+    stop_clean "after resuming connections whose clients left: exit 0, no sanitizer report"
+else
+    not_ok "a server for the clients that give up" "$(head -c 1000 "$SRV_ERR")"
 fi
 
 # ---- 5. SIGKILL right after a 201 ----

@@ -357,14 +357,6 @@ void cn_api_hits_json(cn_jw *w, const cairn_hits *h)
     cn_buf_release(&snip);
 }
 
-static void time_or_null(cn_jw *w, int64_t ms)
-{
-    if (ms)
-        cn_jw_time(w, ms);
-    else
-        cn_jw_null(w);
-}
-
 void cn_api_watch_json(cn_jw *w, const cairn_watch_state *st)
 {
     cn_jw_obj(w);
@@ -377,9 +369,9 @@ void cn_api_watch_json(cn_jw *w, const cairn_watch_state *st)
     cn_jw_key(w, "directories");
     cn_jw_i64(w, st->dirs);
     cn_jw_key(w, "last_event");
-    time_or_null(w, st->last_event_ms);
+    cn_jw_time(w, st->last_event_ms); /* null: none yet */
     cn_jw_key(w, "last_index");
-    time_or_null(w, st->last_index_ms);
+    cn_jw_time(w, st->last_index_ms);
     cn_jw_key(w, "lag_ms");
     cn_jw_f64(w, st->lag_ms);
     cn_jw_key(w, "backlog");

@@ -89,7 +89,6 @@ static void run_batch(cairn_store *s, job *batch, cairn_err *e)
             j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
         } else if (j->whole) { /* the write; its answer is read by the handler */
             j->c->store = s;
-            j->c->defer_ok = false; /* in this group, at once */
             j->rc = j->c->op->run(j->c);
         } else {
             j->rc = cn_call_run_deferred(j->c, s);
@@ -685,7 +684,6 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     cn_call_init(c, &cn_ops[i], store);
     rq->has_call = true;
     rq->route = i;
-    c->defer_ok = sv->wr.running; /* access counts go to the writer */
     match(&cn_ops[i], seg, n, c);
     for (int k = 0; k < CN_OP_MAX_ARGS && cn_ops[i].args[k].name; k++) {
         if (!(cn_ops[i].args[k].flags & CN_IN_QUERY))
@@ -704,6 +702,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     cairn_rc rc = cn_call_validate(c, cn_buf_str(&rq->body));
     if (!rc && cn_ops[i].writes && sv->wr.running)
         return queue(sv, conn, rq, true);
+    c->defer_ok = sv->wr.running; /* run here: its access counts go to the writer */
     if (!rc)
         rc = cn_call_run(c);
     if (!rc && c->defer_fn)

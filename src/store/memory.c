@@ -112,13 +112,8 @@ static cairn_rc collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out, 
     return CAIRN_OK;
 }
 
-/* The connection's kept statement of sql (a string literal): hand it back with done(). */
-static sqlite3_stmt *prep(cairn_store *s, const char *sql, cairn_err *err)
-{
-    return cn_store_cached(s, sql, err);
-}
-
-/* A statement of prep() is kept: end its read and drop the caller's strings (NULL: none). */
+/* A statement of cn_store_cached is kept: end its read and drop the caller's strings
+ * (NULL: none). */
 static void done(sqlite3_stmt *st)
 {
     if (!st)
@@ -139,7 +134,7 @@ static void bind_pk(sqlite3_stmt *st, const char *project, const char *key, int6
 static cairn_rc exec_pk(cairn_store *s, const char *sql, const char *project, const char *key,
                         int64_t now, cairn_err *err)
 {
-    sqlite3_stmt *st = prep(s, sql, err);
+    sqlite3_stmt *st = cn_store_cached(s, sql, err);
     if (!st)
         return CAIRN_IO;
     bind_pk(st, project, key, now);
@@ -195,11 +190,13 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
                          " ?2 AND superseded_at IS NULL",
                       project, key, now, err)))
         goto fail;
-    if (!(st = prep(s, "INSERT INTO memories(memory_id, project_id, key, value, metadata_json,"
-                       " version, created_at, last_accessed, ttl_seconds, expires_at) VALUES(?3,"
-                       " ?1, ?2, ?4, ?5, (SELECT coalesce(max(version), 0) + 1 FROM memories"
-                       " WHERE project_id = ?1 AND key = ?2), ?9, ?9, ?6, ?7)",
-                    err))) {
+    if (!(st = cn_store_cached(
+              s,
+              "INSERT INTO memories(memory_id, project_id, key, value, metadata_json,"
+              " version, created_at, last_accessed, ttl_seconds, expires_at) VALUES(?3,"
+              " ?1, ?2, ?4, ?5, (SELECT coalesce(max(version), 0) + 1 FROM memories"
+              " WHERE project_id = ?1 AND key = ?2), ?9, ?9, ?6, ?7)",
+              err))) {
         rc = CAIRN_IO;
         goto fail;
     }
@@ -218,9 +215,10 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
     }
     done(st);
     /* the same texts into the full-text index, under the new row's id */
-    if (!(st = prep(s, "INSERT INTO fts_memories(rowid, key, value, metadata_json)"
-                       " VALUES(?1, ?2, ?3, ?4)",
-                    err))) {
+    if (!(st = cn_store_cached(s,
+                               "INSERT INTO fts_memories(rowid, key, value, metadata_json)"
+                               " VALUES(?1, ?2, ?3, ?4)",
+                               err))) {
         rc = CAIRN_IO;
         goto fail;
     }
@@ -239,7 +237,8 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         goto fail;
     if (!out)
         return CAIRN_OK;
-    if (!(st = prep(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE memory_id = ?1", err)))
+    if (!(st = cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE memory_id = ?1",
+                               err)))
         return CAIRN_IO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     rc = collect(s, st, out, err);
@@ -338,10 +337,11 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
     *out = NULL;
     if ((rc = check_args(project, key ? key : "", err)))
         return rc;
-    sqlite3_stmt *st = prep(s,
-                            "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND"
-                            " key = ?2 ORDER BY version DESC",
-                            err);
+    sqlite3_stmt *st =
+        cn_store_cached(s,
+                        "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND"
+                        " key = ?2 ORDER BY version DESC",
+                        err);
     if (!st)
         return CAIRN_IO;
     bind_pk(st, project, key, 0);

@@ -163,19 +163,41 @@ cairn_rc cn_store_run(cairn_store *s, const char *text, cairn_err *err)
     if (!st)
         return CAIRN_IO;
     int rc = sqlite3_step(st);
-    cairn_rc out = rc == SQLITE_DONE || rc == SQLITE_ROW ? CAIRN_OK : cn_store_error(s, err, "cannot write");
+    cairn_rc out =
+        rc == SQLITE_DONE || rc == SQLITE_ROW ? CAIRN_OK : cn_store_error(s, err, "cannot write");
     sqlite3_reset(st);
     return out;
 }
 
+/*
+ * BEGIN IMMEDIATE; durable: with synchronous=FULL for its commit.  synchronous
+ * cannot change inside a transaction, so it is set around one; a pragma acts
+ * when prepared, so it is not one of the kept statements.
+ */
+static cairn_rc begin(cairn_store *s, bool durable, cairn_err *err)
+{
+    cairn_rc rc = durable ? cn_store_exec(s, "PRAGMA synchronous=FULL", err) : CAIRN_OK;
+    return rc ? rc : cn_store_run(s, "BEGIN IMMEDIATE", err);
+}
+
+/* COMMIT; the connection goes back to synchronous=NORMAL (after a failed commit, the
+ * rollback does that). */
+static cairn_rc commit(cairn_store *s, cairn_err *err)
+{
+    cairn_rc rc = cn_store_run(s, "COMMIT", err);
+    if (!rc)
+        sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+    return rc;
+}
+
 cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)
 {
-    return cn_store_exec(s, "BEGIN IMMEDIATE", err);
+    return begin(s, false, err);
 }
 
 cairn_rc cn_store_commit(cairn_store *s, cairn_err *err)
 {
-    return cn_store_exec(s, "COMMIT", err);
+    return cn_store_run(s, "COMMIT", err);
 }
 
 void cn_store_rollback(cairn_store *s)
@@ -183,26 +205,17 @@ void cn_store_rollback(cairn_store *s)
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-/* synchronous cannot change inside a transaction: set it around one.  In a
- * group, each durable write is a savepoint of the group's transaction. */
+/* In a group, each durable write is a savepoint of the group's transaction. */
 cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err)
 {
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
-    if (s->group)
-        return cn_store_run(s, "SAVEPOINT durable", err);
-    /* a pragma acts when prepared, so it is not one of the kept statements */
-    cairn_rc rc = cn_store_exec(s, "PRAGMA synchronous=FULL", err);
-    return rc ? rc : cn_store_run(s, "BEGIN IMMEDIATE", err);
+    return s->group ? cn_store_run(s, "SAVEPOINT durable", err) : begin(s, true, err);
 }
 
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
 {
-    if (s->group)
-        return cn_store_run(s, "RELEASE durable", err);
-    cairn_rc rc = cn_store_run(s, "COMMIT", err);
-    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    return rc;
+    return s->group ? cn_store_run(s, "RELEASE durable", err) : commit(s, err);
 }
 
 void cn_store_rollback_durable(cairn_store *s)
@@ -213,14 +226,14 @@ void cn_store_rollback_durable(cairn_store *s)
         sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
 }
 
-static cairn_rc group_begin(cairn_store *s, const char *begin, cairn_err *err)
+static cairn_rc group_begin(cairn_store *s, bool durable, cairn_err *err)
 {
     cairn_rc rc;
     if (s->readonly)
         return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
     if (s->group)
         return cn_err_set(err, CAIRN_INVAL, "a group is already open");
-    if ((rc = cn_store_exec(s, begin, err)))
+    if ((rc = begin(s, durable, err)))
         return rc;
     s->group = true;
     return CAIRN_OK;
@@ -228,12 +241,12 @@ static cairn_rc group_begin(cairn_store *s, const char *begin, cairn_err *err)
 
 cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err)
 {
-    return group_begin(s, "PRAGMA synchronous=FULL; BEGIN IMMEDIATE", err);
+    return group_begin(s, true, err);
 }
 
 cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err)
 {
-    return group_begin(s, "BEGIN IMMEDIATE", err); /* the connection's synchronous=NORMAL */
+    return group_begin(s, false, err); /* the connection's synchronous=NORMAL */
 }
 
 cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
@@ -241,10 +254,9 @@ cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
     if (!s->group)
         return cn_err_set(err, CAIRN_INVAL, "no group is open");
     s->group = false;
-    cairn_rc rc = cn_store_exec(s, "COMMIT", err);
+    cairn_rc rc = commit(s, err);
     if (rc)
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        cn_store_rollback_durable(s); /* out of the group now: the whole transaction */
     return rc;
 }
 

@@ -27,10 +27,12 @@ const TARGET = 50;
 // Deterministic data: short notes of the kind an agent keeps. Common words ("service",
 // "prefers", "deploy" …) appear in many memories; each memory also carries one rare tag
 // ("ticket-k<j>") shared by about 3 memories.
+// A 32-bit LCG (Math.imul: a plain * loses the product's low bits past 2^53), drawn from its
+// high bits (its low bits repeat with a short period).
 let seed = 42;
 const rnd = (n) => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
 };
 const pick = (a) => a[rnd(a.length)];
 const who = ["alice", "bob", "carol", "dmitri", "erin", "farah", "gus", "hana"];

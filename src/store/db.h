@@ -50,6 +50,18 @@ enum {
 
 #define CN_STORE_CACHED 32 /* statements cn_store_cached keeps per connection */
 
+/* memlive.c: which rows are a project's live memories, and their sizes (see there). */
+typedef struct cn_memlive {
+    char *project;   /* the project it is for; NULL: none */
+    int64_t gen;     /* memory_gen it was built at (or, not built, last seen at) */
+    int64_t until;   /* the first expiry among its rows (INT64_MAX: none) */
+    int64_t base;    /* the row id of len[0] */
+    size_t n;        /* entries of len */
+    uint32_t *len;   /* per row id: size in tokens + 1; 0: not a live memory of project */
+    bool built;      /* else the last search went through SQL */
+    bool too_big;    /* the rows span too many ids: this generation searches in SQL */
+} cn_memlive;
+
 struct cairn_store {
     sqlite3 *db;
     char *path;
@@ -62,6 +74,8 @@ struct cairn_store {
     } cached[CN_STORE_CACHED];
     size_t ncached;
     cn_zstd zstd; /* for context snapshots */
+    cn_memlive live;
+    bool ranking; /* the ranking functions of memsearch.c are registered */
 };
 
 /**
@@ -122,6 +136,37 @@ cairn_rc cn_store_write_message(cairn_store *s, int64_t srow, uint32_t seq, cons
 
 /** Upsert every project of b. */
 cairn_rc cn_store_write_projects(cairn_store *s, const cairn_batch *b, cairn_err *err);
+
+/* memory.c */
+/** A new empty list; NULL when out of memory. */
+cairn_memories *cn_memories_new(void);
+/** Append the row st is on (selecting CN_MEMORY_COLS) to m. */
+cairn_rc cn_memories_add(cairn_memories *m, sqlite3_stmt *st, cairn_err *err);
+/** Read every row of st (selecting CN_MEMORY_COLS) into a new list. */
+cairn_rc cn_memories_collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out,
+                             cairn_err *err);
+/** Bind project to ?1, key (when not NULL) to ?2, now to ?9 (when the statement has it). */
+void cn_memories_bind(sqlite3_stmt *st, const char *project, const char *key, int64_t now);
+/** An empty project or key (key NULL: not checked) is CAIRN_INVAL. */
+cairn_rc cn_memories_check(const char *project, const char *key, cairn_err *err);
+
+/* memsearch.c */
+/**
+ * A row's size in tokens, over all columns of fts_memories, from its
+ * fts_memories_docsize blob; false if the blob is not one.
+ */
+bool cn_memory_docsize(const void *blob, int n, int *size);
+
+/* memlive.c */
+/**
+ * In a read transaction of a search of project: true when s->live holds the
+ * project's live rows as this transaction sees them, building them when the
+ * previous search saw the same generation.  false: search in SQL.
+ */
+bool cn_memlive_ready(cairn_store *s, const char *project, int64_t now);
+/** Size + 1 of a live memory's row; 0 when rowid is not one. */
+uint32_t cn_memlive_get(const cn_memlive *f, int64_t rowid);
+void cn_memlive_release(cn_memlive *f);
 
 /* context.c */
 /**

@@ -7,18 +7,8 @@
  * filter out superseded, forgotten and expired rows.  Saves, forgets,
  * restores and sweeps are durable transactions; counting accesses is not
  * (losing the last few counts to a power cut is acceptable, an fsync per
- * read is not).
- *
- * Search ranks by FTS5's bm25 (weights key 2.0, value 1.0, metadata 0.5),
- * ties oldest row first, and scores every match of the project's live
- * memories: a common word, thousands.  bm25() reads each row's size with a
- * lookup statement of its own, 80% of its time; cairn_bm25 computes the
- * very same score (a test compares them on every match) from the size the
- * query joins from fts_memories_docsize.  docs/BENCHMARKS.md ("MCP") has the
- * measurements, and why the ranking does not run over the index alone.
+ * read is not).  Search is store/memsearch.c.
  */
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +39,7 @@ void cairn_memories_free(cairn_memories *m)
     free(m);
 }
 
-static cairn_memories *list_new(void)
+cairn_memories *cn_memories_new(void)
 {
     cairn_memories *m = calloc(1, sizeof *m);
     if (!m || !(m->priv = calloc(1, sizeof *m->priv))) {
@@ -66,47 +56,53 @@ static const char *col(cairn_memories *m, sqlite3_stmt *st, int i)
     return t ? cn_arena_cstr(&m->priv->arena, t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
-/* Read every row of st (selecting CN_MEMORY_COLS) into a new list. */
-static cairn_rc collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out, cairn_err *err)
+cairn_rc cn_memories_add(cairn_memories *m, sqlite3_stmt *st, cairn_err *err)
 {
-    cairn_memories *m = list_new();
-    int rc;
+    if (m->n == m->priv->cap) {
+        size_t cap = m->priv->cap ? m->priv->cap * 2 : 16;
+        cairn_memory *it = realloc(m->items, cap * sizeof *it);
+        int64_t *ids = realloc(m->priv->rowids, cap * sizeof *ids);
+        if (it)
+            m->items = it;
+        if (ids)
+            m->priv->rowids = ids;
+        if (!it || !ids)
+            return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        m->priv->cap = cap;
+    }
+    cairn_memory *x = &m->items[m->n];
+    m->priv->rowids[m->n++] = sqlite3_column_int64(st, 0);
+    x->memory_id = col(m, st, 1);
+    x->project_id = col(m, st, 2);
+    x->key = col(m, st, 3);
+    x->value = col(m, st, 4);
+    x->metadata_json = col(m, st, 5);
+    x->version = sqlite3_column_int64(st, 6);
+    x->created_ms = sqlite3_column_int64(st, 7);
+    x->last_accessed_ms = sqlite3_column_int64(st, 8);
+    x->accessed_count = sqlite3_column_int64(st, 9);
+    x->ttl_seconds = sqlite3_column_int64(st, 10);
+    x->expires_ms = sqlite3_column_int64(st, 11);
+    x->deleted_ms = sqlite3_column_int64(st, 12);
+    x->superseded_ms = sqlite3_column_int64(st, 13);
+    return CAIRN_OK;
+}
+
+cairn_rc cn_memories_collect(cairn_store *s, sqlite3_stmt *st, cairn_memories **out,
+                             cairn_err *err)
+{
+    cairn_memories *m = cn_memories_new();
+    cairn_rc rc = CAIRN_OK;
+    int step = SQLITE_DONE;
     if (!m)
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (m->n == m->priv->cap) {
-            size_t cap = m->priv->cap ? m->priv->cap * 2 : 16;
-            cairn_memory *it = realloc(m->items, cap * sizeof *it);
-            int64_t *ids = realloc(m->priv->rowids, cap * sizeof *ids);
-            if (it)
-                m->items = it;
-            if (ids)
-                m->priv->rowids = ids;
-            if (!it || !ids) {
-                cairn_memories_free(m);
-                return cn_err_set(err, CAIRN_NOMEM, "out of memory");
-            }
-            m->priv->cap = cap;
-        }
-        cairn_memory *x = &m->items[m->n];
-        m->priv->rowids[m->n++] = sqlite3_column_int64(st, 0);
-        x->memory_id = col(m, st, 1);
-        x->project_id = col(m, st, 2);
-        x->key = col(m, st, 3);
-        x->value = col(m, st, 4);
-        x->metadata_json = col(m, st, 5);
-        x->version = sqlite3_column_int64(st, 6);
-        x->created_ms = sqlite3_column_int64(st, 7);
-        x->last_accessed_ms = sqlite3_column_int64(st, 8);
-        x->accessed_count = sqlite3_column_int64(st, 9);
-        x->ttl_seconds = sqlite3_column_int64(st, 10);
-        x->expires_ms = sqlite3_column_int64(st, 11);
-        x->deleted_ms = sqlite3_column_int64(st, 12);
-        x->superseded_ms = sqlite3_column_int64(st, 13);
-    }
-    if (rc != SQLITE_DONE) {
+    while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW)
+        rc = cn_memories_add(m, st, err);
+    if (!rc && step != SQLITE_DONE)
+        rc = cn_store_error(s, err, "cannot read memories");
+    if (rc) {
         cairn_memories_free(m);
-        return cn_store_error(s, err, "cannot read memories");
+        return rc;
     }
     *out = m;
     return CAIRN_OK;
@@ -122,7 +118,7 @@ static void done(sqlite3_stmt *st)
     sqlite3_clear_bindings(st);
 }
 
-static void bind_pk(sqlite3_stmt *st, const char *project, const char *key, int64_t now)
+void cn_memories_bind(sqlite3_stmt *st, const char *project, const char *key, int64_t now)
 {
     sqlite3_bind_text(st, 1, project, -1, SQLITE_STATIC);
     if (key)
@@ -137,13 +133,13 @@ static cairn_rc exec_pk(cairn_store *s, const char *sql, const char *project, co
     sqlite3_stmt *st = cn_store_cached(s, sql, err);
     if (!st)
         return CAIRN_IO;
-    bind_pk(st, project, key, now);
+    cn_memories_bind(st, project, key, now);
     int rc = sqlite3_step(st);
     done(st);
     return rc == SQLITE_DONE ? CAIRN_OK : cn_store_error(s, err, "cannot write memories");
 }
 
-static cairn_rc check_args(const char *project, const char *key, cairn_err *err)
+cairn_rc cn_memories_check(const char *project, const char *key, cairn_err *err)
 {
     if (!project || !*project)
         return cn_err_set(err, CAIRN_INVAL, "a memory needs a project id");
@@ -163,7 +159,7 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
 
     if (out)
         *out = NULL;
-    if ((rc = check_args(project, key ? key : "", err)))
+    if ((rc = cn_memories_check(project, key ? key : "", err)))
         return rc;
     if (!value)
         return cn_err_set(err, CAIRN_INVAL, "a memory needs a value");
@@ -200,7 +196,7 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         rc = CAIRN_IO;
         goto fail;
     }
-    bind_pk(st, project, key, now);
+    cn_memories_bind(st, project, key, now);
     sqlite3_bind_text(st, 3, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
     if (metadata_json)
@@ -241,7 +237,7 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
                                err)))
         return CAIRN_IO;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = collect(s, st, out, err);
+    rc = cn_memories_collect(s, st, out, err);
     done(st);
     return rc;
 fail:
@@ -300,14 +296,14 @@ cairn_rc cairn_memory_peek(cairn_store *s, const char *project, const char *key,
 {
     cairn_rc rc;
     *out = NULL;
-    if ((rc = check_args(project, key, err)))
+    if ((rc = cn_memories_check(project, key, err)))
         return rc;
     sqlite3_stmt *st = cn_store_stmt(s, key ? ST_MEMORY_PEEK_KEY : ST_MEMORY_PEEK, err);
     if (!st)
         return CAIRN_IO;
-    bind_pk(st, project, key, cn_now_ms());
+    cn_memories_bind(st, project, key, cn_now_ms());
     sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
-    rc = collect(s, st, out, err);
+    rc = cn_memories_collect(s, st, out, err);
     sqlite3_reset(st); /* the statement is kept: end its read, drop our strings */
     sqlite3_clear_bindings(st);
     if (rc)
@@ -335,7 +331,7 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
 {
     cairn_rc rc;
     *out = NULL;
-    if ((rc = check_args(project, key ? key : "", err)))
+    if ((rc = cn_memories_check(project, key ? key : "", err)))
         return rc;
     sqlite3_stmt *st =
         cn_store_cached(s,
@@ -344,8 +340,8 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
                         err);
     if (!st)
         return CAIRN_IO;
-    bind_pk(st, project, key, 0);
-    rc = collect(s, st, out, err);
+    cn_memories_bind(st, project, key, 0);
+    rc = cn_memories_collect(s, st, out, err);
     done(st);
     if (!rc && !(*out)->n) {
         cairn_memories_free(*out);
@@ -355,181 +351,11 @@ cairn_rc cairn_memory_history(cairn_store *s, const char *project, const char *k
     return rc;
 }
 
-/* ---- search ---- */
-
-static const double rank_weight[] = {2.0, 1.0, 0.5}; /* key, value, metadata_json */
-
-/* What cairn_bm25 computes once per query: bm25's IDF of each phrase, the mean row size. */
-typedef struct rank_query {
-    int nphrase;
-    double avgdl;
-    double *idf, *freq; /* nphrase each; freq: the current row's weighted hits */
-} rank_query;
-
-static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *n)
-{
-    (void)api;
-    (void)fts;
-    ++*(sqlite3_int64 *)n;
-    return SQLITE_OK;
-}
-
-/* The query's constants, kept as the cursor's auxdata (freed with it); NULL with *rc set. */
-static rank_query *rank_query_new(const Fts5ExtensionApi *api, Fts5Context *fts, int *rc)
-{
-    int n = api->xPhraseCount(fts);
-    sqlite3_int64 rows = 0, tokens = 0;
-    rank_query *q = sqlite3_malloc64(sizeof *q + 2 * (size_t)n * sizeof(double));
-    if (!q) {
-        *rc = SQLITE_NOMEM;
-        return NULL;
-    }
-    q->nphrase = n;
-    q->idf = (double *)(q + 1);
-    q->freq = q->idf + n;
-    if ((*rc = api->xRowCount(fts, &rows)) || (*rc = api->xColumnTotalSize(fts, -1, &tokens))) {
-        sqlite3_free(q);
-        return NULL;
-    }
-    q->avgdl = (double)tokens / (double)rows;
-    for (int i = 0; i < n; i++) {
-        sqlite3_int64 hits = 0;
-        if ((*rc = api->xQueryPhrase(fts, i, &hits, count_row))) {
-            sqlite3_free(q);
-            return NULL;
-        }
-        /* bm25's IDF, floored above zero as FTS5 does for words in most rows */
-        double idf = log((rows - hits + 0.5) / (hits + 0.5));
-        q->idf[i] = idf > 0.0 ? idf : 1e-6;
-    }
-    /* on failure xSetAuxdata frees q itself */
-    return (*rc = api->xSetAuxdata(fts, q, sqlite3_free)) ? NULL : q;
-}
-
-/*
- * A row's size in tokens over all columns from its fts_memories_docsize blob:
- * one SQLite varint per column (7 bits a byte, most significant first, high
- * bit set on all but the last byte).  false if it is not that.
- */
-static bool docsize_total(const unsigned char *p, int n, int ncols, int *total)
-{
-    int64_t sum = 0;
-    int cols = 0;
-    for (int i = 0; i < n; cols++) {
-        uint64_t v = 0;
-        for (int len = 0;; len++) {
-            if (i == n || len == 5)
-                return false;
-            v = v << 7 | (p[i] & 0x7f);
-            if (!(p[i++] & 0x80))
-                break;
-        }
-        sum += (int64_t)v;
-    }
-    if (cols != ncols || sum > INT_MAX)
-        return false;
-    *total = (int)sum;
-    return true;
-}
-
-/*
- * cairn_bm25(fts_memories, sz): bm25(fts_memories, 2.0, 1.0, 0.5) -- the
- * formula of the FTS5 documentation, k1 1.2, b 0.75, negated so that better
- * sorts first -- with the row's size read from sz, its docsize blob, rather
- * than looked up.  A NULL or unreadable sz falls back to the lookup.
- */
-static void rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
-                 sqlite3_value **argv)
-{
-    const double k1 = 1.2, b = 0.75;
-    int rc = SQLITE_OK, ninst = 0, size = 0;
-    rank_query *q = api->xGetAuxdata(fts, 0);
-    if (!q && !(q = rank_query_new(api, fts, &rc))) {
-        sqlite3_result_error_code(ctx, rc);
-        return;
-    }
-    for (int i = 0; i < q->nphrase; i++)
-        q->freq[i] = 0.0;
-    rc = api->xInstCount(fts, &ninst);
-    for (int i = 0; rc == SQLITE_OK && i < ninst; i++) {
-        int phrase, column, offset;
-        if ((rc = api->xInst(fts, i, &phrase, &column, &offset)) == SQLITE_OK)
-            q->freq[phrase] += column < (int)(sizeof rank_weight / sizeof *rank_weight)
-                                   ? rank_weight[column]
-                                   : 1.0;
-    }
-    const unsigned char *sz = argc == 1 ? sqlite3_value_blob(argv[0]) : NULL;
-    if (rc == SQLITE_OK &&
-        !(sz && docsize_total(sz, sqlite3_value_bytes(argv[0]), api->xColumnCount(fts), &size)))
-        rc = api->xColumnSize(fts, -1, &size);
-    if (rc != SQLITE_OK) {
-        sqlite3_result_error_code(ctx, rc);
-        return;
-    }
-    double d = (double)size, score = 0.0;
-    for (int i = 0; i < q->nphrase; i++)
-        score += q->idf[i] *
-                 ((q->freq[i] * (k1 + 1.0)) / (q->freq[i] + k1 * (1 - b + b * d / q->avgdl)));
-    sqlite3_result_double(ctx, -1.0 * score);
-}
-
-/*
- * Register cairn_bm25 on the connection before the search statement is first
- * prepared (FTS5 resolves its functions then).  Should that prepare fail, the
- * next search registers again, which FTS5 allows (the newest entry is used).
- */
-static cairn_rc rank_register(cairn_store *s, cairn_err *err)
-{
-    fts5_api *api = NULL;
-    sqlite3_stmt *st;
-    if (s->st[ST_MEMORY_SEARCH])
-        return CAIRN_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
-        return cn_store_error(s, err, "cannot use full-text search");
-    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
-    sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (!api || api->iVersion < 2 ||
-        api->xCreateFunction(api, "cairn_bm25", NULL, rank, NULL) != SQLITE_OK)
-        return cn_err_set(err, CAIRN_IO, "store '%s': cannot register cairn_bm25", s->path);
-    return CAIRN_OK;
-}
-
-cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_query *q,
-                             size_t limit, cairn_memories **out, cairn_err *err)
-{
-    cn_buf expr;
-    cairn_rc rc;
-    sqlite3_stmt *st;
-    *out = NULL;
-    if ((rc = check_args(project, NULL, err)))
-        return rc;
-    cn_buf_init(&expr, 1 << 16);
-    if ((rc = cn_store_fts_expr(q, &expr))) {
-        cn_buf_release(&expr);
-        return cn_err_set(err, rc, "out of memory");
-    }
-    if ((rc = rank_register(s, err)))
-        goto out;
-    if (!(st = cn_store_stmt(s, ST_MEMORY_SEARCH, err))) {
-        rc = CAIRN_IO;
-        goto out;
-    }
-    bind_pk(st, project, expr.ptr, cn_now_ms());
-    sqlite3_bind_int64(st, 3, limit ? (int64_t)limit : 20);
-    rc = collect(s, st, out, err);
-    sqlite3_reset(st); /* the statement is kept: end its read, drop our strings */
-    sqlite3_clear_bindings(st);
-out:
-    cn_buf_release(&expr);
-    return rc;
-}
-
 static cairn_rc one_change(cairn_store *s, const char *sql, const char *project, const char *key,
                            const char *what, cairn_err *err)
 {
     cairn_rc rc;
-    if ((rc = check_args(project, key ? key : "", err)) || (rc = cn_store_begin_durable(s, err)))
+    if ((rc = cn_memories_check(project, key ? key : "", err)) || (rc = cn_store_begin_durable(s, err)))
         return rc;
     if ((rc = exec_pk(s, sql, project, key, cn_now_ms(), err))) {
         cn_store_rollback_durable(s);

@@ -261,6 +261,7 @@ void cairn_store_close(cairn_store *s)
         sqlite3_finalize(s->cached[i].st);
     sqlite3_close(s->db);
     cn_zstd_release(&s->zstd);
+    cn_memlive_release(&s->live);
     free(s->path);
     free(s);
 }

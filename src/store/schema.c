@@ -116,6 +116,18 @@ const char *const cn_store_migrations[] = {
     "DROP INDEX context_events_session;"
     "CREATE INDEX context_events_session ON context_events(session_rowid, id, kind, path,"
     "  importance, query, decision, memory_id, memory_key, at);",
+    /* 7: a generation number of the memories, bumped by every change that can make a row
+     * live or not or change its text (not by access counts): memory search keeps a
+     * project's live rows in memory while it stays the same (store/memlive.c) */
+    "CREATE TABLE memory_gen(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
+    "INSERT INTO memory_gen VALUES(1, 0);"
+    "CREATE TRIGGER memories_gen_insert AFTER INSERT ON memories"
+    "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER memories_gen_delete AFTER DELETE ON memories"
+    "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
+    "CREATE TRIGGER memories_gen_update AFTER UPDATE OF project_id, key, value, metadata_json,"
+    "  expires_at, superseded_at, deleted_at ON memories"
+    "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;",
 };
 
 const cn_column_fix cn_store_repaired_columns[] = {

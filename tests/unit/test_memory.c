@@ -784,12 +784,25 @@ static void test_search_many(void **state)
         "again",          "nothing-matches", "end",
     };
     static const size_t limits[] = {1, 3, 0, 25, 5000};
-    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
-        for (size_t j = 0; j < sizeof limits / sizeof *limits; j++) {
-            check_search(s, "p", queries[i], limits[j]);
-            check_search(s, "q", queries[i], limits[j]);
-            assert_int_equal(check_search(s, "other", queries[i], limits[j]), 0);
-        }
+    static const char *const projects[] = {"p", "q", "other"};
+    /* a project's first search goes through SQL, the next ones through the live filter
+     * (store/memlive.c): both must give the reference's answer */
+    for (size_t k = 0; k < sizeof projects / sizeof *projects; k++) {
+        for (size_t i = 0; i < sizeof queries / sizeof *queries; i++)
+            for (size_t j = 0; j < sizeof limits / sizeof *limits; j++) {
+                size_t n = check_search(s, projects[k], queries[i], limits[j]);
+                if (k == 2)
+                    assert_int_equal(n, 0);
+            }
+        assert_true(s->live.built);
+        assert_string_equal(s->live.project, projects[k]);
+    }
+    /* switching projects at every search: SQL every time */
+    for (size_t i = 0; i < sizeof queries / sizeof *queries; i++) {
+        check_search(s, "p", queries[i], 0);
+        check_search(s, "q", queries[i], 0);
+        assert_false(s->live.built);
+    }
     /* the common word: the limit is respected, and the whole list is long */
     assert_int_equal(check_search(s, "p", "deploy", 0), 20);
     assert_true(check_search(s, "p", "deploy", 5000) > 500);
@@ -806,6 +819,109 @@ static void test_search_many(void **state)
     check_search(s, "p", "deploy", 0);
     check_search(s, "q", "deploy service", 25);
     assert_true(check_scores(s, "deploy") > 1000);
+    cairn_store_close(s);
+}
+
+/* A change by s2 (or s itself) between two searches of s: the next search still gives the
+ * reference's answer, and (the generation moved) goes through SQL. */
+#define SEARCH_AFTER_CHANGE(s, q, change)                                                          \
+    do {                                                                                           \
+        int64_t gen_ = sql_i64(s, "SELECT gen FROM memory_gen");                                   \
+        change;                                                                                    \
+        assert_true(sql_i64(s, "SELECT gen FROM memory_gen") > gen_);                              \
+        check_search(s, "p", q, 0);                                                                \
+        assert_false((s)->live.built);                                                             \
+        check_search(s, "p", q, 0);                                                                \
+        assert_true((s)->live.built);                                                              \
+    } while (0)
+
+/* The live filter of memory search (store/memlive.c) follows every change, from any
+ * connection, and the clock; access counts do not move it. */
+static void test_search_live(void **state)
+{
+    (void)state;
+    char dir[4096], key[32];
+    cairn_store *s = new_store(dir, sizeof dir), *s2 = NULL;
+    cairn_memories *m = NULL;
+    cairn_query qy;
+    OK(cairn_store_open(dir, 0, &s2, E));
+    OK(cairn_store_group_begin(s, E));
+    for (int i = 0; i < 60; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        save(s, i % 4 ? "p" : "q", key, i % 3 ? "deploy the service" : "deploy", NULL, 0);
+    }
+    OK(cairn_store_group_end(s, E));
+    assert_int_equal(check_search(s, "p", "deploy", 0), 20);
+    assert_false(s->live.built); /* the first search of a generation: SQL */
+    assert_int_equal(check_search(s, "p", "deploy", 100), 45);
+    assert_true(s->live.built);
+    int64_t gen = s->live.gen;
+
+    /* counting accesses moves nothing */
+    OK(cairn_query_parse("service", &qy, E));
+    OK(cairn_memory_search(s, "p", &qy, 5, &m, E));
+    OK(cairn_memory_touch(s, m, cn_now_ms(), E));
+    cairn_memories_free(m);
+    OK(cairn_memory_recall(s, "p", "k1", 0, &m, E));
+    cairn_memories_free(m);
+    assert_int_equal(sql_i64(s, "SELECT gen FROM memory_gen"), gen);
+    check_search(s, "p", "service", 0);
+    assert_true(s->live.built);
+    assert_int_equal(s->live.gen, gen);
+
+    /* saves, new versions, forgets and restores, by this connection and by another */
+    SEARCH_AFTER_CHANGE(s, "deploy", save(s, "p", "new1", "deploy deploy deploy", NULL, 0));
+    SEARCH_AFTER_CHANGE(s, "deploy", save(s2, "p", "new2", "deploy deploy deploy", NULL, 0));
+    SEARCH_AFTER_CHANGE(s, "deploy", save(s2, "p", "k1", "a new version", NULL, 0));
+    assert_int_equal(check_search(s, "p", "version", 0), 1);
+    SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_forget(s2, "p", "k2", E)));
+    SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_restore(s2, "p", "k2", E)));
+    SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_forget(s, "p", "new1", E)));
+    /* another project's save moves the generation too (one counter for all) */
+    SEARCH_AFTER_CHANGE(s, "deploy", save(s2, "q", "other", "deploy", NULL, 0));
+
+    /* expiry: a row leaves the filter's answers when its time comes, with no change */
+    save(s2, "p", "soon", "deploy deploy deploy deploy", NULL, 3600);
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "UPDATE memories SET expires_at = %lld WHERE key = 'soon' AND superseded_at IS NULL",
+             (long long)cn_now_ms() + 300);
+    assert_int_equal(sqlite3_exec(s2->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    check_search(s, "p", "deploy", 3);
+    check_search(s, "p", "deploy", 3);
+    assert_true(s->live.built);
+    OK(cairn_query_parse("deploy", &qy, E));
+    OK(cairn_memory_search(s, "p", &qy, 1, &m, E));
+    assert_string_equal(m->items[0].key, "soon"); /* the best match, while it lives */
+    cairn_memories_free(m);
+    gen = s->live.gen;
+    sleep_ms(400);
+    OK(cairn_memory_search(s, "p", &qy, 1, &m, E));
+    assert_string_not_equal(m->items[0].key, "soon");
+    cairn_memories_free(m);
+    check_search(s, "p", "deploy", 0);
+    assert_true(s->live.built); /* rebuilt at once: the generation is the same */
+    assert_int_equal(s->live.gen, gen);
+
+    /* rows whose ids span more than the filter holds: SQL, every time */
+    assert_int_equal(sqlite3_exec(s2->db,
+                                  "INSERT INTO memories(id, memory_id, project_id, key, value,"
+                                  " version, created_at) VALUES(5000000, 'mem_far000000001', 'p',"
+                                  " 'far', 'deploy far away', 1, 1);"
+                                  "INSERT INTO fts_memories(rowid, key, value) VALUES(5000000,"
+                                  " 'far', 'deploy far away')",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(check_search(s, "p", "far", 0), 1);
+        assert_false(s->live.built);
+    }
+    assert_true(s->live.too_big);
+    /* ... but a project whose rows are near each other still has one */
+    check_search(s, "q", "deploy", 0);
+    check_search(s, "q", "deploy", 0);
+    assert_true(s->live.built);
+    cairn_store_close(s2);
     cairn_store_close(s);
 }
 
@@ -1363,6 +1479,7 @@ int main(void)
         cmocka_unit_test(test_forget_restore),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_search_many),
+        cmocka_unit_test(test_search_live),
         cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),

@@ -1,0 +1,302 @@
+/*
+ * store/memsearch.c - full-text search over project memories (cairn/memory.h).
+ *
+ * Search ranks by FTS5's bm25 (weights key 2.0, value 1.0, metadata 0.5),
+ * ties oldest row first, and scores every match of the project's live
+ * memories: a common word, thousands.  bm25() reads each row's size with a
+ * lookup statement of its own, 80% of its time; cairn_bm25 computes the very
+ * same score (a test compares them on every match) from the size the query
+ * joins from fts_memories_docsize.
+ *
+ * Two ways to the same answer.  In SQL alone (ST_MEMORY_SEARCH): each match
+ * is joined to `memories` for the project and live filter and to
+ * fts_memories_docsize for its size.  With the live filter of store/memlive.c,
+ * when it is ready: cairn_live_bm25 finds both in memory and gives rows that
+ * are not live an infinite score, and only the best rows are read from
+ * `memories`.  Both run in one read transaction with the filter's check.
+ * docs/BENCHMARKS.md ("MCP") has the measurements.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "store/db.h"
+
+static const double rank_weight[] = {2.0, 1.0, 0.5}; /* key, value, metadata_json */
+
+/* What cairn_bm25 computes once per query: bm25's IDF of each phrase, the mean row size. */
+typedef struct rank_query {
+    int nphrase;
+    double avgdl;
+    double *idf, *freq; /* nphrase each; freq: the current row's weighted hits */
+} rank_query;
+
+static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *n)
+{
+    (void)api;
+    (void)fts;
+    ++*(sqlite3_int64 *)n;
+    return SQLITE_OK;
+}
+
+/* The query's constants, kept as the cursor's auxdata (freed with it); NULL with *rc set. */
+static rank_query *rank_query_new(const Fts5ExtensionApi *api, Fts5Context *fts, int *rc)
+{
+    int n = api->xPhraseCount(fts);
+    sqlite3_int64 rows = 0, tokens = 0;
+    rank_query *q = sqlite3_malloc64(sizeof *q + 2 * (size_t)n * sizeof(double));
+    if (!q) {
+        *rc = SQLITE_NOMEM;
+        return NULL;
+    }
+    q->nphrase = n;
+    q->idf = (double *)(q + 1);
+    q->freq = q->idf + n;
+    if ((*rc = api->xRowCount(fts, &rows)) || (*rc = api->xColumnTotalSize(fts, -1, &tokens))) {
+        sqlite3_free(q);
+        return NULL;
+    }
+    q->avgdl = (double)tokens / (double)rows;
+    for (int i = 0; i < n; i++) {
+        sqlite3_int64 hits = 0;
+        if ((*rc = api->xQueryPhrase(fts, i, &hits, count_row))) {
+            sqlite3_free(q);
+            return NULL;
+        }
+        /* bm25's IDF, floored above zero as FTS5 does for words in most rows */
+        double idf = log((rows - hits + 0.5) / (hits + 0.5));
+        q->idf[i] = idf > 0.0 ? idf : 1e-6;
+    }
+    /* on failure xSetAuxdata frees q itself */
+    return (*rc = api->xSetAuxdata(fts, q, sqlite3_free)) ? NULL : q;
+}
+
+bool cn_memory_docsize(const void *blob, int n, int *size)
+{
+    const unsigned char *p = blob;
+    int64_t sum = 0;
+    int cols = 0;
+    if (!p)
+        return false;
+    /* one SQLite varint per column: 7 bits a byte, most significant first, high bit set on
+     * all but the last byte */
+    for (int i = 0; i < n; cols++) {
+        uint64_t v = 0;
+        for (int len = 0;; len++) {
+            if (i == n || len == 5)
+                return false;
+            v = v << 7 | (p[i] & 0x7f);
+            if (!(p[i++] & 0x80))
+                break;
+        }
+        sum += (int64_t)v;
+    }
+    if (cols != (int)(sizeof rank_weight / sizeof *rank_weight) || sum > INT_MAX)
+        return false;
+    *size = (int)sum;
+    return true;
+}
+
+/*
+ * bm25 of the current row -- the formula of the FTS5 documentation, k1 1.2,
+ * b 0.75, negated so that better sorts first -- given its size in tokens
+ * (-1: look it up).
+ */
+static int bm25_row(const Fts5ExtensionApi *api, Fts5Context *fts, int size, double *score)
+{
+    const double k1 = 1.2, b = 0.75;
+    int rc = SQLITE_OK;
+    rank_query *q = api->xGetAuxdata(fts, 0);
+    if (!q && !(q = rank_query_new(api, fts, &rc)))
+        return rc;
+    /* each phrase's hits in the row, weighted by column: walked phrase by phrase
+     * (xInst would first build the row's array of every hit) */
+    for (int i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
+        Fts5PhraseIter it;
+        int column, offset;
+        q->freq[i] = 0.0;
+        rc = api->xPhraseFirst(fts, i, &it, &column, &offset);
+        for (; rc == SQLITE_OK && column >= 0; api->xPhraseNext(fts, &it, &column, &offset))
+            q->freq[i] += column < (int)(sizeof rank_weight / sizeof *rank_weight)
+                              ? rank_weight[column]
+                              : 1.0;
+    }
+    if (rc == SQLITE_OK && size < 0)
+        rc = api->xColumnSize(fts, -1, &size);
+    if (rc != SQLITE_OK)
+        return rc;
+    double d = (double)size, sum = 0.0;
+    for (int i = 0; i < q->nphrase; i++)
+        sum += q->idf[i] *
+               ((q->freq[i] * (k1 + 1.0)) / (q->freq[i] + k1 * (1 - b + b * d / q->avgdl)));
+    *score = -1.0 * sum;
+    return SQLITE_OK;
+}
+
+/*
+ * cairn_bm25(fts_memories, sz): bm25(fts_memories, 2.0, 1.0, 0.5) with the
+ * row's size read from sz, its docsize blob, rather than looked up.  A NULL
+ * or unreadable sz falls back to the lookup.
+ */
+static void rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
+                 sqlite3_value **argv)
+{
+    int size = -1;
+    double score;
+    if (argc == 1)
+        cn_memory_docsize(sqlite3_value_blob(argv[0]), sqlite3_value_bytes(argv[0]), &size);
+    int rc = bm25_row(api, fts, size, &score);
+    if (rc != SQLITE_OK)
+        sqlite3_result_error_code(ctx, rc);
+    else
+        sqlite3_result_double(ctx, score);
+}
+
+/*
+ * cairn_live_bm25(fts_memories): the same score, for a row the store's live
+ * filter holds, with the size it holds; +infinity for any other row.
+ */
+static void live_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                      int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    (void)argv;
+    const cairn_store *s = api->xUserData(fts);
+    uint32_t len = cn_memlive_get(&s->live, api->xRowid(fts));
+    double score;
+    if (!len) {
+        sqlite3_result_double(ctx, INFINITY);
+        return;
+    }
+    int rc = bm25_row(api, fts, len == UINT32_MAX ? -1 : (int)(len - 1), &score);
+    if (rc != SQLITE_OK)
+        sqlite3_result_error_code(ctx, rc);
+    else
+        sqlite3_result_double(ctx, score);
+}
+
+/*
+ * Register the ranking functions on the connection, once, before a search
+ * statement is first prepared (FTS5 resolves its functions then).
+ */
+static cairn_rc rank_register(cairn_store *s, cairn_err *err)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st;
+    if (s->ranking)
+        return CAIRN_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT fts5(?1)", -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot use full-text search");
+    sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (!api || api->iVersion < 2 ||
+        api->xCreateFunction(api, "cairn_bm25", NULL, rank, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "cairn_live_bm25", s, live_rank, NULL) != SQLITE_OK)
+        return cn_err_set(err, CAIRN_IO, "store '%s': cannot register the ranking functions",
+                          s->path);
+    s->ranking = true;
+    return CAIRN_OK;
+}
+
+/* In SQL alone: the project and live filter and the sizes joined match by match. */
+static cairn_rc search_sql(cairn_store *s, const char *project, const char *expr, size_t limit,
+                           int64_t now, cairn_memories **out, cairn_err *err)
+{
+    sqlite3_stmt *st = cn_store_stmt(s, ST_MEMORY_SEARCH, err);
+    if (!st)
+        return CAIRN_IO;
+    cn_memories_bind(st, project, expr, now);
+    sqlite3_bind_int64(st, 3, (int64_t)limit);
+    cairn_rc rc = cn_memories_collect(s, st, out, err);
+    sqlite3_reset(st); /* the statement is kept: end its read, drop our strings */
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* With the live filter: the best rows' ids from the index alone, then those rows. */
+static cairn_rc search_live(cairn_store *s, const char *expr, size_t limit, cairn_memories **out,
+                            cairn_err *err)
+{
+    sqlite3_stmt *best = cn_store_cached(
+        s,
+        "SELECT rowid, cairn_live_bm25(fts_memories) AS r FROM fts_memories WHERE"
+        " fts_memories MATCH ?1 ORDER BY r, rowid LIMIT ?2",
+        err);
+    sqlite3_stmt *one =
+        best ? cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE id = ?1", err)
+             : NULL;
+    int64_t *ids = limit <= SIZE_MAX / sizeof *ids ? malloc(limit * sizeof *ids) : NULL;
+    size_t n = 0;
+    cairn_rc rc = CAIRN_OK;
+    int step;
+    if (!one || !ids) {
+        free(ids);
+        return one ? cn_err_set(err, CAIRN_NOMEM, "out of memory") : CAIRN_IO;
+    }
+    sqlite3_bind_text(best, 1, expr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(best, 2, (int64_t)limit);
+    /* the rows that are not live sort last, with an infinite score */
+    while ((step = sqlite3_step(best)) == SQLITE_ROW && isfinite(sqlite3_column_double(best, 1)))
+        ids[n++] = sqlite3_column_int64(best, 0);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = cn_store_error(s, err, "cannot search memories");
+    sqlite3_reset(best);
+    sqlite3_clear_bindings(best);
+    cairn_memories *m = rc ? NULL : cn_memories_new();
+    if (!rc && !m)
+        rc = cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        sqlite3_bind_int64(one, 1, ids[i]);
+        if ((step = sqlite3_step(one)) == SQLITE_ROW)
+            rc = cn_memories_add(m, one, err);
+        else if (step != SQLITE_DONE)
+            rc = cn_store_error(s, err, "cannot read memories");
+        sqlite3_reset(one);
+    }
+    free(ids);
+    if (rc) {
+        cairn_memories_free(m);
+        return rc;
+    }
+    *out = m;
+    return CAIRN_OK;
+}
+
+cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_query *q,
+                             size_t limit, cairn_memories **out, cairn_err *err)
+{
+    cn_buf expr;
+    cairn_rc rc;
+    int64_t now = cn_now_ms();
+    bool txn = false;
+    *out = NULL;
+    if ((rc = cn_memories_check(project, NULL, err)))
+        return rc;
+    limit = limit ? limit : 20;
+    cn_buf_init(&expr, 1 << 16);
+    if ((rc = cn_store_fts_expr(q, &expr))) {
+        cn_buf_release(&expr);
+        return cn_err_set(err, rc, "out of memory");
+    }
+    if ((rc = rank_register(s, err)))
+        goto out;
+    /* the filter's check and the search see one snapshot: a read transaction of their own,
+     * unless the caller has one open */
+    if (sqlite3_get_autocommit(s->db)) {
+        if ((rc = cn_store_run(s, "BEGIN", err)))
+            goto out;
+        txn = true;
+    }
+    rc = cn_memlive_ready(s, project, now) ? search_live(s, expr.ptr, limit, out, err)
+               : search_sql(s, project, expr.ptr, limit, now, out, err);
+out:
+    if (txn)
+        cn_store_run(s, "COMMIT", NULL); /* a read: nothing to lose */
+    cn_buf_release(&expr);
+    return rc;
+}

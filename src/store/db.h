@@ -75,7 +75,8 @@ struct cairn_store {
     size_t ncached;
     cn_zstd zstd; /* for context snapshots */
     cn_memlive live;
-    bool ranking; /* the ranking functions of memsearch.c are registered */
+    bool ranking;   /* the ranking functions of memsearch.c are registered */
+    bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
 };
 
 /**
@@ -93,6 +94,8 @@ cairn_rc cn_store_run(cairn_store *s, const char *text, cairn_err *err);
 cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);
 /** Prepare (once) and return statement id; NULL with err set on failure. */
 sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err);
+/** Set the connection's synchronous to FULL or NORMAL (outside a transaction). */
+cairn_rc cn_store_sync(cairn_store *s, bool full, cairn_err *err);
 /** Begin / commit a transaction of cairn's own data: synchronous=FULL for its commit. */
 cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err);
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err);

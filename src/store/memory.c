@@ -263,6 +263,8 @@ cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cair
         return CAIRN_IO;
     /* in a group (a server's writer) the group's transaction holds the write */
     if (!s->group) {
+        if (cn_store_sync(s, false, err))
+            return CAIRN_IO;
         sqlite3_busy_timeout(s->db, 0);
         int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
         sqlite3_busy_timeout(s->db, 5000);

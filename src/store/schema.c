@@ -118,15 +118,17 @@ const char *const cn_store_migrations[] = {
     "  importance, query, decision, memory_id, memory_key, at);",
     /* 7: a generation number of the memories, bumped by every change that can make a row
      * live or not or change its text (not by access counts): memory search keeps a
-     * project's live rows in memory while it stays the same (store/memlive.c) */
-    "CREATE TABLE memory_gen(id INTEGER PRIMARY KEY CHECK (id = 1), gen INTEGER NOT NULL);"
-    "INSERT INTO memory_gen VALUES(1, 0);"
-    "CREATE TRIGGER memories_gen_insert AFTER INSERT ON memories"
+     * project's live rows in memory while it stays the same (store/memlive.c).  Written
+     * to run again harmlessly, as migration 5's repair may make it. */
+    "CREATE TABLE IF NOT EXISTS memory_gen(id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  gen INTEGER NOT NULL);"
+    "INSERT OR IGNORE INTO memory_gen VALUES(1, 0);"
+    "CREATE TRIGGER IF NOT EXISTS memories_gen_insert AFTER INSERT ON memories"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
-    "CREATE TRIGGER memories_gen_delete AFTER DELETE ON memories"
+    "CREATE TRIGGER IF NOT EXISTS memories_gen_delete AFTER DELETE ON memories"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
-    "CREATE TRIGGER memories_gen_update AFTER UPDATE OF project_id, key, value, metadata_json,"
-    "  expires_at, superseded_at, deleted_at ON memories"
+    "CREATE TRIGGER IF NOT EXISTS memories_gen_update AFTER UPDATE OF project_id, key, value,"
+    "  metadata_json, expires_at, superseded_at, deleted_at ON memories"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;",
 };
 

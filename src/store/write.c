@@ -170,24 +170,27 @@ cairn_rc cn_store_run(cairn_store *s, const char *text, cairn_err *err)
 }
 
 /*
- * BEGIN IMMEDIATE; durable: with synchronous=FULL for its commit.  synchronous
- * cannot change inside a transaction, so it is set around one; a pragma acts
- * when prepared, so it is not one of the kept statements.
+ * synchronous is FULL for a durable commit, NORMAL for the others.  It is
+ * changed only when it differs from what the connection has (a pragma acts
+ * when prepared: it is parsed each time, so it is not one of the kept
+ * statements), and outside a transaction, where SQLite takes it into account.
  */
-static cairn_rc begin(cairn_store *s, bool durable, cairn_err *err)
+cairn_rc cn_store_sync(cairn_store *s, bool full, cairn_err *err)
 {
-    cairn_rc rc = durable ? cn_store_exec(s, "PRAGMA synchronous=FULL", err) : CAIRN_OK;
-    return rc ? rc : cn_store_run(s, "BEGIN IMMEDIATE", err);
+    if (s->sync_full == full)
+        return CAIRN_OK;
+    cairn_rc rc =
+        cn_store_exec(s, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+    if (!rc)
+        s->sync_full = full;
+    return rc;
 }
 
-/* COMMIT; the connection goes back to synchronous=NORMAL (after a failed commit, the
- * rollback does that). */
-static cairn_rc commit(cairn_store *s, cairn_err *err)
+/* BEGIN IMMEDIATE; durable: with synchronous=FULL for its commit. */
+static cairn_rc begin(cairn_store *s, bool durable, cairn_err *err)
 {
-    cairn_rc rc = cn_store_run(s, "COMMIT", err);
-    if (!rc)
-        sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
-    return rc;
+    cairn_rc rc = cn_store_sync(s, durable, err);
+    return rc ? rc : cn_store_run(s, "BEGIN IMMEDIATE", err);
 }
 
 cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)
@@ -215,7 +218,7 @@ cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err)
 
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err)
 {
-    return s->group ? cn_store_run(s, "RELEASE durable", err) : commit(s, err);
+    return s->group ? cn_store_run(s, "RELEASE durable", err) : cn_store_commit(s, err);
 }
 
 void cn_store_rollback_durable(cairn_store *s)
@@ -223,7 +226,7 @@ void cn_store_rollback_durable(cairn_store *s)
     if (s->group)
         sqlite3_exec(s->db, "ROLLBACK TO durable; RELEASE durable", NULL, NULL, NULL);
     else
-        sqlite3_exec(s->db, "ROLLBACK; PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 static cairn_rc group_begin(cairn_store *s, bool durable, cairn_err *err)
@@ -246,7 +249,7 @@ cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err)
 
 cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err)
 {
-    return group_begin(s, false, err); /* the connection's synchronous=NORMAL */
+    return group_begin(s, false, err); /* synchronous=NORMAL */
 }
 
 cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
@@ -254,7 +257,7 @@ cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
     if (!s->group)
         return cn_err_set(err, CAIRN_INVAL, "no group is open");
     s->group = false;
-    cairn_rc rc = commit(s, err);
+    cairn_rc rc = cn_store_commit(s, err);
     if (rc)
         cn_store_rollback_durable(s); /* out of the group now: the whole transaction */
     return rc;

@@ -925,6 +925,44 @@ static void test_search_live(void **state)
     cairn_store_close(s);
 }
 
+/* The connection's synchronous level: FULL for cairn's own data, NORMAL for bookkeeping,
+ * switched only when it changes (store/write.c: cn_store_sync). */
+static int64_t sync_level(cairn_store *s)
+{
+    sqlite3_stmt *st;
+    int64_t v = -1;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &st, NULL), SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void test_sync_levels(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_memories *m = NULL;
+    assert_int_equal(sync_level(s), 1); /* NORMAL: the transcript index */
+    save(s, "p", "k", "v", NULL, 0);
+    assert_int_equal(sync_level(s), 2); /* FULL: the save's commit waited for the disk */
+    save(s, "p", "k2", "v", NULL, 0);
+    assert_int_equal(sync_level(s), 2);
+    OK(cairn_memory_recall(s, "p", "k", 0, &m, E)); /* counts the access: NORMAL */
+    cairn_memories_free(m);
+    assert_int_equal(sync_level(s), 1);
+    OK(cairn_store_group_begin(s, E));
+    assert_int_equal(sync_level(s), 2);
+    save(s, "p", "k3", "v", NULL, 0);
+    OK(cairn_store_group_end(s, E));
+    OK(cairn_store_group_begin_light(s, E));
+    assert_int_equal(sync_level(s), 1);
+    OK(cairn_store_group_end(s, E));
+    OK(cairn_memory_forget(s, "p", "k2", E));
+    assert_int_equal(sync_level(s), 2);
+    cairn_store_close(s);
+}
+
 static void test_readonly(void **state)
 {
     (void)state;
@@ -1480,6 +1518,7 @@ int main(void)
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_search_many),
         cmocka_unit_test(test_search_live),
+        cmocka_unit_test(test_sync_levels),
         cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),

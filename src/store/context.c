@@ -451,12 +451,12 @@ cairn_rc cairn_context_get(cairn_store *s, const char *session_id, char **json, 
     cn_jw_key(&w, "context");
     size_t start = out.len;
     /* one read transaction: a fold committed between two reads would hide events */
-    if ((rc = cn_store_exec(s, "SAVEPOINT context_get", err))) {
+    if ((rc = cn_store_run(s, "SAVEPOINT context_get", err))) {
         cn_buf_release(&out);
         return rc;
     }
     rc = compose(s, session_id, &w, &compressed, &stored, err);
-    sqlite3_exec(s->db, "RELEASE context_get", NULL, NULL, NULL);
+    cn_store_run(s, "RELEASE context_get", NULL); /* a read: nothing to lose */
     if (rc) {
         cn_buf_release(&out);
         return rc;

@@ -48,7 +48,7 @@ enum {
     ST_COUNT
 };
 
-#define CN_STORE_CACHED 32 /* statements cn_store_cached keeps per connection */
+#define CN_STORE_CACHED 64 /* statements cn_store_cached keeps per connection (~30 used) */
 
 /* memlive.c: which rows are a project's live memories, and their sizes (see there). */
 typedef struct cn_memlive {

@@ -108,8 +108,10 @@ static const char *const sql[ST_COUNT] = {
     /* memory reads (store/memory.c): ?1 project, ?2 key, ?3 limit, ?9 now (ms) */
     [ST_MEMORY_PEEK] = "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND "
                        CN_MEMORY_LIVE " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
-    [ST_MEMORY_PEEK_KEY] = "SELECT " CN_MEMORY_COLS " FROM memories WHERE project_id = ?1 AND"
-                           " key = ?2 AND " CN_MEMORY_LIVE
+    /* by its key, not the access order: without statistics SQLite would walk the project's
+     * memories in memories_access to spare the sort of a row or two */
+    [ST_MEMORY_PEEK_KEY] = "SELECT " CN_MEMORY_COLS " FROM memories INDEXED BY memories_key"
+                           " WHERE project_id = ?1 AND key = ?2 AND " CN_MEMORY_LIVE
                            " ORDER BY last_accessed DESC, id DESC LIMIT ?3",
     [ST_MEMORY_TOUCH] = "UPDATE memories SET accessed_count = accessed_count + 1, last_accessed ="
                         " ?2 WHERE id = ?1",

@@ -963,6 +963,34 @@ static void test_sync_levels(void **state)
     cairn_store_close(s);
 }
 
+/* Recall by key reads that key's rows, whatever the size of the project (it used to walk
+ * every memory of the project in access order: 1.7 ms a call at 10,000 memories). */
+static void test_recall_by_key_reads_little(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_memories *m = NULL;
+    char key[32];
+    OK(cairn_store_group_begin(s, E));
+    for (int i = 0; i < 2000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        save(s, "p", key, "a value", NULL, 0);
+    }
+    save(s, "p", "k1500", "the second version", NULL, 0);
+    OK(cairn_store_group_end(s, E));
+    OK(cairn_memory_peek(s, "p", "k1500", 0, &m, E));
+    assert_int_equal(m->n, 1);
+    assert_string_equal(m->items[0].value, "the second version");
+    cairn_memories_free(m);
+    sqlite3_stmt *st = s->st[ST_MEMORY_PEEK_KEY];
+    assert_non_null(st);
+    int steps = sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
+    if (steps > 300)
+        fail_msg("recall of one key: %d VM steps over a project of 2,000 memories", steps);
+    assert_int_equal(sqlite3_stmt_status(st, SQLITE_STMTSTATUS_FULLSCAN_STEP, 0), 0);
+    cairn_store_close(s);
+}
+
 static void test_readonly(void **state)
 {
     (void)state;
@@ -1519,6 +1547,7 @@ int main(void)
         cmocka_unit_test(test_search_many),
         cmocka_unit_test(test_search_live),
         cmocka_unit_test(test_sync_levels),
+        cmocka_unit_test(test_recall_by_key_reads_little),
         cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),

@@ -53,13 +53,14 @@ enum {
 /* memlive.c: which rows are a project's live memories, and their sizes (see there). */
 typedef struct cn_memlive {
     char *project;   /* the project it is for; NULL: none */
-    int64_t gen;     /* memory_gen it was built at (or, not built, last seen at) */
+    int64_t gen;     /* memory_gen's number it was built at (or, not built, last seen at) */
+    int64_t top;     /* and the largest row id of memories then */
     int64_t until;   /* the first expiry among its rows (INT64_MAX: none) */
     int64_t base;    /* the row id of len[0] */
     size_t n;        /* entries of len */
     uint32_t *len;   /* per row id: size in tokens + 1; 0: not a live memory of project */
     bool built;      /* else the last search went through SQL */
-    bool too_big;    /* the rows span too many ids: this generation searches in SQL */
+    bool too_big;    /* the rows span too many ids: this version searches in SQL */
 } cn_memlive;
 
 struct cairn_store {
@@ -164,7 +165,7 @@ bool cn_memory_docsize(const void *blob, int n, int *size);
 /**
  * In a read transaction of a search of project: true when s->live holds the
  * project's live rows as this transaction sees them, building them when the
- * previous search saw the same generation.  false: search in SQL.
+ * previous search saw the same version.  false: search in SQL.
  */
 bool cn_memlive_ready(cairn_store *s, const char *project, int64_t now);
 /** Size + 1 of a live memory's row; 0 when rowid is not one. */

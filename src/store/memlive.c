@@ -8,12 +8,13 @@
  * project, an array indexed by row id holding each live row's size in
  * tokens plus one (0: not a live memory of the project).
  *
- * It is exact, never a guess.  memory_gen (schema migration 7) is bumped by
- * triggers on every change that can make a row live or not or change its
- * text, from any connection or process; the filter is used only in a read
- * transaction that sees the very generation it was built at, and before the
- * first expiry among its rows.  It is built when two searches of the same
- * project in a row see the same generation: a store whose memories keep
+ * It is exact, never a guess.  The memories' version (schema migration 7:
+ * memory_gen, bumped by triggers, and the largest row id) changes with every
+ * change that can make a row live or not or change its text, from any
+ * connection or process; the filter is used only in a read transaction that
+ * sees the very version it was built at, and before the first expiry among
+ * its rows.  It is built when two searches of the same
+ * project in a row see the same version: a store whose memories keep
  * changing between searches (saves interleaved with searches) never pays
  * for building it, and searches as before, in SQL alone.
  */
@@ -41,13 +42,17 @@ uint32_t cn_memlive_get(const cn_memlive *f, int64_t rowid)
     return f->len[rowid - f->base];
 }
 
-/* The store's memory generation; false when the store has none (an older schema). */
-static bool generation(cairn_store *s, int64_t *gen)
+/* The version of the memories (schema migration 7): the generation number and the largest
+ * row id.  false when the store has no generation (an older schema). */
+static bool version(cairn_store *s, int64_t *gen, int64_t *top)
 {
-    sqlite3_stmt *st = cn_store_cached(s, "SELECT gen FROM memory_gen", NULL);
+    sqlite3_stmt *st =
+        cn_store_cached(s, "SELECT gen, (SELECT max(id) FROM memories) FROM memory_gen", NULL);
     bool ok = st && sqlite3_step(st) == SQLITE_ROW;
-    if (ok)
+    if (ok) {
         *gen = sqlite3_column_int64(st, 0);
+        *top = sqlite3_column_int64(st, 1);
+    }
     if (st)
         sqlite3_reset(st);
     return ok;
@@ -60,7 +65,7 @@ typedef struct row {
 
 /*
  * Read the project's live rows and their sizes into f (already holding the
- * project and generation).  CAIRN_OK with f->built false when the rows span
+ * project and version).  CAIRN_OK with f->built false when the rows span
  * more ids than CN_MEMLIVE_SPAN.
  */
 static cairn_rc build(cairn_store *s, cn_memlive *f, int64_t now, cairn_err *err)
@@ -127,19 +132,20 @@ static cairn_rc build(cairn_store *s, cn_memlive *f, int64_t now, cairn_err *err
 bool cn_memlive_ready(cairn_store *s, const char *project, int64_t now)
 {
     cn_memlive *f = &s->live;
-    int64_t gen;
-    if (!generation(s, &gen))
+    int64_t gen, top;
+    if (!version(s, &gen, &top))
         return false;
-    bool same = f->project && !strcmp(f->project, project) && f->gen == gen;
+    bool same = f->project && !strcmp(f->project, project) && f->gen == gen && f->top == top;
     if (same && f->built && now < f->until)
         return true;
     if (same && f->too_big)
         return false;
-    bool seen = same; /* this generation of this project was searched before */
+    bool seen = same; /* this version of this project was searched before */
     cn_memlive_release(f);
     if (!(f->project = strdup(project)))
         return false;
     f->gen = gen;
+    f->top = top;
     if (!seen)
         return false; /* search in SQL; build if the next search sees the same */
     /* a failed build leaves the search to SQL, which meets the same trouble, if any,

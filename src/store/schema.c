@@ -116,19 +116,23 @@ const char *const cn_store_migrations[] = {
     "DROP INDEX context_events_session;"
     "CREATE INDEX context_events_session ON context_events(session_rowid, id, kind, path,"
     "  importance, query, decision, memory_id, memory_key, at);",
-    /* 7: a generation number of the memories, bumped by every change that can make a row
-     * live or not or change its text (not by access counts): memory search keeps a
-     * project's live rows in memory while it stays the same (store/memlive.c).  Written
-     * to run again harmlessly, as migration 5's repair may make it. */
+    /* 7: a generation number of the memories, with the largest row id the version of what
+     * search filters on: the rows that are live and their text.  A save of a new key adds
+     * the largest id (nothing more to write); every other change bumps the number: an
+     * insert below the largest id, a delete, an update of what makes a row live or of its
+     * text (not access counts).  Memory search keeps a project's live rows in memory
+     * while both stay the same (store/memlive.c).  Written to run again harmlessly, as
+     * migration 5's repair may make it. */
     "CREATE TABLE IF NOT EXISTS memory_gen(id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  gen INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO memory_gen VALUES(1, 0);"
     "CREATE TRIGGER IF NOT EXISTS memories_gen_insert AFTER INSERT ON memories"
+    "  WHEN NEW.id < (SELECT max(id) FROM memories)"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
     "CREATE TRIGGER IF NOT EXISTS memories_gen_delete AFTER DELETE ON memories"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;"
-    "CREATE TRIGGER IF NOT EXISTS memories_gen_update AFTER UPDATE OF project_id, key, value,"
-    "  metadata_json, expires_at, superseded_at, deleted_at ON memories"
+    "CREATE TRIGGER IF NOT EXISTS memories_gen_update AFTER UPDATE OF id, project_id, key,"
+    "  value, metadata_json, expires_at, superseded_at, deleted_at ON memories"
     "  BEGIN UPDATE memory_gen SET gen = gen + 1; END;",
 };
 

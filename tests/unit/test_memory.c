@@ -822,13 +822,16 @@ static void test_search_many(void **state)
     cairn_store_close(s);
 }
 
+/* The memories' version (store/memlive.c): memory_gen's number and the largest row id. */
+#define MEMORY_VERSION "SELECT gen * 1000003 + (SELECT max(id) FROM memories) FROM memory_gen"
+
 /* A change by s2 (or s itself) between two searches of s: the next search still gives the
- * reference's answer, and (the generation moved) goes through SQL. */
+ * reference's answer, and (the version moved) goes through SQL. */
 #define SEARCH_AFTER_CHANGE(s, q, change)                                                          \
     do {                                                                                           \
-        int64_t gen_ = sql_i64(s, "SELECT gen FROM memory_gen");                                   \
+        int64_t version_ = sql_i64(s, MEMORY_VERSION);                                             \
         change;                                                                                    \
-        assert_true(sql_i64(s, "SELECT gen FROM memory_gen") > gen_);                              \
+        assert_true(sql_i64(s, MEMORY_VERSION) != version_);                                       \
         check_search(s, "p", q, 0);                                                                \
         assert_false((s)->live.built);                                                             \
         check_search(s, "p", q, 0);                                                                \
@@ -852,7 +855,7 @@ static void test_search_live(void **state)
     }
     OK(cairn_store_group_end(s, E));
     assert_int_equal(check_search(s, "p", "deploy", 0), 20);
-    assert_false(s->live.built); /* the first search of a generation: SQL */
+    assert_false(s->live.built); /* the first search of a version: SQL */
     assert_int_equal(check_search(s, "p", "deploy", 100), 45);
     assert_true(s->live.built);
     int64_t gen = s->live.gen;
@@ -864,10 +867,17 @@ static void test_search_live(void **state)
     cairn_memories_free(m);
     OK(cairn_memory_recall(s, "p", "k1", 0, &m, E));
     cairn_memories_free(m);
+    int64_t version = sql_i64(s, MEMORY_VERSION);
     assert_int_equal(sql_i64(s, "SELECT gen FROM memory_gen"), gen);
     check_search(s, "p", "service", 0);
     assert_true(s->live.built);
     assert_int_equal(s->live.gen, gen);
+    /* a save of a new key moves the largest id only; of a known key, the number too */
+    save(s2, "p", "brand-new", "deploy", NULL, 0);
+    assert_int_equal(sql_i64(s, "SELECT gen FROM memory_gen"), gen);
+    assert_true(sql_i64(s, MEMORY_VERSION) != version);
+    save(s2, "p", "brand-new", "deploy again", NULL, 0);
+    assert_true(sql_i64(s, "SELECT gen FROM memory_gen") > gen);
 
     /* saves, new versions, forgets and restores, by this connection and by another */
     SEARCH_AFTER_CHANGE(s, "deploy", save(s, "p", "new1", "deploy deploy deploy", NULL, 0));
@@ -877,7 +887,7 @@ static void test_search_live(void **state)
     SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_forget(s2, "p", "k2", E)));
     SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_restore(s2, "p", "k2", E)));
     SEARCH_AFTER_CHANGE(s, "deploy", OK(cairn_memory_forget(s, "p", "new1", E)));
-    /* another project's save moves the generation too (one counter for all) */
+    /* another project's save moves the version too (one for all) */
     SEARCH_AFTER_CHANGE(s, "deploy", save(s2, "q", "other", "deploy", NULL, 0));
 
     /* expiry: a row leaves the filter's answers when its time comes, with no change */
@@ -900,7 +910,7 @@ static void test_search_live(void **state)
     assert_string_not_equal(m->items[0].key, "soon");
     cairn_memories_free(m);
     check_search(s, "p", "deploy", 0);
-    assert_true(s->live.built); /* rebuilt at once: the generation is the same */
+    assert_true(s->live.built); /* rebuilt at once: the version is the same */
     assert_int_equal(s->live.gen, gen);
 
     /* rows whose ids span more than the filter holds: SQL, every time */
@@ -917,6 +927,29 @@ static void test_search_live(void **state)
         assert_false(s->live.built);
     }
     assert_true(s->live.too_big);
+    /* a row inserted below the largest id (by hand: cairn appends) moves the number */
+    int64_t id1 = sql_i64(s, "SELECT id FROM memories WHERE project_id = 'q' AND key = 'k0'");
+    char sql_del[256], sql_ins[512];
+    snprintf(sql_del, sizeof sql_del,
+             "INSERT INTO fts_memories(fts_memories, rowid, key, value) SELECT 'delete', id, key,"
+             " value FROM memories WHERE id = %lld; DELETE FROM memories WHERE id = %lld",
+             (long long)id1, (long long)id1);
+    assert_int_equal(sqlite3_exec(s2->db, sql_del, NULL, NULL, NULL), SQLITE_OK);
+    check_search(s, "q", "deploy", 0);
+    check_search(s, "q", "deploy", 0);
+    assert_true(s->live.built);
+    gen = s->live.gen;
+    snprintf(sql_ins, sizeof sql_ins,
+             "INSERT INTO memories(id, memory_id, project_id, key, value, version, created_at)"
+             " VALUES(%lld, 'mem_low000000001', 'q', 'low', 'deploy deploy low', 1, 1);"
+             "INSERT INTO fts_memories(rowid, key, value) VALUES(%lld, 'low', 'deploy deploy low')",
+             (long long)id1, (long long)id1);
+    assert_int_equal(sqlite3_exec(s2->db, sql_ins, NULL, NULL, NULL), SQLITE_OK);
+    assert_true(sql_i64(s, "SELECT gen FROM memory_gen") > gen);
+    assert_true(check_search(s, "q", "low", 0) == 1);
+    assert_false(s->live.built);
+    check_search(s, "q", "deploy", 0);
+    assert_true(s->live.built);
     /* ... but a project whose rows are near each other still has one */
     check_search(s, "q", "deploy", 0);
     check_search(s, "q", "deploy", 0);

@@ -101,38 +101,45 @@ bool cn_memory_docsize(const void *blob, int n, int *size)
     return true;
 }
 
-/*
- * bm25 of the current row -- the formula of the FTS5 documentation, k1 1.2,
- * b 0.75, negated so that better sorts first -- given its size in tokens
- * (-1: look it up).
- */
-static int bm25_row(const Fts5ExtensionApi *api, Fts5Context *fts, int size, double *score)
+/* Phrase i's hits in the current row, weighted by column, walked one by one (xInst would
+ * first build the row's array of every hit). */
+static int phrase_freq(const Fts5ExtensionApi *api, Fts5Context *fts, int i, double *freq)
+{
+    Fts5PhraseIter it;
+    int column, offset;
+    int rc = api->xPhraseFirst(fts, i, &it, &column, &offset);
+    *freq = 0.0;
+    for (; rc == SQLITE_OK && column >= 0; api->xPhraseNext(fts, &it, &column, &offset))
+        *freq +=
+            column < (int)(sizeof rank_weight / sizeof *rank_weight) ? rank_weight[column] : 1.0;
+    return rc;
+}
+
+/* One phrase's part of bm25 before its IDF -- the formula of the FTS5 documentation, k1 1.2,
+ * b 0.75 -- from its weighted hits in a row of size tokens. */
+static double term_score(double freq, int size, double avgdl)
 {
     const double k1 = 1.2, b = 0.75;
+    return (freq * (k1 + 1.0)) / (freq + k1 * (1 - b + b * (double)size / avgdl));
+}
+
+/* bm25 of the current row, negated so that better sorts first, given its size in tokens
+ * (-1: look it up). */
+static int bm25_row(const Fts5ExtensionApi *api, Fts5Context *fts, int size, double *score)
+{
     int rc = SQLITE_OK;
     rank_query *q = api->xGetAuxdata(fts, 0);
     if (!q && !(q = rank_query_new(api, fts, &rc)))
         return rc;
-    /* each phrase's hits in the row, weighted by column: walked phrase by phrase
-     * (xInst would first build the row's array of every hit) */
-    for (int i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
-        Fts5PhraseIter it;
-        int column, offset;
-        q->freq[i] = 0.0;
-        rc = api->xPhraseFirst(fts, i, &it, &column, &offset);
-        for (; rc == SQLITE_OK && column >= 0; api->xPhraseNext(fts, &it, &column, &offset))
-            q->freq[i] += column < (int)(sizeof rank_weight / sizeof *rank_weight)
-                              ? rank_weight[column]
-                              : 1.0;
-    }
+    for (int i = 0; rc == SQLITE_OK && i < q->nphrase; i++)
+        rc = phrase_freq(api, fts, i, &q->freq[i]);
     if (rc == SQLITE_OK && size < 0)
         rc = api->xColumnSize(fts, -1, &size);
     if (rc != SQLITE_OK)
         return rc;
-    double d = (double)size, sum = 0.0;
+    double sum = 0.0;
     for (int i = 0; i < q->nphrase; i++)
-        sum += q->idf[i] *
-               ((q->freq[i] * (k1 + 1.0)) / (q->freq[i] + k1 * (1 - b + b * d / q->avgdl)));
+        sum += q->idf[i] * term_score(q->freq[i], size, q->avgdl);
     *score = -1.0 * sum;
     return SQLITE_OK;
 }
@@ -179,6 +186,146 @@ static void live_rank(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_con
         sqlite3_result_double(ctx, score);
 }
 
+/* A live match of a one-phrase query: its row and its score before the IDF. */
+typedef struct match {
+    int64_t rowid;
+    double score;
+} match;
+
+typedef struct one_pass {
+    const cn_memlive *live;
+    double avgdl;
+    sqlite3_int64 hits; /* every match, live or not: for the IDF */
+    match *m;
+    size_t n, cap;
+} one_pass;
+
+static int one_match(const Fts5ExtensionApi *api, Fts5Context *fts, void *arg)
+{
+    one_pass *p = arg;
+    sqlite3_int64 rowid = api->xRowid(fts);
+    uint32_t len = cn_memlive_get(p->live, rowid);
+    int size = len == UINT32_MAX ? -1 : (int)len - 1, rc;
+    double freq;
+    p->hits++;
+    if (!len)
+        return SQLITE_OK;
+    if ((rc = phrase_freq(api, fts, 0, &freq)) ||
+        (size < 0 && (rc = api->xColumnSize(fts, -1, &size))))
+        return rc;
+    if (p->n == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 1024;
+        match *m = sqlite3_realloc64(p->m, cap * sizeof *m);
+        if (!m)
+            return SQLITE_NOMEM;
+        p->m = m;
+        p->cap = cap;
+    }
+    p->m[p->n++] = (match){rowid, term_score(freq, size, p->avgdl)};
+    return SQLITE_OK;
+}
+
+/* a ranks before b: the higher score, then the older row (cairn_bm25's order) */
+static bool before(const match *a, const match *b)
+{
+    return a->score > b->score || (a->score == b->score && a->rowid < b->rowid);
+}
+
+/* Keep the k best of m[0..n) in m[0..k), best first (k <= n): a heap of the k best so far
+ * with the worst on top, then sorted. */
+static size_t best_k(match *m, size_t n, size_t k)
+{
+    size_t h = 0;
+    for (size_t i = 0; i < n; i++) {
+        match x = m[i];
+        if (h == k && !before(&x, &m[0]))
+            continue;
+        size_t j;
+        if (h < k) { /* sift up from the end */
+            for (j = h++; j > 0 && before(&m[(j - 1) / 2], &x); j = (j - 1) / 2)
+                m[j] = m[(j - 1) / 2];
+        } else { /* replace the top, sift down */
+            for (j = 0;;) {
+                size_t c = 2 * j + 1;
+                if (c >= h)
+                    break;
+                if (c + 1 < h && before(&m[c], &m[c + 1]))
+                    c++;
+                if (!before(&x, &m[c]))
+                    break;
+                m[j] = m[c];
+                j = c;
+            }
+        }
+        m[j] = x;
+    }
+    for (size_t end = h; end > 1; end--) { /* heap sort: the worst goes last */
+        match top = m[0], x = m[end - 1];
+        size_t j = 0;
+        for (;;) {
+            size_t c = 2 * j + 1;
+            if (c >= end - 1)
+                break;
+            if (c + 1 < end - 1 && before(&m[c], &m[c + 1]))
+                c++;
+            if (!before(&x, &m[c]))
+                break;
+            m[j] = m[c];
+            j = c;
+        }
+        m[j] = x;
+        m[end - 1] = top;
+    }
+    return h;
+}
+
+/*
+ * cairn_live_best(fts_memories, k), on the first match of a one-phrase query:
+ * the row ids of its k best live matches, best first, as a blob of int64 --
+ * cairn_live_bm25's order, in one pass over the phrase's matches instead of a
+ * statement step per match.  The scores are the very same numbers: the IDF of
+ * the phrase (from all its matches) times the same term score.  NULL when the
+ * query has more than one phrase.
+ */
+static void live_best(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx, int argc,
+                      sqlite3_value **argv)
+{
+    const cairn_store *s = api->xUserData(fts);
+    sqlite3_int64 rows = 0, tokens = 0, k = argc == 1 ? sqlite3_value_int64(argv[0]) : 0;
+    one_pass p = {.live = &s->live};
+    int rc;
+    if (api->xPhraseCount(fts) != 1 || k <= 0) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    if ((rc = api->xRowCount(fts, &rows)) || (rc = api->xColumnTotalSize(fts, -1, &tokens))) {
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    p.avgdl = (double)tokens / (double)rows;
+    if ((rc = api->xQueryPhrase(fts, 0, &p, one_match))) {
+        sqlite3_free(p.m);
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    /* rank_query_new's IDF; score = -(0.0 + idf * term score), as bm25_row sums it */
+    double idf = log((rows - p.hits + 0.5) / (p.hits + 0.5));
+    idf = idf > 0.0 ? idf : 1e-6;
+    for (size_t i = 0; i < p.n; i++)
+        p.m[i].score = 0.0 + idf * p.m[i].score;
+    size_t n = best_k(p.m, p.n, (size_t)k < p.n ? (size_t)k : p.n);
+    int64_t *ids = n ? sqlite3_malloc64(n * sizeof *ids) : NULL;
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = p.m[i].rowid;
+    sqlite3_free(p.m);
+    if (n && !ids)
+        sqlite3_result_error_nomem(ctx);
+    else if (!n)
+        sqlite3_result_zeroblob(ctx, 0);
+    else
+        sqlite3_result_blob64(ctx, ids, n * sizeof *ids, sqlite3_free);
+}
+
 /*
  * Register the ranking functions on the connection, once, before a search
  * statement is first prepared (FTS5 resolves its functions then).
@@ -196,7 +343,8 @@ static cairn_rc rank_register(cairn_store *s, cairn_err *err)
     sqlite3_finalize(st);
     if (!api || api->iVersion < 2 ||
         api->xCreateFunction(api, "cairn_bm25", NULL, rank, NULL) != SQLITE_OK ||
-        api->xCreateFunction(api, "cairn_live_bm25", s, live_rank, NULL) != SQLITE_OK)
+        api->xCreateFunction(api, "cairn_live_bm25", s, live_rank, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "cairn_live_best", s, live_best, NULL) != SQLITE_OK)
         return cn_err_set(err, CAIRN_IO, "store '%s': cannot register the ranking functions",
                           s->path);
     s->ranking = true;
@@ -218,39 +366,89 @@ static cairn_rc search_sql(cairn_store *s, const char *project, const char *expr
     return rc;
 }
 
-/* With the live filter: the best rows' ids from the index alone, then those rows. */
-static cairn_rc search_live(cairn_store *s, const char *expr, size_t limit, cairn_memories **out,
-                            cairn_err *err)
+/*
+ * The ids of the best live matches of a one-phrase query, in one pass
+ * (cairn_live_best).  *done false when the function declined (the query has
+ * more phrases after all).
+ */
+static cairn_rc best_one_pass(cairn_store *s, const char *expr, size_t limit, int64_t *ids,
+                              size_t *n, bool *done, cairn_err *err)
 {
-    sqlite3_stmt *best = cn_store_cached(
-        s,
-        "SELECT rowid, cairn_live_bm25(fts_memories) AS r FROM fts_memories WHERE"
-        " fts_memories MATCH ?1 ORDER BY r, rowid LIMIT ?2",
-        err);
-    sqlite3_stmt *one =
-        best ? cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE id = ?1", err)
-             : NULL;
-    int64_t *ids = limit <= SIZE_MAX / sizeof *ids ? malloc(limit * sizeof *ids) : NULL;
-    size_t n = 0;
+    sqlite3_stmt *st = cn_store_cached(s,
+                                       "SELECT cairn_live_best(fts_memories, ?2) FROM"
+                                       " fts_memories WHERE fts_memories MATCH ?1 LIMIT 1",
+                                       err);
+    cairn_rc rc = CAIRN_OK;
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)limit);
+    int step = sqlite3_step(st);
+    *n = 0;
+    *done = step == SQLITE_DONE; /* no match at all */
+    if (step == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_BLOB) {
+        size_t bytes = (size_t)sqlite3_column_bytes(st, 0);
+        *n = bytes / sizeof *ids <= limit ? bytes / sizeof *ids : limit;
+        if (*n)
+            memcpy(ids, sqlite3_column_blob(st, 0), *n * sizeof *ids);
+        *done = true;
+    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = cn_store_error(s, err, "cannot search memories");
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* The ids of the best live matches, a statement step per match (cairn_live_bm25). */
+static cairn_rc best_per_match(cairn_store *s, const char *expr, size_t limit, int64_t *ids,
+                               size_t *n, cairn_err *err)
+{
+    sqlite3_stmt *st =
+        cn_store_cached(s,
+                        "SELECT rowid, cairn_live_bm25(fts_memories) AS r FROM fts_memories WHERE"
+                        " fts_memories MATCH ?1 ORDER BY r, rowid LIMIT ?2",
+                        err);
     cairn_rc rc = CAIRN_OK;
     int step;
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_text(st, 1, expr, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)limit);
+    /* the rows that are not live sort last, with an infinite score */
+    *n = 0;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && isfinite(sqlite3_column_double(st, 1)))
+        ids[(*n)++] = sqlite3_column_int64(st, 0);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = cn_store_error(s, err, "cannot search memories");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* With the live filter: the best rows' ids from the index alone, then those rows. */
+static cairn_rc search_live(cairn_store *s, const char *expr, bool one_phrase, size_t limit,
+                            cairn_memories **out, cairn_err *err)
+{
+    sqlite3_stmt *one =
+        cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE id = ?1", err);
+    int64_t *ids = limit <= SIZE_MAX / sizeof *ids ? malloc(limit * sizeof *ids) : NULL;
+    size_t n = 0;
+    bool done = false;
+    cairn_rc rc = CAIRN_OK;
     if (!one || !ids) {
         free(ids);
         return one ? cn_err_set(err, CAIRN_NOMEM, "out of memory") : CAIRN_IO;
     }
-    sqlite3_bind_text(best, 1, expr, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(best, 2, (int64_t)limit);
-    /* the rows that are not live sort last, with an infinite score */
-    while ((step = sqlite3_step(best)) == SQLITE_ROW && isfinite(sqlite3_column_double(best, 1)))
-        ids[n++] = sqlite3_column_int64(best, 0);
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = cn_store_error(s, err, "cannot search memories");
-    sqlite3_reset(best);
-    sqlite3_clear_bindings(best);
+    if (one_phrase)
+        rc = best_one_pass(s, expr, limit, ids, &n, &done, err);
+    if (!rc && !done)
+        rc = best_per_match(s, expr, limit, ids, &n, err);
     cairn_memories *m = rc ? NULL : cn_memories_new();
     if (!rc && !m)
         rc = cn_err_set(err, CAIRN_NOMEM, "out of memory");
     for (size_t i = 0; !rc && i < n; i++) {
+        int step;
         sqlite3_bind_int64(one, 1, ids[i]);
         if ((step = sqlite3_step(one)) == SQLITE_ROW)
             rc = cn_memories_add(m, one, err);
@@ -292,7 +490,7 @@ cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_qu
             goto out;
         txn = true;
     }
-    rc = cn_memlive_ready(s, project, now) ? search_live(s, expr.ptr, limit, out, err)
+    rc = cn_memlive_ready(s, project, now) ? search_live(s, expr.ptr, q->nterms == 1, limit, out, err)
                : search_sql(s, project, expr.ptr, limit, now, out, err);
 out:
     if (txn)

@@ -231,6 +231,24 @@ static bool before(const match *a, const match *b)
     return a->score > b->score || (a->score == b->score && a->rowid < b->rowid);
 }
 
+/* Put x in the heap m[0..h) (the worst on top) whose top is free, sifting it down. */
+static void sift_down(match *m, size_t h, match x)
+{
+    size_t j = 0;
+    for (;;) {
+        size_t c = 2 * j + 1; /* the worse of j's children */
+        if (c >= h)
+            break;
+        if (c + 1 < h && before(&m[c], &m[c + 1]))
+            c++;
+        if (!before(&x, &m[c]))
+            break;
+        m[j] = m[c];
+        j = c;
+    }
+    m[j] = x;
+}
+
 /* Keep the k best of m[0..n) in m[0..k), best first (k <= n): a heap of the k best so far
  * with the worst on top, then sorted. */
 static size_t best_k(match *m, size_t n, size_t k)
@@ -238,42 +256,18 @@ static size_t best_k(match *m, size_t n, size_t k)
     size_t h = 0;
     for (size_t i = 0; i < n; i++) {
         match x = m[i];
-        if (h == k && !before(&x, &m[0]))
-            continue;
-        size_t j;
-        if (h < k) { /* sift up from the end */
-            for (j = h++; j > 0 && before(&m[(j - 1) / 2], &x); j = (j - 1) / 2)
+        if (h < k) { /* a free place: sift up from the end */
+            size_t j = h++;
+            for (; j > 0 && before(&m[(j - 1) / 2], &x); j = (j - 1) / 2)
                 m[j] = m[(j - 1) / 2];
-        } else { /* replace the top, sift down */
-            for (j = 0;;) {
-                size_t c = 2 * j + 1;
-                if (c >= h)
-                    break;
-                if (c + 1 < h && before(&m[c], &m[c + 1]))
-                    c++;
-                if (!before(&x, &m[c]))
-                    break;
-                m[j] = m[c];
-                j = c;
-            }
+            m[j] = x;
+        } else if (before(&x, &m[0])) { /* better than the worst kept: it takes its place */
+            sift_down(m, h, x);
         }
-        m[j] = x;
     }
     for (size_t end = h; end > 1; end--) { /* heap sort: the worst goes last */
-        match top = m[0], x = m[end - 1];
-        size_t j = 0;
-        for (;;) {
-            size_t c = 2 * j + 1;
-            if (c >= end - 1)
-                break;
-            if (c + 1 < end - 1 && before(&m[c], &m[c + 1]))
-                c++;
-            if (!before(&x, &m[c]))
-                break;
-            m[j] = m[c];
-            j = c;
-        }
-        m[j] = x;
+        match top = m[0];
+        sift_down(m, end - 1, m[end - 1]);
         m[end - 1] = top;
     }
     return h;

@@ -8,12 +8,18 @@
  * same score (a test compares them on every match) from the size the query
  * joins from fts_memories_docsize.
  *
- * Two ways to the same answer.  In SQL alone (ST_MEMORY_SEARCH): each match
- * is joined to `memories` for the project and live filter and to
- * fts_memories_docsize for its size.  With the live filter of store/memlive.c,
- * when it is ready: cairn_live_bm25 finds both in memory and gives rows that
- * are not live an infinite score, and only the best rows are read from
- * `memories`.  Both run in one read transaction with the filter's check.
+ * Three ways to the same answer, row for row (the unit tests compare them
+ * with bm25() itself):
+ * - In SQL alone (ST_MEMORY_SEARCH): each match is joined to `memories` for
+ *   the project and live filter and to fts_memories_docsize for its size.
+ * - With the live filter of store/memlive.c, when it is ready:
+ *   cairn_live_bm25 finds both in memory and gives rows that are not live an
+ *   infinite score; only the best rows are read from `memories`.
+ * - With the filter, for a query of one phrase (one word, the usual case):
+ *   cairn_live_best scores every match in one pass over the phrase's matches
+ *   (FTS5's xQueryPhrase) instead of a statement step each, keeping the best
+ *   in a heap.
+ * The filter's check and the search run in one read transaction.
  * docs/BENCHMARKS.md ("MCP") has the measurements.
  */
 #include <limits.h>

@@ -219,9 +219,11 @@ typedef struct cairn_context_item {
 /**
  * Append items to the context of session_id, in one durable transaction, and
  * move the session's last_activity.  When the events after the session's
- * snapshot then number 256 or hold 32 KiB of text, the same transaction folds
+ * snapshot then number 64 or hold 32 KiB of text, the same transaction folds
  * all of them but the newest into a new compressed snapshot and deletes their
  * rows: the append and its fold are committed together or not at all.
+ * Inside a group (cairn_store_group_begin) the fold is left for
+ * cairn_context_fold_due instead.
  * CAIRN_NOTFOUND for an unknown session; CAIRN_INVAL / CAIRN_RANGE for a bad
  * item (nothing is appended); CAIRN_CORRUPT, naming the session, when the
  * fold finds the stored snapshot damaged (nothing is appended or deleted).
@@ -229,6 +231,22 @@ typedef struct cairn_context_item {
 CAIRN_API cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
                                         const cairn_context_item *items, size_t n,
                                         cairn_err *err);
+
+/**
+ * Run folds that appends made inside a group left for later: a server's
+ * writer commits many sessions' appends in one group, and in a workload that
+ * visits sessions in turn they all reach the threshold together; folding them
+ * in that one group would stall every request waiting on it.  Folds the
+ * oldest first, at least one when any is due, and goes on while less than
+ * budget_us microseconds have passed.  Inside a group each fold is a
+ * savepoint of it, else its own durable transaction; a fold that fails (a
+ * damaged snapshot) is rolled back alone and dropped: its events stay rows,
+ * and the next append past the threshold tries again.  *left (NULL allowed)
+ * receives how many stay due.  The list is this connection's, in memory:
+ * folds it loses (a crash) happen at the session's next append.
+ */
+CAIRN_API cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left,
+                                          cairn_err *err);
 
 /**
  * The context document of session_id as JSON, composed from its snapshot (if

@@ -42,6 +42,8 @@
 #ifndef THREADS_PER_CORE
 #define THREADS_PER_CORE 2
 #endif
+/* At most this much of a writer's group goes to context folds left for later (one at least). */
+#define FOLD_BUDGET_US 1000
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
 static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409,
@@ -76,7 +78,7 @@ typedef struct writer {
     pthread_t thread;
 } writer;
 
-static void run_batch(cairn_store *s, job *batch, cairn_err *e)
+static void run_batch(cairn_store *s, job *batch, size_t *due, cairn_err *e)
 {
     bool counts_only = true; /* access counts alone need no disk sync */
     for (job *j = batch; j && counts_only; j = j->next)
@@ -94,6 +96,10 @@ static void run_batch(cairn_store *s, job *batch, cairn_err *e)
             j->rc = cn_call_run_deferred(j->c, s);
         }
     }
+    /* context folds the group's appends left for later, a few at a time: a batch never
+     * carries the folds of every session that reached the threshold with it */
+    if (!grc && !counts_only)
+        cairn_context_fold_due(s, FOLD_BUDGET_US, due, e);
     if (!grc && (grc = cairn_store_group_end(s, e)))
         for (job *j = batch; j; j = j->next)
             if (!j->rc)
@@ -111,18 +117,27 @@ static void *write_loop(void *arg)
     cairn_err e;
     if (cairn_store_open(w->o->data_dir, 0, &s, &e))
         s = NULL;
+    size_t due = 0; /* context folds left for later */
     for (;;) {
         pthread_mutex_lock(&w->mu);
-        while (!w->head && !w->stop)
+        while (!w->head && !w->stop && !due)
             pthread_cond_wait(&w->work, &w->mu);
         job *batch = w->head;
         w->head = w->tail = NULL;
-        if (!batch) /* stopping, nothing queued: no job can be left behind */
+        bool stop = !batch && w->stop;
+        if (stop) /* stopping, nothing queued: no job can be left behind */
             w->exited = true;
         pthread_mutex_unlock(&w->mu);
-        if (!batch)
+        if (stop)
             break;
-        run_batch(s, batch, &e);
+        if (batch) {
+            run_batch(s, batch, &due, &e);
+        } else if (cairn_store_group_begin(s, &e)) { /* idle: a group of folds alone */
+            due = 0;                                  /* the next batch tries again */
+        } else {
+            cairn_context_fold_due(s, FOLD_BUDGET_US, &due, &e);
+            cairn_store_group_end(s, &e); /* if it fails, the sessions' next appends fold */
+        }
     }
     cairn_store_close(s);
     return NULL;

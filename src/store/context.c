@@ -299,6 +299,76 @@ cairn_rc cn_store_context_fold(cairn_store *s, const char *session_id, cairn_err
     return cn_store_commit_durable(s, err);
 }
 
+/* ---- folds left for later (cairn_context_fold_due) ---- */
+
+/* Note session row's fold as due (once); false when the list is full or memory short. */
+static bool due_add(cairn_store *s, int64_t row, const char *session_id)
+{
+    for (size_t i = 0; i < s->due.n; i++)
+        if (s->due.row[i] == row)
+            return true;
+    if (!s->due.row) {
+        s->due.row = malloc(CN_CTX_DUE_MAX * sizeof *s->due.row);
+        s->due.session_id = malloc(CN_CTX_DUE_MAX * sizeof *s->due.session_id);
+        if (!s->due.row || !s->due.session_id) {
+            cn_context_due_release(s);
+            return false;
+        }
+    }
+    char *id = s->due.n < CN_CTX_DUE_MAX ? strdup(session_id) : NULL;
+    if (!id)
+        return false;
+    s->due.row[s->due.n] = row;
+    s->due.session_id[s->due.n++] = id;
+    return true;
+}
+
+void cn_context_due_release(cairn_store *s)
+{
+    for (size_t i = 0; i < s->due.n; i++)
+        free(s->due.session_id[i]);
+    free(s->due.row);
+    free(s->due.session_id);
+    s->due.row = NULL;
+    s->due.session_id = NULL;
+    s->due.n = 0;
+}
+
+cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left, cairn_err *err)
+{
+    uint64_t start = cn_mono_ns();
+    size_t done = 0;
+    cairn_rc rc = CAIRN_OK;
+    if (left)
+        *left = 0;
+    if (!s->due.n)
+        return CAIRN_OK;
+    while (done < s->due.n && (!done || cn_mono_ns() - start < budget_us * 1000)) {
+        int64_t row = s->due.row[done];
+        const char *session_id = s->due.session_id[done++];
+        cairn_err ferr;
+        if ((rc = cn_store_begin_durable(s, err)))
+            break; /* this fold stays due */
+        if (fold(s, row, session_id, &ferr))
+            cn_store_rollback_durable(s); /* dropped: the next append past the threshold */
+        else if ((rc = cn_store_commit_durable(s, err))) {
+            cn_store_rollback_durable(s);
+            break;
+        }
+    }
+    if (rc && done)
+        done--; /* the fold that could not start or commit stays due */
+    for (size_t i = 0; i < done; i++)
+        free(s->due.session_id[i]);
+    memmove(s->due.row, s->due.row + done, (s->due.n - done) * sizeof *s->due.row);
+    memmove(s->due.session_id, s->due.session_id + done,
+            (s->due.n - done) * sizeof *s->due.session_id);
+    s->due.n -= done;
+    if (left)
+        *left = s->due.n;
+    return rc;
+}
+
 /* ---- the API ---- */
 
 cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
@@ -381,7 +451,7 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     if (n &&
         (pending + (int64_t)n >= CN_CTX_FOLD_EVENTS ||
          pending_bytes + bytes >= CN_CTX_FOLD_BYTES) &&
-        (rc = fold(s, row, session_id, err)))
+        !(s->group && due_add(s, row, session_id)) && (rc = fold(s, row, session_id, err)))
         goto fail;
     return cn_store_commit_durable(s, err);
 fail:

@@ -78,7 +78,14 @@ struct cairn_store {
     cn_memlive live;
     bool ranking;   /* the ranking functions of memsearch.c are registered */
     bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
+    struct {        /* context folds left for later (context.c: cairn_context_fold_due) */
+        int64_t *row;
+        char **session_id;
+        size_t n;
+    } due;
 };
+
+#define CN_CTX_DUE_MAX 4096 /* folds left for later, at most; past it, appends fold at once */
 
 /**
  * The statement of sql -- a string literal: its address is the key --
@@ -173,6 +180,8 @@ uint32_t cn_memlive_get(const cn_memlive *f, int64_t rowid);
 void cn_memlive_release(cn_memlive *f);
 
 /* context.c */
+/** Forget the folds left for later (at close). */
+void cn_context_due_release(cairn_store *s);
 /**
  * Fold session_id's context events (all but the newest) into its compressed
  * snapshot now, whatever the threshold, in one durable transaction; what

@@ -262,6 +262,7 @@ void cairn_store_close(cairn_store *s)
     sqlite3_close(s->db);
     cn_zstd_release(&s->zstd);
     cn_memlive_release(&s->live);
+    cn_context_due_release(s);
     free(s->path);
     free(s);
 }

@@ -622,6 +622,11 @@ assert_eq "$(jb "(.size_bytes < (.context | tojson | length))")" true \
     "past the threshold: the stored size is below the document's"
 req GET "/sessions/$SW"
 assert_eq "$(jb '.context_events')" 385 "past the threshold: the session counts 385 context events"
+# the writer folds what its groups' appends left due before it commits them: rows stay few
+rows=$(sqlite3 -readonly "$D/cairn.db" "SELECT count(*) FROM context_events c JOIN sessions s ON
+ s.id = c.session_rowid WHERE s.session_id = '$SW'")
+assert_eq "$([ "$rows" -ge 1 ] && [ "$rows" -le 64 ] && echo bounded)" bounded \
+    "past the threshold: $rows event rows after the snapshot (1 to 64)"
 
 # ---- 7. /metrics ----
 

@@ -722,6 +722,92 @@ static void test_fold_is_atomic(void **state)
     cairn_store_close(s);
 }
 
+/* append1 inside a group: the time is read back on s's own connection (the group has not
+ * committed: other connections do not see the row yet). */
+static void append1_grouped(cairn_store *s, const char *sid, cairn_context_kind kind,
+                            const char *text, double imp, ctxlog *l)
+{
+    cairn_context_item it = {kind, text, NULL, imp};
+    sqlite3_stmt *st;
+    OK(cairn_context_append(s, sid, &it, 1, E));
+    assert_int_equal(sqlite3_prepare_v2(s->db,
+                                        "SELECT at FROM context_events WHERE session_rowid ="
+                                        " (SELECT id FROM sessions WHERE session_id = ?1)"
+                                        " ORDER BY id DESC LIMIT 1",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    log_add(l, kind, text, NULL, imp, sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* In a group (a server's writer), appends past the threshold leave their folds for
+ * cairn_context_fold_due: one group never carries every session's fold at once. */
+static void test_folds_left_for_later(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    char sid[3][64];
+    ctxlog l[3] = {{0}};
+    size_t left = 99;
+    cairn_err e;
+    for (int k = 0; k < 3; k++)
+        new_session(s, sid[k], sizeof sid[k]);
+    /* nothing due: nothing to do */
+    OK(cairn_context_fold_due(s, 1000, &left, E));
+    assert_int_equal(left, 0);
+    OK(cairn_store_group_begin(s, E));
+    for (int i = 0; i < CN_CTX_FOLD_EVENTS + 5; i++)
+        for (int k = 0; k < 3; k++)
+            append1_grouped(s, sid[k], CAIRN_CONTEXT_SEARCH, i % 2 ? "odd" : "even", 0,
+                            &l[k]);
+    OK(cairn_store_group_end(s, E));
+    for (int k = 0; k < 3; k++) { /* all past the threshold, none folded */
+        assert_int_equal(sql_i64(s, ROWS, sid[k]), CN_CTX_FOLD_EVENTS + 5);
+        check_doc(s, sid[k], &l[k], false, "appends left their fold for later");
+    }
+    /* a budget of 0 folds one, the oldest due, in a group of its own */
+    OK(cairn_store_group_begin(s, E));
+    OK(cairn_context_fold_due(s, 0, &left, E));
+    OK(cairn_store_group_end(s, E));
+    assert_int_equal(left, 2);
+    assert_int_equal(sql_i64(s, ROWS, sid[0]), 1); /* the newest event stays a row */
+    check_doc(s, sid[0], &l[0], true, "folded later");
+    assert_int_equal(sql_i64(s, ROWS, sid[1]), CN_CTX_FOLD_EVENTS + 5);
+
+    /* a damaged snapshot: that fold is dropped, the others go on, the appends stay */
+    size_t len;
+    void *blob = blob_get(s, sid[0], &len);
+    OK(cairn_store_group_begin(s, E));
+    for (int i = 0; i < CN_CTX_FOLD_EVENTS; i++)
+        append1_grouped(s, sid[0], CAIRN_CONTEXT_FILE, "src/a.c", 0.5, &l[0]);
+    OK(cairn_store_group_end(s, E));
+    ((unsigned char *)blob)[len - 1] ^= 0xff; /* the frame's checksum */
+    blob_set(s, sid[0], blob, len);
+    OK(cairn_context_fold_due(s, 1000000, &left, E)); /* each its own transaction */
+    assert_int_equal(left, 0);
+    assert_int_equal(sql_i64(s, ROWS, sid[0]), CN_CTX_FOLD_EVENTS + 1);
+    char *json = NULL;
+    assert_int_equal(cairn_context_get(s, sid[0], &json, &len, &e), CAIRN_CORRUPT);
+    free(json);
+    for (int k = 1; k < 3; k++) {
+        assert_int_equal(sql_i64(s, ROWS, sid[k]), 1);
+        check_doc(s, sid[k], &l[k], true, "folded later, in their own transactions");
+    }
+    /* outside a group, the append that reaches the threshold folds at once, as before */
+    for (int i = 0; i < CN_CTX_FOLD_EVENTS - 1; i++)
+        append1(s, sid[1], CAIRN_CONTEXT_DECISION, "keep it", 0, &l[1]);
+    assert_int_equal(sql_i64(s, ROWS, sid[1]), 1);
+    check_doc(s, sid[1], &l[1], true, "folded at once");
+    OK(cairn_context_fold_due(s, 1000, &left, E));
+    assert_int_equal(left, 0);
+    free(blob);
+    for (int k = 0; k < 3; k++)
+        log_free(&l[k]);
+    cairn_store_close(s);
+}
+
 #define NTHREADS 8
 #define NPER 80
 
@@ -954,7 +1040,7 @@ int main(void)
         cmocka_unit_test(test_damaged_snapshot),    cmocka_unit_test(test_fold_is_atomic),
         cmocka_unit_test(test_concurrent_folds),    cmocka_unit_test(test_migration_4),
         cmocka_unit_test(test_prune_keeps_folded),  cmocka_unit_test(test_readers_see_folded),
-        cmocka_unit_test(test_migration_5_repairs),
+        cmocka_unit_test(test_migration_5_repairs), cmocka_unit_test(test_folds_left_for_later),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, remove_temp_dirs);
 }

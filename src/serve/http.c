@@ -110,6 +110,16 @@ static void run_batch(cairn_store *s, job *batch, size_t *due, cairn_err *e)
     }
 }
 
+/* Nothing queued and context folds due: a group of folds alone; true if any step failed
+ * (folds that did not commit happen at their sessions' next appends). */
+static bool idle_folds(cairn_store *s, size_t *due, cairn_err *e)
+{
+    if (cairn_store_group_begin(s, e))
+        return true;
+    cairn_rc rc = cairn_context_fold_due(s, FOLD_BUDGET_US, due, e);
+    return cairn_store_group_end(s, e) || rc;
+}
+
 static void *write_loop(void *arg)
 {
     writer *w = arg;
@@ -130,14 +140,10 @@ static void *write_loop(void *arg)
         pthread_mutex_unlock(&w->mu);
         if (stop)
             break;
-        if (batch) {
+        if (batch)
             run_batch(s, batch, &due, &e);
-        } else if (cairn_store_group_begin(s, &e)) { /* idle: a group of folds alone */
-            due = 0;                                  /* the next batch tries again */
-        } else {
-            cairn_context_fold_due(s, FOLD_BUDGET_US, &due, &e);
-            cairn_store_group_end(s, &e); /* if it fails, the sessions' next appends fold */
-        }
+        else if (idle_folds(s, &due, &e))
+            due = 0; /* it failed: the next batch tries again (never a loop of failures) */
     }
     cairn_store_close(s);
     return NULL;

@@ -13,10 +13,10 @@
  * change that can make a row live or not or change its text, from any
  * connection or process; the filter is used only in a read transaction that
  * sees the very version it was built at, and before the first expiry among
- * its rows.  It is built when two searches of the same
- * project in a row see the same version: a store whose memories keep
- * changing between searches (saves interleaved with searches) never pays
- * for building it, and searches as before, in SQL alone.
+ * its rows.  It is built when two searches of the same project in a row see
+ * the same version: a store whose memories keep changing between searches
+ * (saves interleaved with searches) never pays for building it, and searches
+ * as before, in SQL alone.
  */
 #include <limits.h>
 #include <stdlib.h>

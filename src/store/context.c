@@ -13,7 +13,9 @@
  * event and deletes exactly the folded rows: an append and its fold commit
  * together or not at all, and rows are only deleted once the new snapshot
  * has been read back and written in that transaction.  A fold that fails (a
- * damaged snapshot, say) fails the append.  The newest event stays a row, so
+ * damaged snapshot, say) fails the append.  Inside a group (a server's
+ * writer) the fold is left for cairn_context_fold_due, a transaction or
+ * savepoint of its own.  The newest event stays a row, so
  * a session with context always has a context_events row (store prune keeps
  * those sessions) and new rowids stay above every folded id.
  *
@@ -301,37 +303,34 @@ cairn_rc cn_store_context_fold(cairn_store *s, const char *session_id, cairn_err
 
 /* ---- folds left for later (cairn_context_fold_due) ---- */
 
+/* A fold left for later: the session's row and id. */
+struct cn_ctx_due {
+    int64_t row;
+    char *session_id;
+};
+
 /* Note session row's fold as due (once); false when the list is full or memory short. */
 static bool due_add(cairn_store *s, int64_t row, const char *session_id)
 {
-    for (size_t i = 0; i < s->due.n; i++)
-        if (s->due.row[i] == row)
+    for (size_t i = 0; i < s->ndue; i++)
+        if (s->due[i].row == row)
             return true;
-    if (!s->due.row) {
-        s->due.row = malloc(CN_CTX_DUE_MAX * sizeof *s->due.row);
-        s->due.session_id = malloc(CN_CTX_DUE_MAX * sizeof *s->due.session_id);
-        if (!s->due.row || !s->due.session_id) {
-            cn_context_due_release(s);
-            return false;
-        }
-    }
-    char *id = s->due.n < CN_CTX_DUE_MAX ? strdup(session_id) : NULL;
+    if (!s->due && !(s->due = malloc(CN_CTX_DUE_MAX * sizeof *s->due)))
+        return false;
+    char *id = s->ndue < CN_CTX_DUE_MAX ? strdup(session_id) : NULL;
     if (!id)
         return false;
-    s->due.row[s->due.n] = row;
-    s->due.session_id[s->due.n++] = id;
+    s->due[s->ndue++] = (struct cn_ctx_due){row, id};
     return true;
 }
 
 void cn_context_due_release(cairn_store *s)
 {
-    for (size_t i = 0; i < s->due.n; i++)
-        free(s->due.session_id[i]);
-    free(s->due.row);
-    free(s->due.session_id);
-    s->due.row = NULL;
-    s->due.session_id = NULL;
-    s->due.n = 0;
+    for (size_t i = 0; i < s->ndue; i++)
+        free(s->due[i].session_id);
+    free(s->due);
+    s->due = NULL;
+    s->ndue = 0;
 }
 
 cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left, cairn_err *err)
@@ -341,15 +340,14 @@ cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left
     cairn_rc rc = CAIRN_OK;
     if (left)
         *left = 0;
-    if (!s->due.n)
+    if (!s->ndue)
         return CAIRN_OK;
-    while (done < s->due.n && (!done || cn_mono_ns() - start < budget_us * 1000)) {
-        int64_t row = s->due.row[done];
-        const char *session_id = s->due.session_id[done++];
+    while (done < s->ndue && (!done || cn_mono_ns() - start < budget_us * 1000)) {
+        const struct cn_ctx_due *d = &s->due[done++];
         cairn_err ferr;
         if ((rc = cn_store_begin_durable(s, err)))
             break; /* this fold stays due */
-        if (fold(s, row, session_id, &ferr))
+        if (fold(s, d->row, d->session_id, &ferr))
             cn_store_rollback_durable(s); /* dropped: the next append past the threshold */
         else if ((rc = cn_store_commit_durable(s, err))) {
             cn_store_rollback_durable(s);
@@ -359,13 +357,11 @@ cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left
     if (rc && done)
         done--; /* the fold that could not start or commit stays due */
     for (size_t i = 0; i < done; i++)
-        free(s->due.session_id[i]);
-    memmove(s->due.row, s->due.row + done, (s->due.n - done) * sizeof *s->due.row);
-    memmove(s->due.session_id, s->due.session_id + done,
-            (s->due.n - done) * sizeof *s->due.session_id);
-    s->due.n -= done;
+        free(s->due[i].session_id);
+    memmove(s->due, s->due + done, (s->ndue - done) * sizeof *s->due);
+    s->ndue -= done;
     if (left)
-        *left = s->due.n;
+        *left = s->ndue;
     return rc;
 }
 

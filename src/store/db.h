@@ -78,11 +78,8 @@ struct cairn_store {
     cn_memlive live;
     bool ranking;   /* the ranking functions of memsearch.c are registered */
     bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
-    struct {        /* context folds left for later (context.c: cairn_context_fold_due) */
-        int64_t *row;
-        char **session_id;
-        size_t n;
-    } due;
+    struct cn_ctx_due *due; /* context folds left for later (context.c), CN_CTX_DUE_MAX */
+    size_t ndue;
 };
 
 #define CN_CTX_DUE_MAX 4096 /* folds left for later, at most; past it, appends fold at once */

@@ -49,11 +49,30 @@ static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *n)
     return SQLITE_OK;
 }
 
+/* The table's row count and mean row size in tokens. */
+static int table_sizes(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_int64 *rows,
+                       double *avgdl)
+{
+    sqlite3_int64 tokens = 0;
+    int rc = api->xRowCount(fts, rows);
+    if (!rc && !(rc = api->xColumnTotalSize(fts, -1, &tokens)))
+        *avgdl = (double)tokens / (double)*rows;
+    return rc;
+}
+
+/* bm25's IDF of a phrase in hits of rows, floored above zero as FTS5 does for words in
+ * most rows. */
+static double idf_of(sqlite3_int64 rows, sqlite3_int64 hits)
+{
+    double idf = log((rows - hits + 0.5) / (hits + 0.5));
+    return idf > 0.0 ? idf : 1e-6;
+}
+
 /* The query's constants, kept as the cursor's auxdata (freed with it); NULL with *rc set. */
 static rank_query *rank_query_new(const Fts5ExtensionApi *api, Fts5Context *fts, int *rc)
 {
     int n = api->xPhraseCount(fts);
-    sqlite3_int64 rows = 0, tokens = 0;
+    sqlite3_int64 rows = 0;
     rank_query *q = sqlite3_malloc64(sizeof *q + 2 * (size_t)n * sizeof(double));
     if (!q) {
         *rc = SQLITE_NOMEM;
@@ -62,20 +81,17 @@ static rank_query *rank_query_new(const Fts5ExtensionApi *api, Fts5Context *fts,
     q->nphrase = n;
     q->idf = (double *)(q + 1);
     q->freq = q->idf + n;
-    if ((*rc = api->xRowCount(fts, &rows)) || (*rc = api->xColumnTotalSize(fts, -1, &tokens))) {
+    if ((*rc = table_sizes(api, fts, &rows, &q->avgdl))) {
         sqlite3_free(q);
         return NULL;
     }
-    q->avgdl = (double)tokens / (double)rows;
     for (int i = 0; i < n; i++) {
         sqlite3_int64 hits = 0;
         if ((*rc = api->xQueryPhrase(fts, i, &hits, count_row))) {
             sqlite3_free(q);
             return NULL;
         }
-        /* bm25's IDF, floored above zero as FTS5 does for words in most rows */
-        double idf = log((rows - hits + 0.5) / (hits + 0.5));
-        q->idf[i] = idf > 0.0 ? idf : 1e-6;
+        q->idf[i] = idf_of(rows, hits);
     }
     /* on failure xSetAuxdata frees q itself */
     return (*rc = api->xSetAuxdata(fts, q, sqlite3_free)) ? NULL : q;
@@ -291,26 +307,21 @@ static void live_best(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_con
                       sqlite3_value **argv)
 {
     const cairn_store *s = api->xUserData(fts);
-    sqlite3_int64 rows = 0, tokens = 0, k = argc == 1 ? sqlite3_value_int64(argv[0]) : 0;
+    sqlite3_int64 rows = 0, k = argc == 1 ? sqlite3_value_int64(argv[0]) : 0;
     one_pass p = {.live = &s->live};
     int rc;
     if (api->xPhraseCount(fts) != 1 || k <= 0) {
         sqlite3_result_null(ctx);
         return;
     }
-    if ((rc = api->xRowCount(fts, &rows)) || (rc = api->xColumnTotalSize(fts, -1, &tokens))) {
-        sqlite3_result_error_code(ctx, rc);
-        return;
-    }
-    p.avgdl = (double)tokens / (double)rows;
-    if ((rc = api->xQueryPhrase(fts, 0, &p, one_match))) {
+    if ((rc = table_sizes(api, fts, &rows, &p.avgdl)) ||
+        (rc = api->xQueryPhrase(fts, 0, &p, one_match))) {
         sqlite3_free(p.m);
         sqlite3_result_error_code(ctx, rc);
         return;
     }
-    /* rank_query_new's IDF; score = -(0.0 + idf * term score), as bm25_row sums it */
-    double idf = log((rows - p.hits + 0.5) / (p.hits + 0.5));
-    idf = idf > 0.0 ? idf : 1e-6;
+    /* score = -(0.0 + idf * term score), as bm25_row sums it */
+    double idf = idf_of(rows, p.hits);
     for (size_t i = 0; i < p.n; i++)
         p.m[i].score = 0.0 + idf * p.m[i].score;
     size_t n = best_k(p.m, p.n, (size_t)k < p.n ? (size_t)k : p.n);

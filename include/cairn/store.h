@@ -54,6 +54,24 @@ CAIRN_API cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err);
  */
 CAIRN_API cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err);
 CAIRN_API cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err);
+/**
+ * Checkpoints elsewhere: s no longer checkpoints the WAL in its own commits
+ * (SQLite's default, which holds that commit until the database file is
+ * synced); instead a commit that leaves the WAL at frames frames or more
+ * calls due(ud), which should wake a thread that calls
+ * cairn_store_checkpoint on its own handle.  due runs on s's thread, inside
+ * the commit: it must only signal.  If the WAL reaches 4 times frames (the
+ * other thread is stuck, gone or behind), s checkpoints itself again.
+ */
+CAIRN_API void cairn_store_checkpoint_elsewhere(cairn_store *s, unsigned frames,
+                                                void (*due)(void *ud), void *ud);
+/**
+ * Copy what it can of the WAL into the database file, waiting for no one
+ * (SQLite's PASSIVE checkpoint); *left (NULL allowed) receives the frames it
+ * could not copy yet (readers or writers were using them).  Another
+ * checkpoint running at the same time is not an error.
+ */
+CAIRN_API cairn_rc cairn_store_checkpoint(cairn_store *s, int *left, cairn_err *err);
 
 /** The schema version this binary writes. */
 CAIRN_API int cairn_store_schema_version(void);

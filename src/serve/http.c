@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/str.h"
+#include "serve/ckpt.h"
 #include "serve/http.h"
 #include "watch/live.h"
 
@@ -75,6 +76,7 @@ typedef struct writer {
     job *head, *tail;
     bool stop, running, exited; /* exited: takes no more jobs */
     const cn_http_opts *o;
+    cn_ckpt *ckpt; /* checkpoints the WAL for the writer's connection */
     pthread_t thread;
 } writer;
 
@@ -127,6 +129,8 @@ static void *write_loop(void *arg)
     cairn_err e;
     if (cairn_store_open(w->o->data_dir, 0, &s, &e))
         s = NULL;
+    else if (w->ckpt->running) /* no commit of the writer waits for the database file's sync */
+        cairn_store_checkpoint_elsewhere(s, CN_CKPT_FRAMES, cn_ckpt_due, w->ckpt);
     size_t due = 0; /* context folds left for later */
     for (;;) {
         pthread_mutex_lock(&w->mu);
@@ -183,6 +187,7 @@ static bool submit(writer *w, job *j)
 typedef struct server {
     const cn_http_opts *o;
     writer wr;
+    cn_ckpt ckpt;
     pthread_key_t store_key;
     atomic_ulong requests[NROUTES][NSTATUS];
     atomic_ulong latency[NBUCKETS + 1];
@@ -827,6 +832,8 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     pthread_mutex_init(&sv->wr.mu, NULL);
     pthread_cond_init(&sv->wr.work, NULL);
     sv->wr.o = o;
+    cn_ckpt_start(&sv->ckpt, o->data_dir);
+    sv->wr.ckpt = &sv->ckpt;
     sv->wr.running = pthread_create(&sv->wr.thread, NULL, write_loop, &sv->wr) == 0;
     /* handler threads never wait for a commit (their connections do): THREADS_PER_CORE */
     unsigned threads =
@@ -841,6 +848,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         keep_escapes, NULL, MHD_OPTION_END);
     if (!d) {
         stop_writer(&sv->wr);
+        cn_ckpt_stop(&sv->ckpt);
         pthread_key_delete(sv->store_key);
         free(sv);
         return cn_err_set(err, CAIRN_IO, "cannot listen on %s port %u (in use?)", host, port);
@@ -869,6 +877,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     }
     stop_writer(&sv->wr); /* runs what is queued and resumes its connections */
     MHD_stop_daemon(d);   /* which must have none suspended */
+    cn_ckpt_stop(&sv->ckpt);
     if (have_worker)
         pthread_join(wk.thread, NULL);
     if (have_live)

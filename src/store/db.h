@@ -80,6 +80,9 @@ struct cairn_store {
     bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
     struct cn_ctx_due *due; /* context folds left for later (context.c), CN_CTX_DUE_MAX */
     size_t ndue;
+    unsigned ckpt_frames; /* cairn_store_checkpoint_elsewhere (wal.c) */
+    void (*ckpt_due)(void *ud);
+    void *ckpt_ud;
 };
 
 #define CN_CTX_DUE_MAX 4096 /* folds left for later, at most; past it, appends fold at once */

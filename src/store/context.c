@@ -9,7 +9,7 @@
  * (context_pending_events, context_pending_bytes).  When an append leaves
  * CN_CTX_FOLD_EVENTS of them or CN_CTX_FOLD_BYTES of text, the same
  * transaction folds every event after the snapshot but the newest into a new
- * snapshot (compressed_context), moves context_folded_id to the last folded
+ * snapshot (context_snapshots), moves context_folded_id to the last folded
  * event and deletes exactly the folded rows: an append and its fold commit
  * together or not at all, and rows are only deleted once the new snapshot
  * has been read back and written in that transaction.  A fold that fails (a
@@ -17,7 +17,10 @@
  * writer) the fold is left for cairn_context_fold_due, a transaction or
  * savepoint of its own.  The newest event stays a row, so
  * a session with context always has a context_events row (store prune keeps
- * those sessions) and new rowids stay above every folded id.
+ * those sessions).  Event ids count per session (the table is keyed
+ * (session, id), so one session's events sit side by side): an append
+ * numbers its items on from the larger of the session's last row and its
+ * snapshot's last id, so new events are always after the snapshot.
  *
  * Reading: the snapshot and the events after it, in one read transaction;
  * the document is byte for byte the one the raw events would give.
@@ -219,7 +222,8 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     events_init(&e);
     cn_buf_init(&blob, 0);
     if (!(st = cn_store_cached(s,
-                               "SELECT context_folded_id, compressed_context, (SELECT max(id)"
+                               "SELECT context_folded_id, (SELECT snapshot FROM"
+                               " context_snapshots WHERE session_rowid = ?1), (SELECT max(id)"
                                " FROM context_events WHERE session_rowid = ?1) FROM sessions"
                                " WHERE id = ?1",
                                err))) {
@@ -255,9 +259,13 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     const int64_t set[] = {row, e.last_id, (int64_t)e.n}, del[] = {row, folded, e.last_id},
                   left[] = {row, e.last_id};
     if ((rc = exec_bound(s,
-                         "UPDATE sessions SET compressed_context = ?4, context_folded_id = ?2,"
-                         " context_folded_events = context_folded_events + ?3 WHERE id = ?1",
-                         set, 3, &blob, NULL, "cannot fold context", err)) ||
+                         "INSERT INTO context_snapshots VALUES(?1, ?2) ON CONFLICT"
+                         " DO UPDATE SET snapshot = excluded.snapshot",
+                         set, 1, &blob, NULL, "cannot fold context", err)) ||
+        (rc = exec_bound(s,
+                         "UPDATE sessions SET context_folded_id = ?2, context_folded_events ="
+                         " context_folded_events + ?3 WHERE id = ?1",
+                         set, 3, NULL, NULL, "cannot fold context", err)) ||
         (rc = exec_bound(s,
                          "DELETE FROM context_events WHERE session_rowid = ?1 AND id > ?2 AND"
                          " id <= ?3",
@@ -370,7 +378,8 @@ cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left
 cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
                               const cairn_context_item *items, size_t n, cairn_err *err)
 {
-    int64_t row = 0, now = cn_now_ms(), folded, pending, pending_bytes, bytes = 0;
+    /* last: the session's last event id, folded or not; ids count on from it */
+    int64_t row = 0, now = cn_now_ms(), last, pending, pending_bytes, bytes = 0;
     sqlite3_stmt *st = NULL;
     cairn_rc rc;
 
@@ -386,19 +395,21 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     if ((rc = cn_store_begin_durable(s, err)))
         return rc;
     if ((rc = find_session(s, session_id,
-                           "SELECT id, context_folded_id, context_pending_events,"
-                           " context_pending_bytes FROM sessions WHERE session_id = ?1",
+                           "SELECT id, max(context_folded_id, coalesce((SELECT max(id) FROM"
+                           " context_events WHERE session_rowid = sessions.id), 0)),"
+                           " context_pending_events, context_pending_bytes FROM sessions"
+                           " WHERE session_id = ?1",
                            &st, err)))
         goto fail;
     row = sqlite3_column_int64(st, 0);
-    folded = sqlite3_column_int64(st, 1);
+    last = sqlite3_column_int64(st, 1);
     pending = sqlite3_column_int64(st, 2);
     pending_bytes = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
     if (!(st = cn_store_cached(s,
                                "INSERT INTO context_events(session_rowid, kind, path,"
-                               " importance, query, decision, memory_id, memory_key, at)"
-                               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                               " importance, query, decision, memory_id, memory_key, at, id)"
+                               " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                                err))) {
         st = NULL;
         rc = cn_store_error(s, err, "cannot append context");
@@ -421,17 +432,9 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
             bytes += (int64_t)memory_key(s, st, it->text);
         }
         sqlite3_bind_int64(st, 9, now);
+        sqlite3_bind_int64(st, 10, ++last);
         if (sqlite3_step(st) != SQLITE_DONE) {
             rc = cn_store_error(s, err, "cannot append context");
-            goto fail;
-        }
-        /* an event at or below the snapshot's last id would be hidden and never folded */
-        if (sqlite3_last_insert_rowid(s->db) <= folded) {
-            rc = cn_err_set(err, CAIRN_CORRUPT,
-                            "context of session '%s' is damaged: new event %lld is not after"
-                            " its snapshot (%lld)",
-                            session_id, (long long)sqlite3_last_insert_rowid(s->db),
-                            (long long)folded);
             goto fail;
         }
     }
@@ -471,7 +474,8 @@ static cairn_rc compose(cairn_store *s, const char *session_id, cn_jw *w, bool *
     cairn_rc rc;
 
     if ((rc = find_session(s, session_id,
-                           "SELECT id, context_folded_id, compressed_context FROM sessions"
+                           "SELECT id, context_folded_id, (SELECT snapshot FROM"
+                           " context_snapshots WHERE session_rowid = sessions.id) FROM sessions"
                            " WHERE session_id = ?1",
                            &st, err)))
         return rc;

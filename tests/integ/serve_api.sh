@@ -613,7 +613,7 @@ assert_eq "$(jb '[.context.files_accessed[].order] == [range(1; 385)]')" true "p
 assert_eq "$(jb '.context.file_importance_scores | length')" 384 "past the threshold: 384 importance scores"
 assert_eq "$(jb '.compressed')" true "past the threshold: compressed is true"
 # memory.h: the zstd snapshot plus the text of the events after it
-STORED_SQL="SELECT length(compressed_context) + (SELECT coalesce(sum(length(CAST(coalesce(path, query,
+STORED_SQL="SELECT (SELECT length(snapshot) FROM context_snapshots WHERE session_rowid = s.id) + (SELECT coalesce(sum(length(CAST(coalesce(path, query,
  decision, memory_id) AS BLOB)) + coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM context_events c
  WHERE c.session_rowid = s.id) FROM sessions s WHERE session_id = '$SW'"
 stored=$(sqlite3 -readonly "$D/cairn.db" "$STORED_SQL")

@@ -100,12 +100,14 @@ static void sql_exec(cairn_store *s, const char *sql)
 }
 
 #define SROW "(SELECT id FROM sessions WHERE session_id = '%s')"
+#define SROW_P "(SELECT id FROM sessions WHERE session_id = ?1)"
 #define ROWS "SELECT count(*) FROM context_events WHERE session_rowid = " SROW
 /* memory.h: what size_bytes counts when compressed */
 #define STORED                                                                                     \
-    "SELECT length(compressed_context) + (SELECT coalesce(sum(length(CAST(coalesce(path, query,"   \
-    " decision, memory_id) AS BLOB)) + coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM"    \
-    " context_events c WHERE c.session_rowid = s.id) FROM sessions s WHERE session_id = '%s'"
+    "SELECT (SELECT length(snapshot) FROM context_snapshots WHERE session_rowid = s.id) +"         \
+    " (SELECT coalesce(sum(length(CAST(coalesce(path, query, decision, memory_id) AS BLOB)) +"     \
+    " coalesce(length(CAST(memory_key AS BLOB)), 0)), 0) FROM context_events c WHERE"              \
+    " c.session_rowid = s.id) FROM sessions s WHERE session_id = '%s'"
 
 /* The session's snapshot (malloc'd, *len bytes; NULL when none). */
 static void *blob_get(cairn_store *s, const char *sid, size_t *len)
@@ -115,8 +117,8 @@ static void *blob_get(cairn_store *s, const char *sid, size_t *len)
     sqlite3 *db = db_open(s);
     *len = 0;
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT compressed_context FROM sessions WHERE"
-                                        " session_id = ?1",
+                                        "SELECT snapshot FROM context_snapshots WHERE"
+                                        " session_rowid = " SROW_P,
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
@@ -137,8 +139,8 @@ static void blob_set(cairn_store *s, const char *sid, const void *b, size_t len)
     sqlite3_stmt *st;
     sqlite3 *db = db_open(s);
     assert_int_equal(sqlite3_prepare_v2(db,
-                                        "UPDATE sessions SET compressed_context = ?2 WHERE"
-                                        " session_id = ?1",
+                                        "UPDATE context_snapshots SET snapshot = ?2 WHERE"
+                                        " session_rowid = " SROW_P,
                                         -1, &st, NULL),
                      SQLITE_OK);
     sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
@@ -696,8 +698,8 @@ static void test_fold_is_atomic(void **state)
     static const char *const traps[] = {
         "CREATE TRIGGER trap BEFORE DELETE ON context_events BEGIN SELECT RAISE(ABORT, 'trap');"
         " END",
-        "CREATE TRIGGER trap BEFORE UPDATE OF compressed_context ON sessions BEGIN SELECT"
-        " RAISE(ABORT, 'trap'); END",
+        "CREATE TRIGGER trap BEFORE INSERT ON context_snapshots BEGIN SELECT RAISE(ABORT,"
+        " 'trap'); END",
     };
     new_session(s, sid, sizeof sid);
     for (int i = 0; i < CN_CTX_FOLD_EVENTS - 1; i++)
@@ -709,8 +711,8 @@ static void test_fold_is_atomic(void **state)
         assert_int_not_equal(cairn_context_append(s, sid, &it, 1, &e), CAIRN_OK);
         assert_int_equal(sql_i64(s, ROWS, sid), CN_CTX_FOLD_EVENTS - 1);
         assert_int_equal(sql_i64(s,
-                                 "SELECT compressed_context IS NULL FROM sessions WHERE"
-                                 " session_id = '%s'",
+                                 "SELECT count(*) = 0 FROM context_snapshots WHERE"
+                                 " session_rowid = " SROW,
                                  sid),
                          1);
         check_doc(s, sid, &l, false, "after a failed fold");
@@ -1032,6 +1034,54 @@ static void test_migration_5_repairs(void **state)
     cairn_store_close(s);
 }
 
+/* A schema-7 store kept the snapshot in sessions.compressed_context: migration 8 moves it to
+ * context_snapshots and the document stays the same; run again (as migration 5's repair does),
+ * it changes nothing. */
+static void test_migration_8(void **state)
+{
+    (void)state;
+    char dir[4096], sid[64];
+    ctxlog l = {0};
+    cairn_store *s = new_store(dir, sizeof dir);
+    new_session(s, sid, sizeof sid);
+    for (int i = 0; i < CN_CTX_FOLD_EVENTS + 5; i++) {
+        char path[32];
+        snprintf(path, sizeof path, "src/m%d.c", i);
+        append1(s, sid, CAIRN_CONTEXT_FILE, path, 0.25, &l);
+    }
+    size_t len;
+    void *blob = blob_get(s, sid, &len);
+    assert_non_null(blob);
+    sql_exec(s, "UPDATE sessions SET compressed_context = (SELECT snapshot FROM"
+                " context_snapshots WHERE session_rowid = sessions.id);"
+                "DROP TABLE context_snapshots; PRAGMA user_version = 7");
+    cairn_store_close(s);
+    OK(cairn_store_open(dir, 0, &s, E));
+    assert_int_equal(sql_i64(s, "PRAGMA user_version%s", ""), cairn_store_schema_version());
+    assert_int_equal(sql_i64(s,
+                             "SELECT count(*) FROM sessions WHERE compressed_context IS NOT"
+                             " NULL%s",
+                             ""),
+                     0);
+    size_t len2;
+    void *moved = blob_get(s, sid, &len2);
+    assert_non_null(moved);
+    assert_int_equal(len2, len);
+    assert_memory_equal(moved, blob, len);
+    free(moved);
+    check_doc(s, sid, &l, true, "after migration 8");
+    sql_exec(s, "PRAGMA user_version = 4");
+    cairn_store_close(s);
+    OK(cairn_store_open(dir, 0, &s, E));
+    assert_int_equal(sql_i64(s, "SELECT count(*) FROM context_snapshots%s", ""), 1);
+    check_doc(s, sid, &l, true, "after migrations 5 to 8 again");
+    append1(s, sid, CAIRN_CONTEXT_DECISION, "after the move", 0, &l);
+    check_doc(s, sid, &l, true, "appended after migration 8");
+    free(blob);
+    log_free(&l);
+    cairn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1041,6 +1091,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_folds),    cmocka_unit_test(test_migration_4),
         cmocka_unit_test(test_prune_keeps_folded),  cmocka_unit_test(test_readers_see_folded),
         cmocka_unit_test(test_migration_5_repairs), cmocka_unit_test(test_folds_left_for_later),
+        cmocka_unit_test(test_migration_8),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, remove_temp_dirs);
 }

@@ -105,6 +105,16 @@ static cairn_rc write_all(int fd, const char *p, size_t n)
     return CAIRN_OK;
 }
 
+/* out and its newline in one write: a client reading the pipe wakes once per answer. */
+static cairn_rc send_line(cn_buf *out, int fd, cairn_err *err)
+{
+    if (cn_buf_addc(out, '\n'))
+        return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    if (write_all(fd, out->ptr, out->len))
+        return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+    return CAIRN_OK;
+}
+
 /* ---- answers ---- */
 
 static void begin(cn_jw *w, cn_buf *b, cn_jval id)
@@ -646,9 +656,7 @@ static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
     snprintf(msg, sizeof msg, "parse error: a message over %zu bytes", MAX_LINE);
     cn_buf_reset(&m->out);
     error_answer(&m->out, none, -32700, msg);
-    if (write_all(fd, m->out.ptr, m->out.len) || write_all(fd, "\n", 1))
-        return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
-    return CAIRN_OK;
+    return send_line(&m->out, fd, err);
 }
 
 /* One whole line (no newline): its answer, if any, written as one line. */
@@ -659,10 +667,7 @@ static cairn_rc serve_line(mcp *m, cairn_str l, cairn_err *err)
     if (!l.len)
         return CAIRN_OK;
     line(m, l);
-    if (m->out.len &&
-        (write_all(m->o->out_fd, m->out.ptr, m->out.len) || write_all(m->o->out_fd, "\n", 1)))
-        return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
-    return CAIRN_OK;
+    return m->out.len ? send_line(&m->out, m->o->out_fd, err) : CAIRN_OK;
 }
 
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)

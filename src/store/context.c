@@ -259,7 +259,7 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
     const int64_t set[] = {row, e.last_id, (int64_t)e.n}, del[] = {row, folded, e.last_id},
                   left[] = {row, e.last_id};
     if ((rc = exec_bound(s,
-                         "INSERT INTO context_snapshots VALUES(?1, ?2) ON CONFLICT"
+                         "INSERT INTO context_snapshots VALUES(?1, ?2) ON CONFLICT(session_rowid)"
                          " DO UPDATE SET snapshot = excluded.snapshot",
                          set, 1, &blob, NULL, "cannot fold context", err)) ||
         (rc = exec_bound(s,

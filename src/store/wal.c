@@ -9,6 +9,8 @@
  * connection only says when a checkpoint is due, and another connection runs
  * it (PASSIVE: it never waits for the writer, nor the writer for it).
  */
+#include <limits.h>
+
 #include "store/db.h"
 
 /*
@@ -35,7 +37,9 @@ static int on_commit(void *ud, sqlite3 *db, const char *name, int frames)
 void cairn_store_checkpoint_elsewhere(cairn_store *s, unsigned frames, void (*due)(void *ud),
                                       void *ud)
 {
-    s->ckpt_frames = frames ? frames : 1;
+    s->ckpt_frames = frames < 1                        ? 1
+                     : frames > UINT_MAX / SELF_FACTOR ? UINT_MAX / SELF_FACTOR
+                                                       : frames;
     s->ckpt_due = due;
     s->ckpt_ud = ud;
     sqlite3_wal_hook(s->db, on_commit, s);

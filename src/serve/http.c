@@ -27,6 +27,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/str.h"
+#include "serve/accept.h"
 #include "serve/ckpt.h"
 #include "serve/http.h"
 #include "watch/live.h"
@@ -825,8 +826,16 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     if (cairn_store_open(o->data_dir, 0, &probe, err))
         return err ? err->rc : CAIRN_IO;
     cairn_store_close(probe);
-    if (!(sv = calloc(1, sizeof *sv)))
+    cn_acceptor acc;
+    if (cn_accept_listen(&acc, (struct sockaddr *)&ss,
+                         ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                  : sizeof(struct sockaddr_in),
+                         host, port, err))
+        return err ? err->rc : CAIRN_IO;
+    if (!(sv = calloc(1, sizeof *sv))) {
+        cn_accept_stop(&acc);
         return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+    }
     sv->o = o;
     pthread_key_create(&sv->store_key, close_store);
     pthread_mutex_init(&sv->wr.mu, NULL);
@@ -838,20 +847,23 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     /* handler threads never wait for a commit (their connections do): THREADS_PER_CORE */
     unsigned threads =
         o->threads ? o->threads : THREADS_PER_CORE * (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    /* connections come from the acceptor (serve/accept.h), spread over the pool in turn */
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME |
-            (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-        port, NULL, NULL, handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        MHD_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, sv, MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK,
-        keep_escapes, NULL, MHD_OPTION_END);
-    if (!d) {
+            MHD_USE_NO_LISTEN_SOCKET | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+        0, NULL, NULL, handle, sv, MHD_OPTION_THREAD_POOL_SIZE, threads ? threads : 2u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, MHD_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_UNESCAPE_CALLBACK, keep_escapes, NULL,
+        MHD_OPTION_END);
+    if (!d || !cn_accept_start(&acc, d)) {
+        cn_accept_stop(&acc);
+        if (d)
+            MHD_stop_daemon(d);
         stop_writer(&sv->wr);
         cn_ckpt_stop(&sv->ckpt);
         pthread_key_delete(sv->store_key);
         free(sv);
-        return cn_err_set(err, CAIRN_IO, "cannot listen on %s port %u (in use?)", host, port);
+        return cn_err_set(err, CAIRN_IO, "cannot serve on %s port %u", host, port);
     }
     worker wk = {o, stop, 0};
     bool have_worker = pthread_create(&wk.thread, NULL, work, &wk) == 0;
@@ -865,9 +877,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
     while (!*stop)
         usleep(50 * 1000);
     /* stop accepting, give in-flight requests a moment, then stop */
-    MHD_socket ls = MHD_quiesce_daemon(d);
-    if (ls != MHD_INVALID_SOCKET)
-        close(ls);
+    cn_accept_stop(&acc);
     for (int i = 0; i < 40; i++) {
         const union MHD_DaemonInfo *info =
             MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);

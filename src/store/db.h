@@ -81,6 +81,7 @@ struct cairn_store {
     struct cn_ctx_due *due; /* context folds left for later (context.c), CN_CTX_DUE_MAX */
     size_t ndue;
     unsigned ckpt_frames; /* cairn_store_checkpoint_elsewhere (wal.c) */
+    unsigned ckpt_next;   /* the WAL's size in frames at which the next one is due */
     void (*ckpt_due)(void *ud);
     void *ckpt_ud;
 };

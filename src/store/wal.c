@@ -24,13 +24,23 @@
  */
 #define SELF_FACTOR 4
 
+/*
+ * Once per threshold's worth of new frames, not at every commit past it: each
+ * checkpoint ends with a sync of the database file, and one after every group
+ * doubled the syncs (measured: commits then stalled 70-580 ms on the disk).
+ */
 static int on_commit(void *ud, sqlite3 *db, const char *name, int frames)
 {
     cairn_store *s = ud;
-    if ((unsigned)frames >= s->ckpt_frames * SELF_FACTOR)
+    unsigned n = (unsigned)frames;
+    if (n < s->ckpt_next - s->ckpt_frames) /* the WAL started over */
+        s->ckpt_next = s->ckpt_frames;
+    if (n >= s->ckpt_frames * SELF_FACTOR) {
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    else if ((unsigned)frames >= s->ckpt_frames)
+    } else if (n >= s->ckpt_next) {
+        s->ckpt_next = n + s->ckpt_frames;
         s->ckpt_due(s->ckpt_ud);
+    }
     return SQLITE_OK;
 }
 
@@ -40,6 +50,7 @@ void cairn_store_checkpoint_elsewhere(cairn_store *s, unsigned frames, void (*du
     s->ckpt_frames = frames < 1                        ? 1
                      : frames > UINT_MAX / SELF_FACTOR ? UINT_MAX / SELF_FACTOR
                                                        : frames;
+    s->ckpt_next = s->ckpt_frames;
     s->ckpt_due = due;
     s->ckpt_ud = ud;
     sqlite3_wal_hook(s->db, on_commit, s);

@@ -425,7 +425,7 @@ head -c 8192 /dev/urandom >"$WORK/junk/cairn.db"
 serve_fails "serve over a cairn.db that is not a database" "cairn.db" --port "$(free_port)" --data-dir "$WORK/junk"
 serve_fails "serve --host example.invalid" "example.invalid" --host example.invalid --port "$(free_port)" --data-dir "$D"
 if start_server "$D"; then
-    serve_fails "serve on a port in use" "$PORT" --port "$PORT" --data-dir "$WORK/store-other"
+    serve_fails "serve on a port in use" "port $PORT: Address already in use" --port "$PORT" --data-dir "$WORK/store-other"
     req GET /health
     expect "the server holding the port is unharmed" 200
     stop_clean "and stops cleanly"

@@ -108,11 +108,36 @@ static void test_checkpoint_nobody_answers(void **state)
     cairn_store_close(s);
 }
 
+/* Due once per FRAMES' worth of new frames, not at every commit past the threshold (each
+ * checkpoint syncs the database file). */
+static void test_checkpoint_due_once(void **state)
+{
+    (void)state;
+    char dir[4096];
+    cairn_store *s = NULL;
+    int due = 0, n = 0;
+    temp_dir(dir, sizeof dir);
+    OK(cairn_store_open(dir, 0, &s, E));
+    OK(cairn_store_checkpoint(s, NULL, E));
+    cairn_store_checkpoint_elsewhere(s, 10 * FRAMES, count_due, &due);
+    while (!due && n < 500)
+        save(s, n++);
+    assert_int_equal(due, 1);
+    save(s, n++); /* a few frames more: not another 10 x FRAMES */
+    save(s, n++);
+    assert_int_equal(due, 1);
+    while (due < 2 && n < 1000)
+        save(s, n++);
+    assert_int_equal(due, 2); /* the next 10 x FRAMES */
+    cairn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_checkpoint_elsewhere),
         cmocka_unit_test(test_checkpoint_nobody_answers),
+        cmocka_unit_test(test_checkpoint_due_once),
     };
     return cmocka_run_group_tests_name("wal", tests, NULL, remove_temp_dirs);
 }

@@ -35,10 +35,12 @@ static void *loop(void *arg)
         socklen_t len = sizeof peer;
         int c = accept4(a->fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
-                usleep(10 * 1000); /* out of descriptors or memory: the client waits */
-            else if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
-                break; /* the socket was shut down (stop), or is unusable */
+            if (atomic_load(&a->stop))
+                break; /* cn_accept_stop shut the socket down */
+            /* out of descriptors or memory, or a network error accept(2) says to retry: the
+             * client waits a moment (never a busy loop, never an end to accepting) */
+            if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN)
+                usleep(10 * 1000);
             continue;
         }
         /* it places c on a pool thread by c's number; on failure it closes c */

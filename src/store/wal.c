@@ -26,8 +26,9 @@
 
 /*
  * Once per threshold's worth of new frames, not at every commit past it: each
- * checkpoint ends with a sync of the database file, and one after every group
- * doubled the syncs (measured: commits then stalled 70-580 ms on the disk).
+ * checkpoint ends with a sync of the database file, and a server's writer
+ * commits a group every few milliseconds (one checkpoint after each group
+ * doubled the syncs on the disk).
  */
 static int on_commit(void *ud, sqlite3 *db, const char *name, int frames)
 {

@@ -15,7 +15,7 @@
 #   floor     GET /metrics first, for comparison: the same server and HTTP
 #             path with no store access (counters only), the ceiling this
 #             machine allows with wrk beside it
-# and prints req/s, p50 and p99 latency, the server's RSS (VmRSS after each run,
+# and prints req/s, p50, p99 and max latency, the server's RSS (VmRSS after each run,
 # VmHWM after the issue's runs and at the end), with PASS/MISS against the targets of
 # issue 5 (the one-session run is informative, not one of them): >= 20k req/s
 # reads, >= 5k req/s durable appends, p99 <= 10 ms, RSS <= 30 MB.  After the
@@ -167,16 +167,17 @@ run()
         cat "$out" >&2
         die "wrk failed"
     }
-    local rps p50 p99 non2xx errs rss
+    local rps p50 p99 max non2xx errs rss
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99=$(ms "$(awk '$1 == "99%" {print $2}' "$out")")
+    max=$(ms "$(awk '$1 == "Latency" {print $4; exit}' "$out")") # a stall shows here first
     REQS=$(awk '/requests in/ {print $1}' "$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
     errs=$(grep -o 'Socket errors:.*' "$out")
     rss=$(rss VmRSS)
-    printf '%-22s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  %9d requests  RSS %6.1f MB' \
-        "$name" "$rps" "$p50" "$p99" "$REQS" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')"
+    printf '%-22s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  max %8.3f ms  %9d requests  RSS %6.1f MB' \
+        "$name" "$rps" "$p50" "$p99" "$max" "$REQS" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')"
     [ -n "$errs" ] && printf '  (%s)' "$errs"
     echo
     if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then

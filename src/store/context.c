@@ -256,16 +256,11 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
         rc = cn_err_set(err, CAIRN_TOOBIG, "context of session '%s' is too large", session_id);
         goto out;
     }
-    const int64_t set[] = {row, e.last_id, (int64_t)e.n}, del[] = {row, folded, e.last_id},
-                  left[] = {row, e.last_id};
+    const int64_t set[] = {row, e.last_id, (int64_t)e.n}, del[] = {row, folded, e.last_id};
     if ((rc = exec_bound(s,
                          "INSERT INTO context_snapshots VALUES(?1, ?2) ON CONFLICT(session_rowid)"
                          " DO UPDATE SET snapshot = excluded.snapshot",
                          set, 1, &blob, NULL, "cannot fold context", err)) ||
-        (rc = exec_bound(s,
-                         "UPDATE sessions SET context_folded_id = ?2, context_folded_events ="
-                         " context_folded_events + ?3 WHERE id = ?1",
-                         set, 3, NULL, NULL, "cannot fold context", err)) ||
         (rc = exec_bound(s,
                          "DELETE FROM context_events WHERE session_rowid = ?1 AND id > ?2 AND"
                          " id <= ?3",
@@ -277,11 +272,13 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
                         session_id, changes, e.n);
         goto out;
     }
+    /* the snapshot's last id and count, and what is left after it, in one write of the row */
     rc = exec_bound(s,
-                    "UPDATE sessions SET (context_pending_events, context_pending_bytes) ="
-                    " (SELECT count(*), coalesce(sum(" TEXT_BYTES "), 0) FROM context_events"
-                    " WHERE session_rowid = ?1 AND id > ?2) WHERE id = ?1",
-                    left, 2, NULL, NULL, "cannot fold context", err);
+                    "UPDATE sessions SET context_folded_id = ?2, context_folded_events ="
+                    " context_folded_events + ?3, (context_pending_events,"
+                    " context_pending_bytes) = (SELECT count(*), coalesce(sum(" TEXT_BYTES "), 0)"
+                    " FROM context_events WHERE session_rowid = ?1 AND id > ?2) WHERE id = ?1",
+                    set, 3, NULL, NULL, "cannot fold context", err);
 out:
     sqlite3_reset(st);
     cn_buf_release(&blob);

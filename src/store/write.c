@@ -287,8 +287,6 @@ static void bind_tokens(sqlite3_stmt *st, int i, const cairn_tokens *t)
     sqlite3_bind_int64(st, i + 4, t->cache_write);
 }
 
-/* Cut s to at most max bytes, on a UTF-8 character boundary. */
-
 static cairn_rc step(cairn_store *s, sqlite3_stmt *st, cairn_err *err, const char *what)
 {
     int rc = sqlite3_step(st);

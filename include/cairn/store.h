@@ -55,6 +55,16 @@ CAIRN_API cairn_rc cairn_store_group_begin(cairn_store *s, cairn_err *err);
 CAIRN_API cairn_rc cairn_store_group_begin_light(cairn_store *s, cairn_err *err);
 CAIRN_API cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err);
 /**
+ * True while s's group still holds its transaction.  SQLite rolls a whole
+ * transaction back on some errors (a full disk, an I/O error); the group's
+ * writes so far are then gone, and the writes after it would commit on
+ * their own: a caller that must answer for each write checks this after each
+ * one and, when false, ends the group with cairn_store_group_abort.
+ */
+CAIRN_API bool cairn_store_group_open(const cairn_store *s);
+/** End s's group (if any) keeping nothing of it: its transaction is rolled back. */
+CAIRN_API void cairn_store_group_abort(cairn_store *s);
+/**
  * Checkpoints elsewhere: s no longer checkpoints the WAL in its own commits
  * (SQLite's default, which holds that commit until the database file is
  * synced); instead a commit that leaves the WAL at frames frames or more

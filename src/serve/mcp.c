@@ -13,6 +13,15 @@
  * The default project is --project, else the client's first root (asked with
  * roots/list once the client says initialized, and again when it says its
  * roots changed), else the working directory.
+ *
+ * Calls of tools that write (memory_save, memory_forget, context_append) that
+ * arrive together -- a client running tool calls in parallel sends them
+ * without waiting -- share one durable commit: the lines read at once that
+ * are such calls in a row run as one group of the store (each a savepoint of
+ * its transaction) and their answers go out after its commit, all in one
+ * write.  A group whose transaction ends early or does not commit is rolled
+ * back whole, and its lines run again one by one, each with its own commit:
+ * an answer never tells of a write that is not on disk.
  */
 #include "serve/mcp.h"
 
@@ -34,6 +43,8 @@
 #define DEFAULT_TOKENS 2000
 #define MAX_TOKENS 10000000 /* 40 MB of text: far beyond any context window */
 #define BYTES_PER_TOKEN 4
+#define MAX_GROUP 256       /* write calls that share a commit */
+#define FOLD_BUDGET_US 1000 /* of a group's commit, for the context folds it left */
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
 
@@ -79,8 +90,10 @@ typedef struct mcp {
     bool client_roots;   /* the client offered the roots capability */
     char project[4096];
     cn_json j;
-    cn_arena a; /* unescaped strings of the current line */
-    cn_buf out; /* one answer line */
+    cn_arena a;     /* unescaped strings of the current line */
+    cn_buf out;     /* one answer line */
+    cn_json peek;   /* a line looked at before it runs (writes()) */
+    cn_buf answers; /* a group's answer lines, sent after its commit */
 } mcp;
 
 static const cn_op *find_op(const char *name)
@@ -659,20 +672,112 @@ static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
     return send_line(&m->out, fd, err);
 }
 
-/* One whole line (no newline): its answer, if any, written as one line. */
-static cairn_rc serve_line(mcp *m, cairn_str l, cairn_err *err)
+static cairn_str trim(cairn_str l)
 {
     while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
         l.len--;
-    if (!l.len)
+    return l;
+}
+
+/* One whole line (no newline): its answer, if any, written as one line. */
+static cairn_rc serve_line(mcp *m, cairn_str l, cairn_err *err)
+{
+    if (!(l = trim(l)).len)
         return CAIRN_OK;
     line(m, l);
     return m->out.len ? send_line(&m->out, m->o->out_fd, err) : CAIRN_OK;
 }
 
+/* Line l is a request (not a batch) calling a tool that writes the store. */
+static bool writes(mcp *m, cairn_str l)
+{
+    cairn_err e;
+    if (cn_json_parse(&m->peek, l.ptr, l.len, &e))
+        return false;
+    cn_jval msg = cn_json_root(&m->peek), params = cn_json_get(msg, "params");
+    if (!cn_json_exists(cn_json_get(msg, "id")) ||
+        !cn_json_str_eq(cn_json_get(msg, "method"), "tools/call"))
+        return false;
+    cn_jval name = cn_json_get(params, "name");
+    for (size_t t = 0; t < NTOOLS; t++)
+        if (cn_json_str_eq(name, tools[t].tool))
+            return find_op(tools[t].op)->writes;
+    return false;
+}
+
+/*
+ * Lines l[0..n), each a call of a tool that writes, in one group of the
+ * store; their answers are sent once it has committed.  If the group cannot
+ * begin, ends early (SQLite rolled its transaction back) or cannot commit,
+ * nothing of it is kept and the lines run one by one.
+ */
+static cairn_rc serve_group(mcp *m, const cairn_str *l, size_t n, cairn_err *err)
+{
+    cairn_err e;
+    size_t i = 0;
+    bool ok = n > 1 && !cairn_store_group_begin(m->store, &e);
+    cn_buf_reset(&m->answers);
+    for (; ok && i < n; i++) {
+        line(m, trim(l[i]));
+        if (!cairn_store_group_open(m->store))
+            break; /* the transaction is gone, and what the group wrote with it */
+        if (m->out.len &&
+            (cn_buf_add(&m->answers, m->out.ptr, m->out.len) || cn_buf_addc(&m->answers, '\n')))
+            break;
+    }
+    if (ok && i == n) {
+        /* the folds its appends left for later (one that fails waits for the session's
+         * next append), then the one commit */
+        cairn_context_fold_due(m->store, FOLD_BUDGET_US, NULL, &e);
+        if (!cairn_store_group_end(m->store, &e)) {
+            if (write_all(m->o->out_fd, m->answers.ptr, m->answers.len))
+                return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
+            return CAIRN_OK;
+        }
+        ok = false; /* rolled back by group_end */
+    }
+    if (ok) /* left early: roll the whole transaction back */
+        cairn_store_group_abort(m->store);
+    for (i = 0; i < n; i++) {
+        cairn_rc rc = serve_line(m, l[i], err);
+        if (rc)
+            return rc;
+    }
+    return CAIRN_OK;
+}
+
+/* Complete lines are gathered here: calls that write, in a row, share a commit. */
+typedef struct pending {
+    cairn_str l[MAX_GROUP];
+    size_t n;
+} pending;
+
+static cairn_rc flush(mcp *m, pending *p, cairn_err *err)
+{
+    cairn_rc rc = p->n ? serve_group(m, p->l, p->n, err) : CAIRN_OK;
+    p->n = 0;
+    return rc;
+}
+
+/* One complete line, run now or held for a group with the write calls after it. */
+static cairn_rc take_line(mcp *m, pending *p, cairn_str l, cairn_err *err)
+{
+    cairn_rc rc;
+    if (!writes(m, trim(l))) {
+        if ((rc = flush(m, p, err)))
+            return rc;
+        return serve_line(m, l, err);
+    }
+    if (p->n == MAX_GROUP && (rc = flush(m, p, err)))
+        return rc;
+    p->l[p->n++] = l;
+    return CAIRN_OK;
+}
+
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 {
     mcp m = {.o = o};
+    pending p = {.n = 0};
     cn_buf in;
     cairn_rc rc = CAIRN_OK;
     bool skipping = false; /* inside an over-long line */
@@ -684,8 +789,10 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
     if ((rc = cairn_store_open(o->data_dir, 0, &m.store, err)))
         return rc;
     cn_json_init(&m.j);
+    cn_json_init(&m.peek);
     cn_arena_init(&m.a, 0, 2 * MAX_LINE);
     cn_buf_init(&m.out, (size_t)256 << 20);
+    cn_buf_init(&m.answers, (size_t)1 << 30);
     cn_buf_init(&in, MAX_LINE + 65536);
     for (;;) {
         char chunk[65536];
@@ -704,13 +811,15 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             if (skipping) {
                 skipping = false;
             } else if (len > MAX_LINE) {
-                if ((rc = refuse_line(&m, o->out_fd, err)))
+                if ((rc = flush(&m, &p, err)) || (rc = refuse_line(&m, o->out_fd, err)))
                     goto out;
-            } else if ((rc = serve_line(&m, (cairn_str){in.ptr + start, len}, err))) {
+            } else if ((rc = take_line(&m, &p, (cairn_str){in.ptr + start, len}, err))) {
                 goto out;
             }
             start += len + 1;
         }
+        if ((rc = flush(&m, &p, err))) /* the lines point into in */
+            goto out;
         memmove(in.ptr, in.ptr + start, in.len - start);
         cn_buf_truncate(&in, in.len - start);
         if (in.len > MAX_LINE) { /* a line over the limit: refuse it, skip to its end */
@@ -725,7 +834,9 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 out:
     cn_buf_release(&in);
     cn_buf_release(&m.out);
+    cn_buf_release(&m.answers);
     cn_json_release(&m.j);
+    cn_json_release(&m.peek);
     cn_arena_release(&m.a);
     cairn_store_close(m.store);
     return rc;

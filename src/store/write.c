@@ -265,6 +265,18 @@ cairn_rc cairn_store_group_end(cairn_store *s, cairn_err *err)
     return rc;
 }
 
+bool cairn_store_group_open(const cairn_store *s)
+{
+    return s->group && !sqlite3_get_autocommit(s->db);
+}
+
+void cairn_store_group_abort(cairn_store *s)
+{
+    s->group = false;
+    if (!sqlite3_get_autocommit(s->db))
+        cn_store_rollback(s);
+}
+
 static void bind_str(sqlite3_stmt *st, int i, cairn_str v)
 {
     if (v.ptr)

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -449,6 +450,183 @@ static void test_resource_uri_escapes(void **state)
     assert_non_null(strstr(a, "\\\"count\\\":1"));
 }
 
+/* ---- write calls that arrive together share one commit ---- */
+
+/* A server on pipes, in a thread of its own: the test writes its input and reads its answers. */
+typedef struct live {
+    int to_srv, from_srv; /* the test's ends */
+    cn_mcp_opts o;
+    char data[4300];
+    cairn_rc rc;
+    cairn_err err;
+    pthread_t t;
+} live;
+
+static void *live_run(void *arg)
+{
+    live *l = arg;
+    l->rc = cn_mcp_run(&l->o, &l->err);
+    close(l->o.out_fd);
+    return NULL;
+}
+
+static void live_start(live *l)
+{
+    char dir[4200];
+    int in[2], out[2];
+    snprintf(dir, sizeof dir, "%s/live-XXXXXX", root);
+    assert_non_null(mkdtemp(dir));
+    snprintf(l->data, sizeof l->data, "%s/data", dir);
+    assert_int_equal(pipe(in), 0);
+    assert_int_equal(pipe(out), 0);
+    l->to_srv = in[1];
+    l->from_srv = out[0];
+    l->o = (cn_mcp_opts){in[0], out[1], l->data, "p"};
+    assert_int_equal(pthread_create(&l->t, NULL, live_run, l), 0);
+}
+
+/* EOF to the server; it must end cleanly. */
+static void live_stop(live *l)
+{
+    close(l->to_srv);
+    assert_int_equal(pthread_join(l->t, NULL), 0);
+    close(l->o.in_fd);
+    close(l->from_srv);
+    assert_int_equal(l->rc, CAIRN_OK);
+}
+
+/* Send in (one write: the server reads it at once), then read n answer lines into R. */
+static void live_ask(live *l, const char *in, size_t n)
+{
+    assert_true(strlen(in) < 4096); /* PIPE_BUF: one write, read whole */
+    write_all(l->to_srv, in, strlen(in));
+    free(R.text);
+    R.text = NULL;
+    R.len = R.n = 0;
+    size_t cap = 0, lines = 0;
+    while (lines < n) {
+        if (R.len + 4096 + 1 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            R.text = realloc(R.text, cap);
+            assert_non_null(R.text);
+        }
+        ssize_t got = read(l->from_srv, R.text + R.len, cap - R.len - 1);
+        assert_true(got > 0);
+        for (ssize_t i = 0; i < got; i++)
+            lines += R.text[R.len + (size_t)i] == '\n';
+        R.len += (size_t)got;
+    }
+    assert_int_equal(lines, n); /* nothing more than asked for */
+    R.text[R.len] = '\0';
+    for (char *p = R.text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        check_line(p);
+        R.line[R.n++] = p;
+    }
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/*
+ * Commits in the store's WAL: frames of the current WAL (the header's salts)
+ * that end a transaction (a database size after commit).  *salt receives
+ * the first salt, which changes when the WAL starts over.
+ */
+static int wal_commits(const live *l, uint32_t *salt)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/cairn.db-wal", l->data);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    struct stat sb;
+    assert_int_equal(fstat(fd, &sb), 0);
+    unsigned char *w = malloc((size_t)sb.st_size + 1);
+    assert_non_null(w);
+    assert_int_equal(pread(fd, w, (size_t)sb.st_size, 0), sb.st_size);
+    close(fd);
+    assert_true(sb.st_size >= 32);
+    uint32_t page = be32(w + 8);
+    int commits = 0;
+    *salt = be32(w + 16);
+    for (off_t at = 32; at + 24 + page <= sb.st_size; at += 24 + page) {
+        if (memcmp(w + at + 8, w + 16, 8))
+            break; /* a frame of an earlier WAL */
+        commits += be32(w + at + 4) != 0;
+    }
+    free(w);
+    return commits;
+}
+
+#define SAVE(id, key) CALL(id, "memory_save", "{\"key\":\"" key "\",\"value\":\"v " key "\"}")
+
+static void test_group_commit(void **state)
+{
+    (void)state;
+    live l;
+    uint32_t salt0, salt1;
+    live_start(&l);
+    live_ask(&l, SAVE(1, "first"), 1);
+    int c0 = wal_commits(&l, &salt0);
+
+    /* five saves read at once, then a ping: one commit, answers in order */
+    live_ask(&l, SAVE(2, "a") SAVE(3, "b") SAVE(4, "c") SAVE(5, "d") SAVE(6, "e") PING(7), 6);
+    int c1 = wal_commits(&l, &salt1);
+    assert_int_equal(salt1, salt0); /* the same WAL: the count compares */
+    assert_int_equal(c1 - c0, 1);
+    for (size_t i = 0; i < 5; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"id\":%zu,\"result\":", i + 2);
+        assert_prefix(R.line[i], head);
+        assert_non_null(strstr(R.line[i], "\"isError\":false"));
+        assert_non_null(strstr(R.line[i], "Memory created successfully"));
+    }
+    assert_string_equal(R.line[5], PONG(7));
+
+    /* a run broken by a call that does not write: two groups, two commits */
+    live_ask(&l, SAVE(8, "f") SAVE(9, "g") PING(10) SAVE(11, "h") SAVE(12, "i"), 5);
+    assert_int_equal(wal_commits(&l, &salt1) - c1, 2);
+    assert_string_equal(R.line[2], PONG(10));
+
+    /* every one of them is stored */
+    live_ask(&l, CALL(13, "memory_recall", "{\"limit\":100}"), 1);
+    assert_non_null(strstr(R.line[0], "\\\"count\\\":10"));
+    live_stop(&l);
+}
+
+/* A call of the group that fails is answered with its error; the others are kept. */
+static void test_group_failure(void **state)
+{
+    (void)state;
+    live l;
+    uint32_t salt0, salt1;
+    live_start(&l);
+    live_ask(&l, PING(1), 1);
+    live_ask(&l, SAVE(2, "a"), 1);
+    int c0 = wal_commits(&l, &salt0);
+    live_ask(&l,
+             SAVE(3, "b")                                                                  //
+             CALL(4, "context_append", "{\"session_id\":\"ses_none\",\"decision\":\"d\"}") //
+             CALL(5, "memory_forget", "{\"key\":\"a\"}")                                   //
+             CALL(6, "memory_save", "{\"key\":7,\"value\":\"v\"}")                         //
+             SAVE(7, "c"),
+             5);
+    assert_int_equal(wal_commits(&l, &salt1) - c0, 1);
+    assert_int_equal(salt1, salt0);
+    assert_non_null(strstr(answer("3"), "\"isError\":false"));
+    assert_non_null(strstr(answer("4"), "\"isError\":true"));
+    assert_non_null(strstr(answer("4"), "ses_none"));
+    assert_non_null(strstr(answer("5"), "\"isError\":false"));
+    expect_error("6", -32602, "key");
+    assert_non_null(strstr(answer("7"), "\"isError\":false"));
+    live_ask(&l, CALL(8, "memory_recall", "{\"limit\":100}"), 1);
+    assert_non_null(strstr(R.line[0], "\\\"count\\\":2")); /* b and c; a forgotten */
+    assert_null(strstr(R.line[0], "\\\"memory_key\\\":\\\"a\\\""));
+    live_stop(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -457,7 +635,8 @@ int main(void)
         cmocka_unit_test(test_bad_params),           cmocka_unit_test(test_over_long_line),
         cmocka_unit_test(test_line_limit),           cmocka_unit_test(test_eof),
         cmocka_unit_test(test_output_fails),         cmocka_unit_test(test_stdout_only_jsonrpc),
-        cmocka_unit_test(test_resource_uri_escapes),
+        cmocka_unit_test(test_resource_uri_escapes), cmocka_unit_test(test_group_commit),
+        cmocka_unit_test(test_group_failure),
     };
     return cmocka_run_group_tests_name("mcp", tests, setup, teardown);
 }

@@ -996,6 +996,43 @@ static void test_sync_levels(void **state)
     cairn_store_close(s);
 }
 
+/* A group whose transaction SQLite rolled back (as on a full disk): group_open says so,
+ * group_abort ends it, and the writes made after it are not committed behind the caller. */
+static void test_group_lost(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_memories *m = NULL;
+    assert_false(cairn_store_group_open(s));
+    OK(cairn_store_group_begin(s, E));
+    assert_true(cairn_store_group_open(s));
+    save(s, "p", "a", "v", NULL, 0);
+    assert_true(cairn_store_group_open(s));
+    assert_int_equal(sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_false(cairn_store_group_open(s));
+    cairn_store_group_abort(s);
+    assert_false(cairn_store_group_open(s));
+    cairn_store_group_abort(s); /* again: nothing to do */
+    OK(cairn_memory_peek(s, "p", NULL, 0, &m, E));
+    assert_int_equal(m->n, 0); /* a is gone with the transaction */
+    cairn_memories_free(m);
+    /* a write still inside the group when it is aborted is rolled back too */
+    OK(cairn_store_group_begin(s, E));
+    save(s, "p", "b", "v", NULL, 0);
+    cairn_store_group_abort(s);
+    OK(cairn_memory_peek(s, "p", NULL, 0, &m, E));
+    assert_int_equal(m->n, 0);
+    cairn_memories_free(m);
+    /* and the store groups and saves as before */
+    OK(cairn_store_group_begin(s, E));
+    save(s, "p", "c", "v", NULL, 0);
+    OK(cairn_store_group_end(s, E));
+    OK(cairn_memory_peek(s, "p", NULL, 0, &m, E));
+    assert_int_equal(m->n, 1);
+    cairn_memories_free(m);
+    cairn_store_close(s);
+}
+
 /* Recall by key reads that key's rows, whatever the size of the project (it used to walk
  * every memory of the project in access order: 1.7 ms a call at 10,000 memories). */
 static void test_recall_by_key_reads_little(void **state)
@@ -1589,6 +1626,7 @@ int main(void)
         cmocka_unit_test(test_memory_concurrent),
         cmocka_unit_test(test_concurrent_first_open),
         cmocka_unit_test(test_reopen_keeps),
+        cmocka_unit_test(test_group_lost),
         cmocka_unit_test(test_migrate_from_1),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, remove_temp_dirs);

@@ -4,9 +4,12 @@
 // phase 2: Q searches (memory_search / search_nodes) with the same queries.
 // Calls are sequential; each is timed with process.hrtime.bigint(). Searches are also reported
 // per query class: common word (even calls) and rare tag (odd calls).
+// Phase 3 (informative): P more saves, K calls in flight at a time, as a client running tool
+// calls in parallel sends them (cairn commits the writes that arrive together once).
 // Usage: node mcp.mjs <cairn binary> <server-memory index.js> <temp dir>
 // Run by bench/mcp.sh, which installs the npm packages next to a copy of this file.
-// Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (120: a phase stops after that long).
+// Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (120: a phase stops after that long),
+// MCP_PAR_SAVES (1000: phase 3's saves, 0: none), MCP_IN_FLIGHT (8).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { mkdirSync } from "node:fs";
@@ -20,6 +23,8 @@ if (!cairnBin || !memoryJs || !tmp) {
 const N = Number(process.env.MCP_SAVES || 10000);
 const Q = Number(process.env.MCP_SEARCHES || 1000);
 const CAP_NS = BigInt(Math.round(Number(process.env.MCP_CAP_S || 120) * 1e9));
+const P = Number(process.env.MCP_PAR_SAVES ?? 1000);
+const K = Math.max(1, Number(process.env.MCP_IN_FLIGHT || 8));
 const TARGET = 50;
 // "answer B" in the table: mean size of a call's text answer (cairn searches return at most 10
 // memories; search_nodes has no limit and returns every match).
@@ -106,6 +111,28 @@ async function phase(client, name, n, argsOf, classOf) {
     };
 }
 
+// n calls, k in flight at a time (a batch of k, then the next): each call's latency and the rate.
+async function parallel(client, name, n, k, argsOf) {
+    const lat = [];
+    let errors = 0;
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i += k) {
+        const batch = [];
+        for (let j = i; j < Math.min(n, i + k); j++) {
+            const t0 = process.hrtime.bigint();
+            batch.push(client.callTool(argsOf(j)).then((r) => {
+                lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+                if (r.isError && errors++ === 0)
+                    console.error(`${name}: error: ${JSON.stringify(r.content).slice(0, 300)}`);
+            }));
+        }
+        await Promise.all(batch);
+    }
+    const wall = Number(process.hrtime.bigint() - start) / 1e9;
+    const st = stats(lat);
+    return { phase: name, asked: n, calls: lat.length, errors, capped: false, wall, p50: st.p50, p99: st.p99, rate: lat.length / wall };
+}
+
 async function connect(command, args, env) {
     const transport = new StdioClientTransport({ command, args, env: { ...process.env, ...env }, stderr: "inherit" });
     const client = new Client({ name: "cairn-bench", version: "1.0.0" });
@@ -123,8 +150,11 @@ async function runCairn() {
     const search = await phase(c, "search", Q, (i) => ({
         name: "memory_search", arguments: { q: queries[i], limit: 10 },
     }), queryClass);
+    const par = await parallel(c, `save x${K}`, P, K, (i) => ({
+        name: "memory_save", arguments: { key: `par-${i}`, value: data[i % N].value },
+    }));
     await c.close();
-    return [save, search];
+    return [save, search, par];
 }
 
 async function runMemory() {
@@ -136,8 +166,12 @@ async function runMemory() {
     const search = await phase(c, "search", Q, (i) => ({
         name: "search_nodes", arguments: { query: queries[i] },
     }), queryClass);
+    const par = await parallel(c, `save x${K}`, P, K, (i) => ({
+        name: "create_entities",
+        arguments: { entities: [{ name: `par-${i}`, entityType: "note", observations: [data[i % N].value] }] },
+    }));
     await c.close();
-    return [save, search];
+    return [save, search, par];
 }
 
 const cairn = await runCairn();
@@ -145,12 +179,14 @@ const mem = await runMemory();
 
 const f = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const row = (cols) => console.log(cols.map((c, i) => (i < 2 ? String(c).padEnd(14) : String(c).padStart(12))).join(" "));
-console.log(`MCP over stdio, one session each, sequential calls: ${N} saves, ${Q} searches (cap ${Number(CAP_NS) / 1e9} s per phase)`);
+console.log(`MCP over stdio, one session each, sequential calls: ${N} saves, ${Q} searches (cap ${Number(CAP_NS) / 1e9} s per phase)` +
+    (P ? `; then ${P} saves, ${K} in flight` : ""));
 row(["server", "phase", "calls", "p50 ms", "p99 ms", "calls/s", "answer B"]);
 for (const [srv, rs] of [["cairn", cairn], ["server-memory", mem]])
     for (const r of rs) {
+        if (!r.asked) continue;
         const calls = r.calls === r.asked ? `${r.calls}` : `${r.calls}/${r.asked}`;
-        row([srv, r.phase, calls, f(r.p50), f(r.p99), f(r.rate, 0), f(r.avg, 0)]);
+        row([srv, r.phase, calls, f(r.p50), f(r.p99), f(r.rate, 0), r.avg === undefined ? "-" : f(r.avg, 0)]);
         if (r.errors) console.log(`  ${srv} ${r.phase}: ${r.errors} calls answered isError`);
         if (r.capped) console.log(`  ${srv} ${r.phase}: stopped after ${f(r.wall, 1)} s (cap)`);
     }
@@ -170,6 +206,10 @@ for (let i = 0; i < 2; i++) {
 const tail = cairn[0].tail / mem[0].tail;
 console.log(`informative: saves over the last tenth (store near full): cairn ${f(cairn[0].tail, 0)}/s, ` +
     `server-memory ${f(mem[0].tail, 0)}/s, ratio ${f(tail, 1)}x`);
+if (P)
+    console.log(`informative: ${P} more saves, ${K} calls in flight: cairn ${f(cairn[2].rate, 0)}/s ` +
+        `(${f(cairn[2].rate / cairn[0].rate, 1)}x its one-at-a-time rate), server-memory ` +
+        `${f(mem[2].rate, 0)}/s, ratio ${f(cairn[2].rate / mem[2].rate, 1)}x`);
 if (mem[0].calls < N)
     console.log(`note: server-memory held ${mem[0].calls} entities during its searches, cairn ${cairn[0].calls}`);
 process.exit(cairn.some((r) => r.errors) ? 1 : 0);

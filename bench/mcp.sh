@@ -7,7 +7,9 @@
 # it with the cairn of BUILD_DIR (default build-bench; build-nt if that one is missing).
 # Prints per server and phase calls, p50/p99 ms per call and calls/s, the searches' latency
 # per query class (common word, rare tag) and how many memories the common words are in,
-# then the ratio cairn/server-memory throughput per phase with PASS/MISS against >= 50x.
+# then the ratio cairn/server-memory throughput per phase with PASS/MISS against >= 50x, and
+# (informative) each server's rate for MCP_PAR_SAVES (1000) more saves, MCP_IN_FLIGHT (8) calls
+# in flight at a time.
 # A missed target is a figure, not an error: exit 1 only when it cannot measure (no node
 # or npm, the install fails, a cairn call answers an error).
 # Environment: CAIRN (a cairn binary, overrides BUILD_DIR), MCP_SAVES (10000),

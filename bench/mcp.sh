@@ -13,7 +13,7 @@
 # A missed target is a figure, not an error: exit 1 only when it cannot measure (no node
 # or npm, the install fails, a cairn call answers an error).
 # Environment: CAIRN (a cairn binary, overrides BUILD_DIR), MCP_SAVES (10000),
-# MCP_SEARCHES (1000), MCP_CAP_S (120, seconds after which a phase stops),
+# MCP_SEARCHES (1000), MCP_CAP_S (300, seconds after which a phase stops),
 # CAIRN_BENCH_TMP (where the temp dir goes, default $TMPDIR or /tmp).
 set -u
 cd "$(dirname "$0")/.." || exit 1

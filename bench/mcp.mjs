@@ -8,8 +8,9 @@
 // calls in parallel sends them (cairn commits the writes that arrive together once).
 // Usage: node mcp.mjs <cairn binary> <server-memory index.js> <temp dir>
 // Run by bench/mcp.sh, which installs the npm packages next to a copy of this file.
-// Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (300: a phase stops after that long; server-memory needs ~170 s for 10,000 saves),
-// MCP_PAR_SAVES (1000: phase 3's saves, 0: none), MCP_IN_FLIGHT (8).
+// Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (300: a phase stops after that long;
+// server-memory takes ~170 s for 10,000 saves), MCP_PAR_SAVES (1000: phase 3's saves, 0: none),
+// MCP_IN_FLIGHT (8).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { mkdirSync } from "node:fs";

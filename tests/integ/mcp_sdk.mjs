@@ -116,6 +116,22 @@ try {
         ok(e && e.code === -32602 && /key/.test(e.message), 'invalid arguments: an McpError -32602 naming key',
             `${e && e.code} ${e && e.message}`);
     }
+    // tool calls in parallel (as an agent runs them): every one answered for itself, all kept
+    const keys = Array.from({ length: 8 }, (_, i) => `par-${i}`);
+    const rs = await Promise.allSettled([
+        ...keys.map((k) => call('memory_save', { key: k, value: `parallel ${k}` })),
+        call('memory_save', { key: 'par-bad', value: 'x', ttl_seconds: -1 }),
+    ]);
+    const saved = rs.slice(0, 8);
+    ok(saved.every((r, i) => r.status === 'fulfilled' && r.value.result.isError === false &&
+        r.value.json.key === keys[i]) &&
+        new Set(saved.map((r) => r.value && r.value.json.memory_id)).size === 8,
+    '8 memory_save calls in parallel: each answered with its own key and id', rs);
+    ok(rs[8].status === 'rejected' && rs[8].reason.code === -32602 && /ttl_seconds/.test(rs[8].reason.message),
+        'a bad call among them fails alone (-32602 naming ttl_seconds)', rs[8]);
+    await check('memory_recall after them: all 8 stored', 'memory_recall', { limit: 100 },
+        (j) => keys.every((k) => j.memories.some((m) => m.memory_key === k && m.memory_value === `parallel ${k}`)));
+
     // resources
     const { resources } = await client.listResources();
     ok(resources.some((r) => r.uri === 'cairn://project/p/memories'), 'listResources: the project memories', resources);

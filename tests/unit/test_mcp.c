@@ -25,8 +25,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cairn/memory.h"
+#include "cairn/store.h"
 #include "json/json.h"
 #include "serve/mcp.h"
+#include "store/ctxsnap.h" /* CN_CTX_FOLD_EVENTS */
 
 #include "fixture.h"
 
@@ -49,7 +52,7 @@ static struct {
     cairn_err err;
     char *text;
     size_t len, n;
-    char *line[64];
+    char *line[128];
 } R;
 
 static int setup(void **state)
@@ -470,13 +473,21 @@ static void *live_run(void *arg)
     return NULL;
 }
 
-static void live_start(live *l)
+/* A new data dir for l (not made yet: cairn makes it). */
+static void live_dir(live *l)
 {
     char dir[4200];
-    int in[2], out[2];
     snprintf(dir, sizeof dir, "%s/live-XXXXXX", root);
     assert_non_null(mkdtemp(dir));
     snprintf(l->data, sizeof l->data, "%s/data", dir);
+}
+
+/* The server, on l's data dir (live_dir's unless set). */
+static void live_start(live *l)
+{
+    int in[2], out[2];
+    if (!l->data[0])
+        live_dir(l);
     assert_int_equal(pipe(in), 0);
     assert_int_equal(pipe(out), 0);
     l->to_srv = in[1];
@@ -521,6 +532,7 @@ static void live_ask(live *l, const char *in, size_t n)
     for (char *p = R.text, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
         *nl = '\0';
         check_line(p);
+        assert_true(R.n < sizeof R.line / sizeof R.line[0]);
         R.line[R.n++] = p;
     }
 }
@@ -565,7 +577,7 @@ static int wal_commits(const live *l, uint32_t *salt)
 static void test_group_commit(void **state)
 {
     (void)state;
-    live l;
+    live l = {.data = ""};
     uint32_t salt0, salt1;
     live_start(&l);
     live_ask(&l, SAVE(1, "first"), 1);
@@ -600,7 +612,7 @@ static void test_group_commit(void **state)
 static void test_group_failure(void **state)
 {
     (void)state;
-    live l;
+    live l = {.data = ""};
     uint32_t salt0, salt1;
     live_start(&l);
     live_ask(&l, PING(1), 1);
@@ -627,6 +639,57 @@ static void test_group_failure(void **state)
     live_stop(&l);
 }
 
+/* Context appends past the fold threshold in one group: all kept, in order, and folded by the
+ * group (a fold left for later and never run would leave the context unfolded). */
+static void test_group_context(void **state)
+{
+    (void)state;
+    live l = {.data = ""};
+    cairn_store *s = NULL;
+    cairn_err e;
+    char sid[64], buf[16384];
+    live_dir(&l);
+    assert_int_equal(cairn_store_open(l.data, 0, &s, &e), CAIRN_OK);
+    cairn_session_new n = {"test", "/w", "p", NULL, 0};
+    assert_int_equal(cairn_session_create(s, &n, sid, sizeof sid, &e), CAIRN_OK);
+    cairn_store_close(s);
+    live_start(&l);
+
+    const int appends = CN_CTX_FOLD_EVENTS + 6;
+    size_t len = 0;
+    for (int i = 0; i < appends; i++)
+        len +=
+            (size_t)snprintf(buf + len, sizeof buf - len,
+                             "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
+                             "{\"name\":\"context_append\",\"arguments\":{\"session_id\":\"%s\","
+                             "\"file_path\":\"f%02d.c\"}}}\n",
+                             i + 1, sid, i);
+    assert_true(len < sizeof buf - 1);
+    write_all(l.to_srv, buf, len);
+    /* read the answers (each holds the context so far; the last, all of it) */
+    live_ask(&l, "", (size_t)appends);
+    for (int i = 0; i < appends; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":", i + 1);
+        assert_prefix(R.line[i], head);
+        assert_non_null(strstr(R.line[i], "\"isError\":false"));
+    }
+    snprintf(buf, sizeof buf,
+             CALL(999, "context_get", "{\"session_id\":\"%s\",\"max_tokens\":100000}"), sid);
+    live_ask(&l, buf, 1);
+    for (int i = 0; i < appends; i++) { /* every file, in order */
+        char item[64];
+        snprintf(item, sizeof item, "f%02d.c\\\",", i);
+        const char *at = strstr(R.line[0], item);
+        if (!at)
+            fail_msg("file %d is not in the context: %.400s", i, R.line[0]);
+        snprintf(item, sizeof item, "\\\"order\\\":%d}", i + 1);
+        assert_non_null(strstr(at, item));
+    }
+    assert_non_null(strstr(R.line[0], "\\\"compressed\\\":true")); /* folded */
+    live_stop(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -636,7 +699,7 @@ int main(void)
         cmocka_unit_test(test_line_limit),           cmocka_unit_test(test_eof),
         cmocka_unit_test(test_output_fails),         cmocka_unit_test(test_stdout_only_jsonrpc),
         cmocka_unit_test(test_resource_uri_escapes), cmocka_unit_test(test_group_commit),
-        cmocka_unit_test(test_group_failure),
+        cmocka_unit_test(test_group_failure),        cmocka_unit_test(test_group_context),
     };
     return cmocka_run_group_tests_name("mcp", tests, setup, teardown);
 }

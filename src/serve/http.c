@@ -30,6 +30,7 @@
 #include "serve/accept.h"
 #include "serve/ckpt.h"
 #include "serve/http.h"
+#include "serve/jobs.h"
 #include "watch/live.h"
 
 #define MAX_SEGMENTS 8
@@ -63,13 +64,7 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
  * fsync) and resumes their connections, whose answers then go out.  Handler
  * threads never wait for a commit.
  */
-typedef struct job {
-    cn_call *c;
-    bool whole; /* run all of c here; else its deferred write (an access count) */
-    cairn_rc rc;
-    struct MHD_Connection *conn;
-    struct job *next;
-} job;
+typedef cn_job job;
 
 typedef struct writer {
     pthread_mutex_t mu;
@@ -81,32 +76,10 @@ typedef struct writer {
     pthread_t thread;
 } writer;
 
-static void run_batch(cairn_store *s, job *batch, size_t *due, cairn_err *e)
+/* Run the batch in groups (serve/jobs.c), then resume its connections: their answers go out. */
+static void run_batch(cairn_store *s, job *batch, size_t *due)
 {
-    bool counts_only = true; /* access counts alone need no disk sync */
-    for (job *j = batch; j && counts_only; j = j->next)
-        counts_only = !j->whole;
-    cairn_rc grc = !s ? cn_err_set(e, CAIRN_BUSY, "the store is not open")
-                   : counts_only ? cairn_store_group_begin_light(s, e)
-                                 : cairn_store_group_begin(s, e);
-    for (job *j = batch; j; j = j->next) {
-        if (grc) {
-            j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
-        } else if (j->whole) { /* the write; its answer is read by the handler */
-            j->c->store = s;
-            j->rc = j->c->op->run(j->c);
-        } else {
-            j->rc = cn_call_run_deferred(j->c, s);
-        }
-    }
-    /* context folds the group's appends left for later, a few at a time: a batch never
-     * carries the folds of every session that reached the threshold with it */
-    if (!grc && !counts_only)
-        cairn_context_fold_due(s, FOLD_BUDGET_US, due, e);
-    if (!grc && (grc = cairn_store_group_end(s, e)))
-        for (job *j = batch; j; j = j->next)
-            if (!j->rc)
-                j->rc = cn_err_set(&j->c->err, grc, "%s", e->msg);
+    cn_jobs_run(s, batch, FOLD_BUDGET_US, due);
     for (job *j = batch, *next; j; j = next) {
         next = j->next; /* once resumed, j may be gone */
         MHD_resume_connection(j->conn);
@@ -146,7 +119,7 @@ static void *write_loop(void *arg)
         if (stop)
             break;
         if (batch)
-            run_batch(s, batch, &due, &e);
+            run_batch(s, batch, &due);
         else if (idle_folds(s, &due, &e))
             due = 0; /* it failed: the next batch tries again (never a loop of failures) */
     }

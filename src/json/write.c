@@ -2,6 +2,7 @@
 #include "json/write.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +79,50 @@ void cn_jw_obj_end(cn_jw *w) { close_(w, '}'); }
 void cn_jw_arr(cn_jw *w) { open(w, '['); }
 void cn_jw_arr_end(cn_jw *w) { close_(w, ']'); }
 
+/*
+ * The length of the run at p[0..n) that a JSON string takes as it is: printable
+ * ASCII but '"' and '\\'.  Eight bytes at a time: a word has no byte below 0x20,
+ * no quote or backslash and no byte of 0x80 or more exactly when the tests
+ * below are all zero (a borrow only spreads from a byte that matched).
+ */
+static size_t plain_run(const unsigned char *p, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, q, b;
+        memcpy(&x, p + i, 8);
+        q = x ^ (ones * '"');
+        b = x ^ (ones * '\\');
+        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b) | x) & high)
+            break;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
 cairn_rc cn_json_escape(cn_buf *out, cairn_str s)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s.ptr, *end = p + s.len, *run = p;
-    cairn_rc rc = cn_buf_addc(out, '"');
+    const unsigned char *p = (const unsigned char *)s.ptr, *end = p + s.len, *run;
+    size_t plain = plain_run(p, s.len);
+    /* the usual string needs no escape: room for it and its quotes, one copy */
+    cairn_rc rc = cn_buf_grow(out, s.len + 2);
+    if (rc)
+        return rc;
+    out->ptr[out->len++] = '"';
+    if (plain)
+        memcpy(out->ptr + out->len, p, plain);
+    out->len += plain;
+    if (plain == s.len) {
+        out->ptr[out->len++] = '"';
+        out->ptr[out->len] = '\0';
+        return CAIRN_OK;
+    }
+    out->ptr[out->len] = '\0';
+    p += plain;
+    run = p;
 
 #define FLUSH()                                                                                   \
     do {                                                                                          \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/utf8.h"
 #include "json/json.h"
 #include "json/jsonl.h"
 #include "json/write.h"
@@ -248,13 +249,116 @@ static void test_writer_raw_take(void **state)
     cn_buf_release(&b);
 }
 
+/* What cn_json_escape must write for s, one byte at a time: the oracle of test_escape_fast. */
+static void escape_slowly(cn_buf *out, const unsigned char *s, size_t n)
+{
+    cn_buf_addc(out, '"');
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t u = c >= 0x80 ? cn_utf8_check(s + i, s + n) : 0;
+        if (u) { /* valid UTF-8: as it is */
+            cn_buf_add(out, s + i, u);
+            i += u;
+            continue;
+        }
+        i++;
+        if (c >= 0x80)
+            cn_buf_add(out, "\xEF\xBF\xBD", 3);
+        else if (c == '"' || c == '\\')
+            cn_buf_addf(out, "\\%c", c);
+        else if (c == '\n')
+            cn_buf_adds(out, "\\n");
+        else if (c == '\r')
+            cn_buf_adds(out, "\\r");
+        else if (c == '\t')
+            cn_buf_adds(out, "\\t");
+        else if (c == '\b')
+            cn_buf_adds(out, "\\b");
+        else if (c == '\f')
+            cn_buf_adds(out, "\\f");
+        else if (c < 0x20)
+            cn_buf_addf(out, "\\u%04x", c);
+        else
+            cn_buf_addc(out, (char)c);
+    }
+    cn_buf_addc(out, '"');
+}
+
+static void same_escape(const unsigned char *s, size_t n)
+{
+    cn_buf fast, slow;
+    cn_buf_init(&fast, 0);
+    cn_buf_init(&slow, 0);
+    cn_buf_adds(&fast, "x"); /* after other output, as in a document */
+    cn_buf_adds(&slow, "x");
+    assert_int_equal(cn_json_escape(&fast, (cairn_str){(const char *)s, n}), CAIRN_OK);
+    escape_slowly(&slow, s, n);
+    if (fast.len != slow.len || memcmp(fast.ptr, slow.ptr, fast.len) || fast.ptr[fast.len])
+        fail_msg("escape of %zu bytes: got %zu bytes '%s', want %zu '%s'", n, fast.len, fast.ptr,
+                 slow.len, slow.ptr);
+    cn_buf_release(&fast);
+    cn_buf_release(&slow);
+}
+
+/*
+ * cn_json_escape scans eight bytes at a time: every byte that needs care, at every
+ * place of a word and of the tail, and random bytes, give what a byte-by-byte
+ * escape gives.
+ */
+static void test_escape_fast(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {
+        "\x00",
+        "\x01",
+        "\x1f",
+        " ",
+        "\"",
+        "\\",
+        "\x7f",
+        "\n",
+        "\x80",
+        "\xff",
+        "\xc3\xa9",
+        "\xe2\x82\xac",
+        "\xf0\x9f\x98\x80",
+        "\xed\xa0\x80",
+        "\xc3",
+        "\xe2\x82",
+        "~",
+    };
+    static const size_t odd_len[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 3, 4, 3, 1, 2, 1};
+    unsigned char s[96];
+    same_escape(NULL, 0);
+    for (size_t len = 0; len <= 40; len++)
+        for (size_t at = 0; at <= len; at++)
+            for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+                memset(s, 'a', at); /* len plain bytes, odd[k] among them at at */
+                memcpy(s + at, odd[k], odd_len[k]);
+                memset(s + at + odd_len[k], 'a', len - at);
+                same_escape(s, len + odd_len[k]);
+            }
+    uint32_t seed = 7;
+    for (int round = 0; round < 20000; round++) {
+        size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 63;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            /* mostly plain text, so the runs are long enough for the words */
+            s[i] = (unsigned char)(r % 8 ? 0x20 + r % 0x5f : r >> 3);
+        }
+        same_escape(s, n);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_writer_numbers), cmocka_unit_test(test_writer_raw_take),
-        cmocka_unit_test(test_basic),  cmocka_unit_test(test_strings),
-        cmocka_unit_test(test_numbers), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_jsonl),  cmocka_unit_test(test_writer),
+        cmocka_unit_test(test_escape_fast),    cmocka_unit_test(test_basic),
+        cmocka_unit_test(test_strings),        cmocka_unit_test(test_numbers),
+        cmocka_unit_test(test_errors),         cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_writer),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }

@@ -16,7 +16,8 @@
 #             path with no store access (counters only), the ceiling this
 #             machine allows with wrk beside it
 # and prints req/s, p50, p99 and max latency, the server's RSS (VmRSS after each run,
-# VmHWM after the issue's runs and at the end), with PASS/MISS against the targets of
+# VmHWM after the issue's runs and at the end) and its CPU time (user + system) per
+# request, with PASS/MISS against the targets of
 # issue 5 (the one-session run is informative, not one of them): >= 20k req/s
 # reads, >= 5k req/s durable appends, p99 <= 10 ms, RSS <= 30 MB.  After the
 # appends the store is checked: every acknowledged append is there.
@@ -136,6 +137,13 @@ rss()
     awk -v k="$1:" '$1 == k {print $2}' "/proc/$SRV_PID/status"
 }
 
+# The server's CPU time so far (user + system), in clock ticks (/proc/PID/stat, after its name).
+HZ=$(getconf CLK_TCK)
+cpu_ticks()
+{
+    sed 's/^.*) //' "/proc/$SRV_PID/stat" | awk '{print $12 + $13}'
+}
+
 # ms VALUE: wrk's "1.23ms" / "850.00us" / "1.02s" in milliseconds
 ms()
 {
@@ -163,11 +171,15 @@ run()
     local name=$1 script=$2 url=$3 out=$WORK/wrk.$1
     local args=(-t "$THREADS" -c "$CONNS" -d "$DURATION" --latency)
     [ -n "$script" ] && args+=(-s "$script")
+    local t0
+    t0=$(cpu_ticks)
     wrk "${args[@]}" "$url" >"$out" 2>&1 || {
         cat "$out" >&2
         die "wrk failed"
     }
-    local rps p50 p99 max non2xx errs rss
+    local rps p50 p99 max non2xx errs rss cpu
+    cpu=$(awk -v a="$t0" -v b="$(cpu_ticks)" -v hz="$HZ" -v n="$(awk '/requests in/ {print $1}' "$out")" \
+        'BEGIN {printf "%.0f", n ? (b - a) * 1e6 / hz / n : 0}')
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
     p50=$(ms "$(awk '$1 == "50%" {print $2}' "$out")")
     p99=$(ms "$(awk '$1 == "99%" {print $2}' "$out")")
@@ -176,8 +188,8 @@ run()
     non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
     errs=$(grep -o 'Socket errors:.*' "$out")
     rss=$(rss VmRSS)
-    printf '%-22s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  max %8.3f ms  %9d requests  RSS %6.1f MB' \
-        "$name" "$rps" "$p50" "$p99" "$max" "$REQS" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')"
+    printf '%-22s %10.0f req/s  p50 %7.3f ms  p99 %7.3f ms  max %8.3f ms  %9d requests  RSS %6.1f MB  CPU %4d us/req' \
+        "$name" "$rps" "$p50" "$p99" "$max" "$REQS" "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$cpu"
     [ -n "$errs" ] && printf '  (%s)' "$errs"
     echo
     if [ -n "$non2xx" ] && [ "$non2xx" != 0 ]; then

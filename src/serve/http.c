@@ -37,10 +37,13 @@
 #define MAX_ID 128
 /* Request line and header limits, checked by cairn so that the answer is a JSON error.
  * libmicrohttpd refuses beyond its per-connection memory (MHD_MEMORY) by itself, with
- * an HTML page: that is kept well above these. */
+ * an HTML page: that is kept above the largest request these allow (24 KiB and its own
+ * bookkeeping), so a request line or headers of more than ~30 KB get its HTML 414 or
+ * 431.  No more than that: it clears the whole pool after every request (32 KB rather
+ * than 64: 5-8 % less CPU a request, docs/BENCHMARKS.md). */
 #define MAX_URL (8 << 10)
 #define MAX_HEADERS (16 << 10)
-#define MHD_MEMORY ((size_t)64 << 10)
+#define MHD_MEMORY ((size_t)32 << 10)
 /* Handler threads per core: they read and answer, and never wait for the writer. */
 #ifndef THREADS_PER_CORE
 #define THREADS_PER_CORE 2

@@ -48,8 +48,6 @@
 #ifndef THREADS_PER_CORE
 #define THREADS_PER_CORE 2
 #endif
-/* At most this much of a writer's group goes to context folds left for later (one at least). */
-#define FOLD_BUDGET_US 1000
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
 static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409,
@@ -82,21 +80,11 @@ typedef struct writer {
 /* Run the batch in groups (serve/jobs.c), then resume its connections: their answers go out. */
 static void run_batch(cairn_store *s, job *batch, size_t *due)
 {
-    cn_jobs_run(s, batch, FOLD_BUDGET_US, due);
+    cn_jobs_run(s, batch, due);
     for (job *j = batch, *next; j; j = next) {
         next = j->next; /* once resumed, j may be gone */
         MHD_resume_connection(j->conn);
     }
-}
-
-/* Nothing queued and context folds due: a group of folds alone; true if any step failed
- * (folds that did not commit happen at their sessions' next appends). */
-static bool idle_folds(cairn_store *s, size_t *due, cairn_err *e)
-{
-    if (cairn_store_group_begin(s, e))
-        return true;
-    cairn_rc rc = cairn_context_fold_due(s, FOLD_BUDGET_US, due, e);
-    return cairn_store_group_end(s, e) || rc;
 }
 
 static void *write_loop(void *arg)
@@ -123,7 +111,7 @@ static void *write_loop(void *arg)
             break;
         if (batch)
             run_batch(s, batch, &due);
-        else if (idle_folds(s, &due, &e))
+        else if (cn_jobs_folds(s, &due, &e))
             due = 0; /* it failed: the next batch tries again (never a loop of failures) */
     }
     cairn_store_close(s);

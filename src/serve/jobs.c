@@ -22,7 +22,7 @@ static void fail(cn_job *from, const cn_job *upto, cairn_rc rc, const char *msg)
             j->rc = cn_err_set(&j->c->err, rc, "%s", msg);
 }
 
-void cn_jobs_run(cairn_store *s, cn_job *batch, unsigned fold_budget_us, size_t *due)
+void cn_jobs_run(cairn_store *s, cn_job *batch, size_t *due)
 {
     bool light = true; /* access counts alone need no disk sync */
     cairn_err e;
@@ -55,10 +55,16 @@ void cn_jobs_run(cairn_store *s, cn_job *batch, unsigned fold_budget_us, size_t 
     }
     if (grc)
         return;
-    /* context folds the group's appends left for later, a few at a time: a batch never
-     * carries the folds of every session that reached the threshold with it */
     if (!light)
-        cairn_context_fold_due(s, fold_budget_us, due, &e);
+        cairn_context_fold_due(s, CN_JOBS_FOLD_US, due, &e);
     if ((grc = cairn_store_group_end(s, &e)))
         fail(first, NULL, grc, e.msg);
+}
+
+bool cn_jobs_folds(cairn_store *s, size_t *due, cairn_err *err)
+{
+    if (cairn_store_group_begin(s, err))
+        return true;
+    cairn_rc rc = cairn_context_fold_due(s, CN_JOBS_FOLD_US, due, err);
+    return cairn_store_group_end(s, err) || rc;
 }

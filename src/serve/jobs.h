@@ -18,6 +18,10 @@
 
 struct MHD_Connection;
 
+/* Of a group's time, at most this much goes to context folds left for later (one at least):
+ * a batch never carries the folds of every session that reached the threshold with it. */
+#define CN_JOBS_FOLD_US 1000
+
 /* One call for the writer: all of it (whole), or its deferred bookkeeping write. */
 typedef struct cn_job {
     cn_call *c;
@@ -32,8 +36,15 @@ typedef struct cn_job {
  * fails) in groups, setting each job's rc (and its call's err): durable groups,
  * or light ones when every job is a deferred access count.  After a durable
  * group's jobs, context folds they left for later run for at most
- * fold_budget_us; *due receives how many are still due.
+ * CN_JOBS_FOLD_US; *due receives how many are still due.
  */
-void cn_jobs_run(cairn_store *s, cn_job *batch, unsigned fold_budget_us, size_t *due);
+void cn_jobs_run(cairn_store *s, cn_job *batch, size_t *due);
+
+/*
+ * Nothing queued and folds due: a group of folds alone (CN_JOBS_FOLD_US of them);
+ * *due receives how many are still due.  True if any step failed (folds that did
+ * not commit happen at their sessions' next appends).
+ */
+bool cn_jobs_folds(cairn_store *s, size_t *due, cairn_err *err);
 
 #endif

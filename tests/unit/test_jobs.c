@@ -110,7 +110,7 @@ static void test_jobs_group(void **state)
     add(&b, s, "a");
     add(&b, s, "b");
     add(&b, s, "c");
-    cn_jobs_run(s, b.j, 1000, &due);
+    cn_jobs_run(s, b.j, &due);
     for (size_t i = 0; i < b.n; i++)
         assert_int_equal(b.j[i].rc, CAIRN_OK);
     assert_false(cairn_store_group_open(s));
@@ -136,7 +136,7 @@ static void test_jobs_transaction_lost(void **state)
     add(&b, s, NULL);
     add(&b, s, "c");
     add(&b, s, "d");
-    cn_jobs_run(s, b.j, 1000, &due);
+    cn_jobs_run(s, b.j, &due);
     for (size_t i = 0; i < 2; i++) {
         assert_int_equal(b.j[i].rc, CAIRN_IO);
         assert_non_null(strstr(b.c[i].err.msg, "not stored"));
@@ -153,13 +153,13 @@ static void test_jobs_transaction_lost(void **state)
     /* lost by the last job: no group is left open, and the store groups again */
     add(&b, s, "e");
     add(&b, s, NULL);
-    cn_jobs_run(s, b.j, 1000, &due);
+    cn_jobs_run(s, b.j, &due);
     assert_int_equal(b.j[0].rc, CAIRN_IO);
     assert_int_equal(b.j[1].rc, CAIRN_IO);
     assert_false(cairn_store_group_open(s));
     release(&b);
     add(&b, s, "f");
-    cn_jobs_run(s, b.j, 1000, &due);
+    cn_jobs_run(s, b.j, &due);
     assert_int_equal(b.j[0].rc, CAIRN_OK);
     stored(s, keys, sizeof keys);
     assert_string_equal(keys, "c,d,f");
@@ -176,7 +176,7 @@ static void test_jobs_no_store(void **state)
     size_t due = 0;
     add(&b, s, "a");
     add(&b, s, "b");
-    cn_jobs_run(NULL, b.j, 1000, &due);
+    cn_jobs_run(NULL, b.j, &due);
     for (size_t i = 0; i < b.n; i++) {
         assert_int_equal(b.j[i].rc, CAIRN_BUSY);
         assert_non_null(strstr(b.c[i].err.msg, "not open"));

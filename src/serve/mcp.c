@@ -38,13 +38,13 @@
 #include "base/str.h"
 #include "json/json.h"
 #include "json/write.h"
+#include "serve/jobs.h"
 
 #define MAX_LINE ((size_t)16 << 20)
 #define DEFAULT_TOKENS 2000
 #define MAX_TOKENS 10000000 /* 40 MB of text: far beyond any context window */
 #define BYTES_PER_TOKEN 4
-#define MAX_GROUP 256       /* write calls that share a commit */
-#define FOLD_BUDGET_US 1000 /* of a group's commit, for the context folds it left */
+#define MAX_GROUP 256 /* write calls that share a commit */
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
 
@@ -728,7 +728,7 @@ static cairn_rc serve_group(mcp *m, const cairn_str *l, size_t n, cairn_err *err
     if (ok && i == n) {
         /* the folds its appends left for later (one that fails waits for the session's
          * next append), then the one commit */
-        cairn_context_fold_due(m->store, FOLD_BUDGET_US, NULL, &e);
+        cairn_context_fold_due(m->store, CN_JOBS_FOLD_US, NULL, &e);
         if (!cairn_store_group_end(m->store, &e)) {
             if (write_all(m->o->out_fd, m->answers.ptr, m->answers.len))
                 return cn_err_set(err, CAIRN_IO, "cannot write to stdout");
@@ -759,10 +759,17 @@ static cairn_rc flush(mcp *m, pending *p, cairn_err *err)
     return rc;
 }
 
-/* One complete line, run now or held for a group with the write calls after it. */
-static cairn_rc take_line(mcp *m, pending *p, cairn_str l, cairn_err *err)
+/*
+ * One complete line, run now or held for a group with the write calls after it.  more:
+ * another complete line follows in what was read; with none, and none held, there is no
+ * group to make, and the line is parsed once, as it runs (one request at a time, the
+ * usual client).
+ */
+static cairn_rc take_line(mcp *m, pending *p, cairn_str l, bool more, cairn_err *err)
 {
     cairn_rc rc;
+    if (!p->n && !more)
+        return serve_line(m, l, err);
     if (!writes(m, trim(l))) {
         if ((rc = flush(m, p, err)))
             return rc;
@@ -803,17 +810,17 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             break; /* EOF (or a read error): a clean end */
         cn_buf_add(&in, chunk, (size_t)n);
         size_t start = 0;
-        for (;;) {
-            char *nl = memchr(in.ptr + start, '\n', in.len - start);
-            if (!nl)
-                break;
+        char *nl = memchr(in.ptr, '\n', in.len), *next;
+        for (; nl; nl = next) {
+            next = memchr(nl + 1, '\n', in.len - (size_t)(nl + 1 - in.ptr));
             size_t len = (size_t)(nl - (in.ptr + start));
             if (skipping) {
                 skipping = false;
             } else if (len > MAX_LINE) {
                 if ((rc = flush(&m, &p, err)) || (rc = refuse_line(&m, o->out_fd, err)))
                     goto out;
-            } else if ((rc = take_line(&m, &p, (cairn_str){in.ptr + start, len}, err))) {
+            } else if ((rc = take_line(&m, &p, (cairn_str){in.ptr + start, len}, next != NULL,
+                                       err))) {
                 goto out;
             }
             start += len + 1;

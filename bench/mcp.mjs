@@ -11,9 +11,13 @@
 // Env: MCP_SAVES (10000), MCP_SEARCHES (1000), MCP_CAP_S (300: a phase stops after that long;
 // server-memory takes ~170 s for 10,000 saves), MCP_PAR_SAVES (1000: phase 3's saves, 0: none),
 // MCP_IN_FLIGHT (8).
+// The floor (informative): the least a durable save called one at a time can take here, measured
+// in the same run: one round trip of the SDK client to cairn (a ping) plus one fdatasync of a 4 KB
+// block overwritten in place (the least a WAL commit writes) on the store's file system; taken
+// after cairn's phases and again after server-memory's, and averaged.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { mkdirSync } from "node:fs";
+import { closeSync, fdatasyncSync, mkdirSync, openSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 const [cairnBin, memoryJs, tmp] = process.argv.slice(2);
@@ -134,6 +138,29 @@ async function parallel(client, name, n, k, argsOf) {
     return { phase: name, asked: n, calls: lat.length, errors, capped: false, wall, p50: st.p50, p99: st.p99, rate: lat.length / wall };
 }
 
+// Mean ms of n pings (the SDK client's round trip, with no work in the server).
+async function pings(client, n) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await client.ping();
+    return Number(process.hrtime.bigint() - start) / 1e6 / n;
+}
+
+// Mean ms of n overwrites of one 4 KB block of a file in dir, each followed by fdatasync.
+function syncs(dir, n) {
+    const fd = openSync(join(dir, "sync.probe"), "w+");
+    const block = Buffer.alloc(4096, 120);
+    writeSync(fd, block, 0, block.length, 0);
+    fdatasyncSync(fd); /* the block is on disk: the loop overwrites, never extends */
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+        writeSync(fd, block, 0, block.length, 0);
+        fdatasyncSync(fd);
+    }
+    const ms = Number(process.hrtime.bigint() - start) / 1e6 / n;
+    closeSync(fd);
+    return ms;
+}
+
 async function connect(command, args, env) {
     const transport = new StdioClientTransport({ command, args, env: { ...process.env, ...env }, stderr: "inherit" });
     const client = new Client({ name: "cairn-bench", version: "1.0.0" });
@@ -154,8 +181,9 @@ async function runCairn() {
     const par = await parallel(c, `save x${K}`, P, K, (i) => ({
         name: "memory_save", arguments: { key: `par-${i}`, value: data[i % N].value },
     }));
+    const floor = { ping: await pings(c, 1000), sync: syncs(dataDir, 500) };
     await c.close();
-    return [save, search, par];
+    return [save, search, par, floor];
 }
 
 async function runMemory() {
@@ -177,6 +205,14 @@ async function runMemory() {
 
 const cairn = await runCairn();
 const mem = await runMemory();
+{ /* the floor again, after server-memory's minutes: the machine's speed drifts */
+    const dataDir = join(tmp, "cairn-data");
+    const c = await connect(cairnBin, ["mcp", "--data-dir", dataDir, "--project", "p"], {});
+    const fl = cairn[3];
+    fl.ping2 = await pings(c, 1000);
+    fl.sync2 = syncs(dataDir, 500);
+    await c.close();
+}
 
 const f = (x, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const row = (cols) => console.log(cols.map((c, i) => (i < 2 ? String(c).padEnd(14) : String(c).padStart(12))).join(" "));
@@ -211,6 +247,14 @@ if (P)
     console.log(`informative: ${P} more saves, ${K} calls in flight: cairn ${f(cairn[2].rate, 0)}/s ` +
         `(${f(cairn[2].rate / cairn[0].rate, 1)}x its one-at-a-time rate), server-memory ` +
         `${f(mem[2].rate, 0)}/s, ratio ${f(cairn[2].rate / mem[2].rate, 1)}x`);
+{
+    const fl = cairn[3];
+    const ms = (fl.ping + fl.ping2) / 2 + (fl.sync + fl.sync2) / 2;
+    console.log(`informative: the floor of a durable save one at a time: a ping round trip ${f(fl.ping)} and ` +
+        `${f(fl.ping2)} ms, a 4 KB fdatasync ${f(fl.sync)} and ${f(fl.sync2)} ms: ${f(ms)} ms, at most ` +
+        `${f(1000 / ms, 0)} saves/s, ${f(1000 / ms / mem[0].rate, 1)}x server-memory's whole run, ` +
+        `${f(1000 / ms / mem[0].tail, 1)}x its last tenth`);
+}
 if (mem[0].calls < N)
     console.log(`note: server-memory held ${mem[0].calls} entities during its searches, cairn ${cairn[0].calls}`);
 process.exit(cairn.some((r) => r.errors) ? 1 : 0);

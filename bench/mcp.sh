@@ -9,7 +9,8 @@
 # per query class (common word, rare tag) and how many memories the common words are in,
 # then the ratio cairn/server-memory throughput per phase with PASS/MISS against >= 50x, and
 # (informative) each server's rate for MCP_PAR_SAVES (1000) more saves, MCP_IN_FLIGHT (8) calls
-# in flight at a time.
+# in flight at a time, and (informative) the floor of a durable save called one at a time on this
+# machine: the SDK client's ping round trip plus a 4 KB fdatasync, measured in the same run.
 # A missed target is a figure, not an error: exit 1 only when it cannot measure (no node
 # or npm, the install fails, a cairn call answers an error).
 # Environment: CAIRN (a cairn binary, overrides BUILD_DIR), MCP_SAVES (10000),

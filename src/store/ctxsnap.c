@@ -408,6 +408,9 @@ static cairn_rc check_json(cairn_str part, int kind, int64_t want, const char *w
         rc = cn_err_set(err, rc, "cannot check the snapshot: %s", cairn_rc_text(rc));
         goto out;
     }
+    /* what cairn writes is flat: an array of objects of plain values, an object of numbers
+     * (deeper items would nest the document past what a reader of it accepts) */
+    j.max_depth = members ? 1 : 2;
     if ((rc = cn_json_parse(&j, tmp.ptr, tmp.len, &perr))) {
         rc = rc == CAIRN_PARSE ? BAD("the %s of the snapshot: %s", what, perr.msg)
                                : cn_err_set(err, rc, "%s", perr.msg);
@@ -479,19 +482,52 @@ cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, cn_zstd *z, const void *blob, size_t l
     /* the path table: each path once, its importance, the length of its member */
     s->table = (cairn_str){(const char *)p, (size_t)(end - p)};
     uint64_t members_len = 0;
+    cn_buf mine; /* deep: a member as cairn writes it, after a '{' */
+    cn_jw w;
+    cn_buf_init(&mine, CN_CTX_MAX_BYTES);
     for (uint64_t i = 0; i < npaths; i++) {
-        if (end - p < 4)
-            return BAD("the snapshot ends inside its paths");
+        if (end - p < 4) {
+            rc = BAD("the snapshot ends inside its paths");
+            break;
+        }
         uint64_t l = le_get(p, 4);
-        if ((uint64_t)(end - p) - 4 < l + 13 || l == 0 || p[4 + l] != 0 || memchr(p + 4, 0, l))
-            return BAD("path %llu of the snapshot is damaged", (unsigned long long)i + 1);
+        if ((uint64_t)(end - p) - 4 < l + 13 || l == 0 || p[4 + l] != 0 || memchr(p + 4, 0, l)) {
+            rc = BAD("path %llu of the snapshot is damaged", (unsigned long long)i + 1);
+            break;
+        }
         entry e;
         p = next_entry(p, &e);
-        if (!(e.imp >= 0 && e.imp <= 1))
-            return BAD("path %llu of the snapshot has importance %g", (unsigned long long)i + 1,
-                       e.imp);
+        if (!(e.imp >= 0 && e.imp <= 1)) {
+            rc = BAD("path %llu of the snapshot has importance %g", (unsigned long long)i + 1,
+                     e.imp);
+            break;
+        }
+        /* its member: within the members, ended by a comma or by their end (put_scores
+         * cuts them there), and when deep, byte for byte what cairn writes for it */
+        const char *m = s->members.ptr + members_len + (i > 0);
         members_len += e.member_len + (i > 0);
+        if (members_len > s->members.len ||
+            (members_len < s->members.len ? s->members.ptr[members_len] != ',' : i + 1 < npaths)) {
+            rc = BAD("the importance score of path %llu of the snapshot is damaged",
+                     (unsigned long long)i + 1);
+            break;
+        }
+        if (deep) {
+            cn_buf_reset(&mine);
+            cn_jw_init(&w, &mine, false);
+            cn_jw_obj(&w);
+            put_member(&w, e.path, e.imp);
+            if (mine.len != e.member_len + 1 || memcmp(mine.ptr + 1, m, e.member_len)) {
+                rc = BAD("the importance score of path %llu of the snapshot is not what cairn "
+                         "writes",
+                         (unsigned long long)i + 1);
+                break;
+            }
+        }
     }
+    cn_buf_release(&mine);
+    if (rc)
+        return rc;
     if (p != end)
         return BAD("%zu bytes after the end of the snapshot", (size_t)(end - p));
     if (members_len != s->members.len)
@@ -516,6 +552,7 @@ cairn_rc cn_ctxsnap_fold(cn_zstd *z, const cn_ctxsnap *base, const cn_ctx_event 
     cn_ctxsnap check;
     cairn_rc rc;
 
+    cn_buf_release(out); /* emptied first */
     cn_buf_init(out, ZSTD_compressBound(CN_CTX_MAX_BYTES));
     cn_buf_init(&raw, CN_CTX_MAX_BYTES);
     cn_ctxsnap_init(&check);

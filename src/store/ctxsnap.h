@@ -104,7 +104,7 @@ cairn_rc cn_ctxsnap_write(cn_jw *w, const cn_ctxsnap *base, const cn_ctx_event *
 
 /**
  * The compressed snapshot of base (NULL: none) followed by ev[0..n), in out
- * (emptied first), checked by decompressing it again.  CAIRN_TOOBIG past
+ * (initialized; emptied first), checked by decompressing it again.  CAIRN_TOOBIG past
  * CN_CTX_MAX_BYTES, CAIRN_CORRUPT (base repeats a path), CAIRN_NOMEM,
  * CAIRN_ERROR (zstd).
  */

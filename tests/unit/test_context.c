@@ -688,6 +688,92 @@ static void test_damaged_snapshot(void **state)
     cairn_store_close(s);
 }
 
+/* The raw snapshot inside a compressed one (freed by the caller). */
+static unsigned char *unframe(const cn_buf *blob, size_t *n)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(blob->ptr, blob->len);
+    assert_true(size < ((size_t)1 << 20));
+    unsigned char *raw = malloc((size_t)size);
+    assert_non_null(raw);
+    *n = ZSTD_decompress(raw, (size_t)size, blob->ptr, blob->len);
+    assert_int_equal(*n, (size_t)size);
+    return raw;
+}
+
+/* Decode the raw snapshot raw[0..n) framed, shallow or deep: its code. */
+static cairn_rc decode_raw(cn_zstd *z, const void *raw, size_t n, bool deep)
+{
+    unsigned char framed[4096];
+    cn_ctxsnap snap;
+    cairn_err e;
+    cn_ctxsnap_init(&snap);
+    cairn_rc rc =
+        cn_ctxsnap_decode(&snap, z, framed, frame(raw, n, framed, sizeof framed), deep, &e);
+    if (rc)
+        assert_non_null(strstr(e.msg, "snapshot"));
+    cn_ctxsnap_release(&snap);
+    return rc;
+}
+
+/*
+ * What a snapshot's decode checks beyond its lengths' sum (found by fuzz/ctxsnap.c): each
+ * path's own member length (a read cuts the members there); items nested deeper than cairn
+ * writes them; and a fold into a buffer that holds a snapshot already frees it.
+ */
+static void test_snapshot_parts_checked(void **state)
+{
+    (void)state;
+    cn_zstd z = {0};
+    cn_buf blob;
+    cairn_err e;
+    cn_ctx_event ev[] = {
+        {CAIRN_CONTEXT_FILE, {"src/main.c", 10}, {NULL, 0}, 0.25, 1700000000000},
+        {CAIRN_CONTEXT_FILE, {"README.md", 9}, {NULL, 0}, 0.5, 1700000000001},
+    };
+    cn_buf_init(&blob, 0);
+    OK(cn_ctxsnap_fold(&z, NULL, ev, 1, &blob, &e));
+    OK(cn_ctxsnap_fold(&z, NULL, ev, 2, &blob, &e)); /* the first one's memory is freed */
+    size_t n;
+    unsigned char *raw = unframe(&blob, &n);
+    assert_int_equal(decode_raw(&z, raw, n, false), CAIRN_OK);
+    assert_int_equal(decode_raw(&z, raw, n, true), CAIRN_OK);
+
+    /* one byte moved from the first member's length to the second's: the sum holds */
+    unsigned char *p1 = memmem(raw, n, "src/main.c", 11), *p2 = memmem(raw, n, "README.md", 10);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    p1 += 11 + 8; /* the path, its NUL, its importance: its member's length (u32, LE) */
+    p2 += 10 + 8;
+    assert_int_equal(p1[0], strlen("\"src/main.c\":0.25"));
+    p1[0]--;
+    p2[0]++;
+    assert_int_equal(decode_raw(&z, raw, n, false), CAIRN_CORRUPT);
+    assert_int_equal(decode_raw(&z, raw, n, true), CAIRN_CORRUPT);
+    p1[0]++;
+    p2[0]--;
+    /* a member that is not what cairn writes for its path: only a deep decode sees it */
+    unsigned char *imp = memmem(raw, n, "\"README.md\":0.5", 15);
+    assert_non_null(imp);
+    imp[14] = '6';
+    assert_int_equal(decode_raw(&z, raw, n, false), CAIRN_OK);
+    assert_int_equal(decode_raw(&z, raw, n, true), CAIRN_CORRUPT);
+    free(raw);
+
+    /* one search whose item nests an array: well-formed JSON, not what cairn writes */
+    static const char nested[] = "{\"query\":[[1]],\"timestamp\":\"2023-11-14T22:13:20.000Z\"}";
+    unsigned char hdr[96 + sizeof nested] = "cairnctx\1";
+    hdr[24] = 1;                             /* count[search] */
+    hdr[64] = (unsigned char)strlen(nested); /* len[search] */
+    memcpy(hdr + 96, nested, strlen(nested));
+    assert_int_equal(decode_raw(&z, hdr, 96 + strlen(nested), false), CAIRN_OK);
+    assert_int_equal(decode_raw(&z, hdr, 96 + strlen(nested), true), CAIRN_CORRUPT);
+    memcpy(hdr + 96 + 9, "\"q\"  ", 5); /* the same item, flat: accepted */
+    assert_int_equal(decode_raw(&z, hdr, 96 + strlen(nested), true), CAIRN_OK);
+
+    cn_buf_release(&blob);
+    cn_zstd_release(&z);
+}
+
 /* A fold that fails at any step leaves the store as before the append. */
 static void test_fold_is_atomic(void **state)
 {
@@ -1091,7 +1177,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_folds),    cmocka_unit_test(test_migration_4),
         cmocka_unit_test(test_prune_keeps_folded),  cmocka_unit_test(test_readers_see_folded),
         cmocka_unit_test(test_migration_5_repairs), cmocka_unit_test(test_folds_left_for_later),
-        cmocka_unit_test(test_migration_8),
+        cmocka_unit_test(test_migration_8),         cmocka_unit_test(test_snapshot_parts_checked),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, remove_temp_dirs);
 }

@@ -26,6 +26,14 @@ extern "C" {
 typedef struct cairn_store cairn_store;
 
 #define CAIRN_STORE_READONLY 1u
+/*
+ * A page cache of at most 8 MiB instead of 64: for the connections of a
+ * long-running server (`cairn serve` has one per handler thread, a writer and
+ * workers; every `cairn mcp` is a process of its own), whose reads and writes
+ * are small and whose memory stays bounded whatever the store's size.  The
+ * default suits a bulk ingest.
+ */
+#define CAIRN_STORE_LEAN 2u
 
 /**
  * Open (creating if needed) the store in data_dir (NULL: the default).

@@ -8,7 +8,7 @@ static void *loop(void *arg)
     cn_ckpt *c = arg;
     cairn_store *s = NULL;
     cairn_err e;
-    if (cairn_store_open(c->data_dir, 0, &s, &e))
+    if (cairn_store_open(c->data_dir, CAIRN_STORE_LEAN, &s, &e))
         s = NULL; /* the writer checkpoints itself when the WAL grows too long */
     pthread_mutex_lock(&c->mu);
     for (;;) {

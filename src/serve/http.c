@@ -92,7 +92,7 @@ static void *write_loop(void *arg)
     writer *w = arg;
     cairn_store *s = NULL;
     cairn_err e;
-    if (cairn_store_open(w->o->data_dir, 0, &s, &e))
+    if (cairn_store_open(w->o->data_dir, CAIRN_STORE_LEAN, &s, &e))
         s = NULL;
     else if (w->ckpt->running) /* no commit of the writer waits for the database file's sync */
         cairn_store_checkpoint_elsewhere(s, CN_CKPT_FRAMES, cn_ckpt_due, w->ckpt);
@@ -177,7 +177,7 @@ static void *work(void *arg)
     while (!*wk->stop) {
         cairn_err e;
         size_t n = 0;
-        if (!s && cairn_store_open(wk->o->data_dir, 0, &s, &e))
+        if (!s && cairn_store_open(wk->o->data_dir, CAIRN_STORE_LEAN, &s, &e))
             s = NULL;
         if (s && cairn_turns_index(s, 200, &n, &e) == CAIRN_OK && n)
             continue; /* more may be waiting */
@@ -218,7 +218,7 @@ static void *live_loop(void *arg)
     cairn_store *s;
     cn_live *l = NULL;
     cairn_err e;
-    if (cairn_store_open(lt->o->data_dir, 0, &s, &e)) {
+    if (cairn_store_open(lt->o->data_dir, CAIRN_STORE_LEAN, &s, &e)) {
         live_warn((void *)lt->o, e.msg);
         return NULL;
     }
@@ -253,7 +253,7 @@ static void close_store(void *p)
 static cairn_store *thread_store(server *sv, cairn_err *err)
 {
     cairn_store *s = pthread_getspecific(sv->store_key);
-    if (!s && cairn_store_open(sv->o->data_dir, 0, &s, err) == CAIRN_OK)
+    if (!s && cairn_store_open(sv->o->data_dir, CAIRN_STORE_LEAN, &s, err) == CAIRN_OK)
         pthread_setspecific(sv->store_key, s);
     return s;
 }
@@ -787,7 +787,7 @@ cairn_rc cn_http_run(const cn_http_opts *o, volatile sig_atomic_t *stop, cairn_e
         return cn_err_set(err, CAIRN_ERROR, "libsodium failed to start");
     /* the store must open (and migrate) before the first request */
     cairn_store *probe;
-    if (cairn_store_open(o->data_dir, 0, &probe, err))
+    if (cairn_store_open(o->data_dir, CAIRN_STORE_LEAN, &probe, err))
         return err ? err->rc : CAIRN_IO;
     cairn_store_close(probe);
     cn_acceptor acc;

@@ -793,7 +793,7 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
         snprintf(m.project, sizeof m.project, "%s", o->project);
     else if (!getcwd(m.project, sizeof m.project))
         snprintf(m.project, sizeof m.project, "default");
-    if ((rc = cairn_store_open(o->data_dir, 0, &m.store, err)))
+    if ((rc = cairn_store_open(o->data_dir, CAIRN_STORE_LEAN, &m.store, err)))
         return rc;
     cn_json_init(&m.j);
     cn_json_init(&m.peek);

@@ -235,8 +235,10 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
         goto out;
     }
     if ((rc = use_wal(s, err)) ||
-        (rc = cn_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;"
-                               "PRAGMA cache_size=-65536",
+        (rc = cn_store_exec(s, "PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY;", err)) ||
+        (rc = cn_store_exec(s,
+                            flags & CAIRN_STORE_LEAN ? "PRAGMA cache_size=-8192" /* KiB */
+                                                     : "PRAGMA cache_size=-65536",
                             err)))
         goto out;
     if (v < cn_store_nmigrations)

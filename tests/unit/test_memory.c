@@ -1601,6 +1601,49 @@ static void test_migrate_from_1(void **state)
     assert_null(s);
 }
 
+/* The bytes of pages connection s's cache holds after reading every memory's value. */
+static int64_t cache_after_scan(cairn_store *s)
+{
+    sqlite3_stmt *st;
+    int cur, hi;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "SELECT sum(length(value)) FROM memories", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_int64(st, 0) > 12 << 20);
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_db_status(s->db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0),
+                     SQLITE_OK);
+    return cur;
+}
+
+/* CAIRN_STORE_LEAN: a connection's page cache stays within 8 MiB; by default it holds more. */
+static void test_lean_cache(void **state)
+{
+    (void)state;
+    char dir[4096], *value = malloc(8192), key[32];
+    cairn_store *s = new_store(dir, sizeof dir), *lean;
+    assert_non_null(value);
+    memset(value, 'v', 8191);
+    value[8191] = '\0';
+    OK(cairn_store_group_begin(s, E)); /* 1,600 memories of 8 KiB: 13 MB, one commit */
+    for (int i = 0; i < 1600; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        OK(cairn_memory_save(s, "p", key, value, NULL, 0, NULL, E));
+    }
+    OK(cairn_store_group_end(s, E));
+    free(value);
+    cairn_store_close(s);
+    OK(cairn_store_open(dir, CAIRN_STORE_LEAN, &lean, E));
+    OK(cairn_store_open(dir, 0, &s, E));
+    int64_t lean_bytes = cache_after_scan(lean), bytes = cache_after_scan(s);
+    if (lean_bytes > (int64_t)(8.5 * (1 << 20)) || bytes < 12 << 20)
+        fail_msg("page caches: %lld bytes lean, %lld by default", (long long)lean_bytes,
+                 (long long)bytes);
+    cairn_store_close(lean);
+    cairn_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1628,6 +1671,7 @@ int main(void)
         cmocka_unit_test(test_reopen_keeps),
         cmocka_unit_test(test_group_lost),
         cmocka_unit_test(test_migrate_from_1),
+        cmocka_unit_test(test_lean_cache),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, remove_temp_dirs);
 }

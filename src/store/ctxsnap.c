@@ -504,8 +504,8 @@ cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, cn_zstd *z, const void *blob, size_t l
         }
         /* its member: within the members, ended by a comma or by their end (put_scores
          * cuts them there), and when deep, byte for byte what cairn writes for it */
-        const char *m = s->members.ptr + members_len + (i > 0);
-        members_len += e.member_len + (i > 0);
+        uint64_t at = members_len + (i > 0);
+        members_len = at + e.member_len;
         if (members_len > s->members.len ||
             (members_len < s->members.len ? s->members.ptr[members_len] != ',' : i + 1 < npaths)) {
             rc = BAD("the importance score of path %llu of the snapshot is damaged",
@@ -517,7 +517,8 @@ cairn_rc cn_ctxsnap_decode(cn_ctxsnap *s, cn_zstd *z, const void *blob, size_t l
             cn_jw_init(&w, &mine, false);
             cn_jw_obj(&w);
             put_member(&w, e.path, e.imp);
-            if (mine.len != e.member_len + 1 || memcmp(mine.ptr + 1, m, e.member_len)) {
+            if (mine.len != e.member_len + 1 ||
+                memcmp(mine.ptr + 1, s->members.ptr + at, e.member_len)) {
                 rc = BAD("the importance score of path %llu of the snapshot is not what cairn "
                          "writes",
                          (unsigned long long)i + 1);

@@ -17,6 +17,18 @@ struct cn_batch_priv {
     struct cairn_resolved *res; /* content the strings point into, or NULL */
 };
 
+/*
+ * The most tokens one record counts: far above any model's window, and low
+ * enough that a session's sums (a record takes many bytes of its file) never
+ * overflow.  Counts read from an agent's file are clamped to [0, this].
+ */
+#define CN_TOKENS_MAX ((int64_t)1 << 32)
+
+static inline int64_t cn_tokens_clamp(int64_t v)
+{
+    return v < 0 ? 0 : v > CN_TOKENS_MAX ? CN_TOKENS_MAX : v;
+}
+
 /** A new empty batch for agent, or NULL when out of memory. */
 cairn_batch *cn_batch_new(cairn_agent agent);
 /** The batch's arena, for records and strings that live as long as it. */

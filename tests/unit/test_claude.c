@@ -464,6 +464,90 @@ static void test_bad_line(void **state)
     assert_str(part(f, 8, 0)->u.text.text, "after the bad line");
 }
 
+/* A message line without its uuid gets an id of its own ("line-<n>"): the store needs one. */
+static void test_line_without_uuid(void **state)
+{
+    fx *f = *state;
+    write_text(f->file,
+               "{\"type\":\"user\",\"parentUuid\":null,\"timestamp\":\"2026-01-02T03:04:13.000Z\","
+               "\"sessionId\":\"" SID "\",\"message\":{\"role\":\"user\",\"content\":\"no uuid\"}}\n",
+               "a");
+    load(f);
+    assert_int_equal(f->s->nmessages, 9);
+    char buf[32];
+    const char *want = buf;
+    snprintf(buf, sizeof buf, "line-%zu", sizeof transcript / sizeof transcript[0] + 1);
+    assert_str(msg(f, 8)->id, want);
+    assert_str(part(f, 8, 0)->message_id, want);
+    assert_str(part(f, 8, 0)->u.text.text, "no uuid");
+}
+
+/*
+ * The resume point of a grown file is the start of its last typed prompt, with the
+ * number of lines before it: blank lines before the prompt are before it.
+ */
+static void test_resume_after_blank_lines(void **state)
+{
+    fx *f = *state;
+    struct stat st;
+    write_text(f->file, "\n\n", "a");
+    assert_int_equal(stat(f->file, &st), 0);
+    write_text(f->file,
+               "{\"type\":\"user\"," ENV("u9", Q("as6"), "13.000") ",\"message\":{\"role\":"
+               "\"user\",\"content\":\"after blank lines\"}}\n",
+               "a");
+    load(f);
+    assert_int_equal(f->s->resume_offset, st.st_size);
+    assert_int_equal(f->s->resume_line, (int64_t)(sizeof transcript / sizeof transcript[0]) + 2);
+    assert_int_equal(f->s->resume_seq, 8);
+}
+
+/* Token counts past any real one (or below zero) are clamped: sums never overflow. */
+static void test_tokens_clamped(void **state)
+{
+    fx *f = *state;
+    for (int i = 0; i < 2; i++)
+        write_text(f->file,
+                   "{\"type\":\"assistant\",\"uuid\":\"big\",\"requestRef\":\"rq\",\"message\":{"
+                   "\"id\":\"msg_big\",\"role\":\"assistant\",\"content\":[{\"type\":\"text\","
+                   "\"text\":\"x\"}],\"usage\":{\"input_tokens\":9223372036854775807,"
+                   "\"output_tokens\":-5}}}\n",
+                   "a");
+    load(f);
+    const cairn_message *m = msg(f, f->s->nmessages - 1);
+    assert_int_equal(m->tokens.input, (int64_t)1 << 32);
+    assert_int_equal(m->tokens.output, 0);
+    assert_true(f->s->tokens.input >= (int64_t)1 << 32 && f->s->tokens.input < (int64_t)1 << 40);
+}
+
+/* A config dir whose only transcripts hold no message: read without a fault. */
+static void test_no_messages(void **state)
+{
+    (void)state;
+    char root[256], dir[600], path[700];
+    snprintf(root, sizeof root, "%s/cairn-claude-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    assert_non_null(mkdtemp(root));
+    snprintf(dir, sizeof dir, "%s/projects/-tmp-y", root);
+    mkdir_p(dir);
+    snprintf(path, sizeof path, "%s/" SID ".jsonl", dir);
+    write_text(path, "", "w");
+    snprintf(path, sizeof path, "%s/bbbbbbbb-0000-4000-8000-000000000002.jsonl", dir);
+    write_text(path, "{\"type\":\"queue-operation\",\"operation\":\"enqueue\"}\nnot json\n", "w");
+    cairn_source src = {.agent = CAIRN_AGENT_CLAUDE};
+    cairn_batch *b = NULL;
+    cairn_report *rep = cairn_report_new();
+    cairn_err err;
+    snprintf(src.path, sizeof src.path, "%s", root);
+    assert_int_equal(cairn_source_load(&src, &b, rep, &err), CAIRN_OK);
+    assert_non_null(b);
+    assert_int_equal(b->nmessages, 0);
+    assert_int_equal(cairn_report_count(rep), 1); /* the line that is not JSON */
+    cairn_batch_free(b);
+    cairn_report_free(rep);
+    rm_tree(root);
+}
+
 /*
  * record.h: a message's parent_id is, for an assistant message, "the user
  * message it answers".  as4 and as5 answer tool results of the turn u1
@@ -493,6 +577,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subagent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_last_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_line_without_uuid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_after_blank_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tokens_clamped, setup, teardown),
+        cmocka_unit_test(test_no_messages),
         cmocka_unit_test_setup_teardown(test_known_parent_of_later_response, setup, teardown),
     };
     return cmocka_run_group_tests_name("claude", tests, NULL, NULL);

@@ -554,6 +554,72 @@ static void test_prefix_only(void **state)
 
 /* ---- bad input ---- */
 
+/* The offset where the last line of file rel begins (the file ends with a newline). */
+static int64_t last_line_at(const fx *f, const char *rel)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", f->root, rel);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    assert_true(n > 1 && n < sizeof buf && buf[n - 1] == '\n');
+    size_t at = n - 1;
+    while (at > 0 && buf[at - 1] != '\n')
+        at--;
+    return (int64_t)at;
+}
+
+/*
+ * Where a grown file is read again from: the start of its last typed prompt, with the
+ * lines and messages before it.  Blank lines before the prompt are before it; a prompt
+ * event that came first is the start only when no record was made between the two (a
+ * read from the event would make that one again).  And token counts past any real one,
+ * or below zero, are clamped.
+ */
+static void test_resume_points(void **state)
+{
+    fx *f = *state;
+    const char *const blank[] = {META(U1, "00.000", ""), USER("00.100", "first"),
+                                 REPLY("00.200", "ok"), "", "", USER("00.300", "second")};
+    const char *const between[] = {META(U2, "00.000", ""),
+                                   EVENT("00.100", "'type':'user_message','message':'hi'"),
+                                   REPLY("00.200", "the answer to an earlier prompt"),
+                                   USER("00.300", "hi")};
+    const char *const first[] = {META(U3, "00.000", ""),
+                                 EVENT("00.100", "'type':'user_message','message':'hi'"),
+                                 USER("00.200", "hi"), REPLY("00.300", "hello")};
+    const char *const huge[] = {
+        META(U4, "00.000", ""), USER("00.100", "go"),
+        EVENT("00.200", "'type':'token_count','info':{'total_token_usage':{'input_tokens':"
+                        "9223372036854775807,'cached_input_tokens':-1,'output_tokens':-3}}")};
+    const char *rel[] = {DAY "rollout-2026-11-21T06-00-00-" U1 ".jsonl",
+                         DAY "rollout-2026-11-21T06-00-01-" U2 ".jsonl",
+                         DAY "rollout-2026-11-21T06-00-02-" U3 ".jsonl",
+                         DAY "rollout-2026-11-21T06-00-03-" U4 ".jsonl"};
+    put_lines(f, rel[0], blank, 6, false);
+    put_lines(f, rel[1], between, 4, false);
+    put_lines(f, rel[2], first, 4, false);
+    put_lines(f, rel[3], huge, 3, false);
+    load(f);
+    const cairn_session *s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U1))];
+    assert_int_equal(s->resume_offset, last_line_at(f, rel[0]));
+    assert_int_equal(s->resume_line, 5);
+    assert_int_equal(s->resume_seq, 2);
+    s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U2))];
+    assert_int_equal(s->resume_offset, last_line_at(f, rel[1]));
+    assert_int_equal(s->resume_line, 3);
+    assert_int_equal(s->resume_seq, 1);
+    s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U3))];
+    assert_int_not_equal(s->resume_offset, 0);
+    assert_int_equal(s->resume_line, 1); /* the event's line: nothing made in between */
+    assert_int_equal(s->resume_seq, 0);
+    s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U4))];
+    assert_true(s->tokens.input == (int64_t)1 << 32 && s->tokens.cache_read == 0 &&
+                s->tokens.output == 0);
+}
+
 static void test_bad_lines(void **state)
 {
     fx *f = *state;
@@ -773,6 +839,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_zst_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zst_not_zstd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zst_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_points, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

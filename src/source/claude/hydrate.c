@@ -309,10 +309,11 @@ static void usage(cn_jval u, cairn_tokens *t)
 {
     if (!cn_json_is(u, CN_JSON_OBJECT))
         return;
-    t->input = cn_json_i64_or(cn_json_get(u, "input_tokens"), 0);
-    t->output = cn_json_i64_or(cn_json_get(u, "output_tokens"), 0);
-    t->cache_read = cn_json_i64_or(cn_json_get(u, "cache_read_input_tokens"), 0);
-    t->cache_write = cn_json_i64_or(cn_json_get(u, "cache_creation_input_tokens"), 0);
+    t->input = cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "input_tokens"), 0));
+    t->output = cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "output_tokens"), 0));
+    t->cache_read = cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "cache_read_input_tokens"), 0));
+    t->cache_write =
+        cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "cache_creation_input_tokens"), 0));
 }
 
 static int on_assistant(cc *c, cn_jval o, cairn_str uuid, int64_t t)
@@ -504,6 +505,14 @@ static int line(cc *c, cairn_str text)
         cl->parent = S(c, cn_json_get(o, "parentUuid"));
         cl->msg = CAIRN_NONE;
     }
+    if (!uuid.len && (cn_json_str_eq(type, "user") || cn_json_str_eq(type, "assistant") ||
+                      cn_json_str_eq(type, "system"))) {
+        /* a message needs an id: a line without its uuid gets one of its own */
+        char *buf = cn_arena_bytes(c->a, 32);
+        if (!buf)
+            return -1;
+        uuid = (cairn_str){buf, (size_t)snprintf(buf, 32, "line-%zu", c->line_no)};
+    }
     if (!c->cwd.len)
         c->cwd = S(c, cn_json_get(o, "cwd"));
     if (!c->version.len)
@@ -598,9 +607,10 @@ static int read_file(cc *c, const cn_unit *u)
     c->turn_seen = false;
     cn_jsonl_init(&r, (cairn_str){u->content.ptr + base, u->content.len - (size_t)base});
     for (;;) {
-        c->line_off = base + (int64_t)cn_jsonl_offset(&r);
         if ((rc = cn_jsonl_next(&r, &ln)) != CAIRN_OK)
             break;
+        /* where the line starts, past the blank lines before it, which line_no counts */
+        c->line_off = (int64_t)(ln.ptr - u->content.ptr);
         c->line_no = (size_t)(base ? u->resume_line : 0) + r.line_no;
         if (line(c, ln))
             return -1;
@@ -724,8 +734,10 @@ static cairn_rc finish(cc *c)
         if (cn_map_put(&ids, b->sessions[i].id, (uint32_t)i))
             goto out;
     }
-    memcpy(b->messages, c->messages.p, c->messages.n * sizeof *b->messages);
-    memcpy(b->parts, c->parts.p, c->parts.n * sizeof *b->parts);
+    if (c->messages.n) /* else its array is NULL */
+        memcpy(b->messages, c->messages.p, c->messages.n * sizeof *b->messages);
+    if (c->parts.n)
+        memcpy(b->parts, c->parts.p, c->parts.n * sizeof *b->parts);
     b->nsessions = ns;
     b->nmessages = c->messages.n;
     b->nparts = c->parts.n;

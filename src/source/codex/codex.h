@@ -75,6 +75,7 @@ typedef struct cx_hy {
     int64_t base, base_line; /* this read started at base (after base_line lines) */
     int64_t line_off;        /* offset of the current line */
     int64_t turn_off, turn_line, confirm_off, confirm_line;
+    size_t confirm_parts; /* parts when the event came: none since, the turn starts there */
     uint32_t turn_msgs;
     bool turn_seen;
 } cx_hy;

@@ -74,10 +74,12 @@ static int64_t timestamp(cn_jval v)
  * as for the other agents (record.h). */
 static cairn_tokens tokens(cn_jval t)
 {
-    int64_t in = I(cn_json_get(t, "input_tokens")), cached = I(cn_json_get(t, "cached_input_tokens"));
-    return (cairn_tokens){in >= cached ? in - cached : in, I(cn_json_get(t, "output_tokens")),
-                          I(cn_json_get(t, "reasoning_output_tokens")), cached,
-                          I(cn_json_get(t, "cache_write_input_tokens"))};
+    int64_t in = cn_tokens_clamp(I(cn_json_get(t, "input_tokens")));
+    int64_t cached = cn_tokens_clamp(I(cn_json_get(t, "cached_input_tokens")));
+    return (cairn_tokens){in >= cached ? in - cached : in,
+                          cn_tokens_clamp(I(cn_json_get(t, "output_tokens"))),
+                          cn_tokens_clamp(I(cn_json_get(t, "reasoning_output_tokens"))), cached,
+                          cn_tokens_clamp(I(cn_json_get(t, "cache_write_input_tokens")))};
 }
 
 /* ---- one line ---- */
@@ -278,9 +280,10 @@ static void read_unit(cx_hy *h, const cn_unit *u)
     h->turn_seen = false;
     cn_jsonl_init(&r, (cairn_str){u->content.ptr + h->base, u->content.len - (size_t)h->base});
     for (;;) {
-        h->line_off = h->base + (int64_t)cn_jsonl_offset(&r);
         if (h->oom || cn_jsonl_next(&r, &line) != CAIRN_OK)
             break;
+        /* where the line starts, past the blank lines before it, which h->line counts */
+        h->line_off = (int64_t)(line.ptr - u->content.ptr);
         h->line = (size_t)h->base_line + r.line_no;
         h->line_parts = 0;
         if (line.len > CN_CX_LINE_MAX) {

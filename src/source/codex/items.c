@@ -189,8 +189,11 @@ static void user_message(cx_hy *h, cn_jval content)
     }
     /* a typed prompt starts a turn: a grown file can be read again from here */
     h->turn_seen = true;
-    h->turn_off = h->confirm_next ? h->confirm_off : h->line_off;
-    h->turn_line = h->confirm_next ? h->confirm_line : (int64_t)h->line - 1;
+    /* from the event that came first, unless a record was made between the two (a read
+     * from the event would make it again) */
+    bool from_event = h->confirm_next && h->msgs[m].first_part == h->confirm_parts;
+    h->turn_off = from_event ? h->confirm_off : h->line_off;
+    h->turn_line = from_event ? h->confirm_line : (int64_t)h->line - 1;
     h->turn_msgs = m - h->first_msg;
     if (h->confirm_next) {
         h->mflags[m] |= CX_USER_CONFIRMED;
@@ -425,6 +428,7 @@ void cn_cx_confirm_prompt(cx_hy *h)
         h->confirm_next = true; /* the event came first */
         h->confirm_off = h->line_off;
         h->confirm_line = (int64_t)h->line - 1;
+        h->confirm_parts = h->nparts;
         return;
     }
     h->mflags[h->pending] |= CX_USER_CONFIRMED;

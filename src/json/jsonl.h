@@ -30,6 +30,15 @@ void cn_jsonl_init(cn_jsonl *r, cairn_str data);
  */
 cairn_rc cn_jsonl_next(cn_jsonl *r, cairn_str *line);
 
+/** Byte offset where line (the last one handed out) starts: before its leading blanks. */
+static inline size_t cn_jsonl_line_start(const cn_jsonl *r, cairn_str line)
+{
+    const char *s = line.ptr;
+    while (s > r->base && s[-1] != '\n')
+        s--;
+    return (size_t)(s - r->base);
+}
+
 /** Byte offset just past the last complete line handed out (where to resume). */
 static inline size_t cn_jsonl_offset(const cn_jsonl *r)
 {

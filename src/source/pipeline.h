@@ -38,6 +38,7 @@ typedef struct cn_unit {
      * when the bytes before resume_offset are unchanged); 0 reads the whole file */
     int64_t resume_offset, resume_line;
     uint32_t resume_seq;
+    cairn_str resume_id; /* the session's id as stored: a resumed read keeps it */
 } cn_unit;
 
 struct cairn_resolved {

@@ -314,7 +314,7 @@ static void set_resume(run *r, cairn_resolved *res)
     sqlite3_stmt *st;
     if (r->o->full || sqlite3_prepare_v2(r->s->db,
                                          "SELECT tail_offset, tail_hash, resume_offset,"
-                                         " resume_line, resume_seq FROM sessions WHERE"
+                                         " resume_line, resume_seq, session_id FROM sessions WHERE"
                                          " source_id = ?1 AND source_key = ?2 AND gone_at IS"
                                          " NULL AND tail_offset > 0",
                                          -1, &st, NULL) != SQLITE_OK)
@@ -332,6 +332,11 @@ static void set_resume(run *r, cairn_resolved *res)
         if ((uint64_t)tail > u->content.len || (int64_t)(cn_hash64(u->content.ptr, (size_t)tail) &
                                                          INT64_MAX) != sqlite3_column_int64(st, 1))
             continue; /* rewritten or truncated: read it whole */
+        /* the id the header gave (the lines before the resume point are not read again) */
+        cairn_str id = {(const char *)sqlite3_column_text(st, 5),
+                        (size_t)sqlite3_column_bytes(st, 5)};
+        if (!id.len || !(u->resume_id = cn_arena_strdup(&res->arena, id)).ptr)
+            continue; /* out of memory: read it whole */
         u->resume_offset = sqlite3_column_int64(st, 2);
         u->resume_line = sqlite3_column_int64(st, 3);
         u->resume_seq = (uint32_t)sqlite3_column_int64(st, 4);

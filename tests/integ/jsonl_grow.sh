@@ -110,4 +110,27 @@ assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$totals")" "$(sqlite3 "$tmp/cfresh/cair
 rows="SELECT s.session_id, m.seq, m.message_id, m.role, count(p.id) FROM messages m JOIN sessions s ON s.id = m.session_rowid LEFT JOIN parts p ON p.message_rowid = m.id GROUP BY m.id ORDER BY 1, 2"
 assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$rows")" "$(sqlite3 "$tmp/cfresh/cairn.db" "$rows")" \
     "codex: the same messages in the same order with the same parts"
+
+# Codex: a rollout whose header names another id than its file name (reported, and the
+# header's id kept) is grown: the resumed read, which does not see the header, keeps it
+mkdir -p "$tmp/cy/sessions/2026/11/21"
+ry=$tmp/cy/sessions/2026/11/21/rollout-2026-11-21T06-00-00-01a1fca5-0000-7000-8000-0000000000f1.jsonl
+turn() { # prompt, answer
+    printf '{"timestamp":"2026-11-21T06:00:0%s.000Z","type":"response_item","payload":{"type":"message","role":"user","content":[{"type":"input_text","text":"%s"}]}}\n' "$1" "$2"
+    printf '{"timestamp":"2026-11-21T06:00:0%s.500Z","type":"response_item","payload":{"type":"message","role":"assistant","content":[{"type":"output_text","text":"answer to %s"}]}}\n' "$1" "$2"
+}
+{
+    printf '{"timestamp":"2026-11-21T06:00:00.000Z","type":"session_meta","payload":{"id":"01a1fca5-0000-7000-8000-0000000000e1","cwd":"/home/dev/y"}}\n'
+    turn 1 "first prompt"
+    turn 2 "second prompt"
+} >"$ry"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cy" --data-dir "$tmp/ys"
+turn 3 "third prompt" >>"$ry"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cy" --data-dir "$tmp/ys"
+assert_contains "$(cat "$tmp/out")" "0 new, 1 changed" "codex, header id: the grown rollout is re-read"
+assert_eq "$(sqlite3 "$tmp/ys/cairn.db" "SELECT session_id, nmessages FROM sessions")" \
+    "01a1fca5-0000-7000-8000-0000000000e1|6" "codex, header id: one session, the header's id, all its messages"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cy" --data-dir "$tmp/yfresh"
+assert_eq "$(sqlite3 "$tmp/ys/cairn.db" "$rows")" "$(sqlite3 "$tmp/yfresh/cairn.db" "$rows")" \
+    "codex, header id: the same messages as a full read"
 done_testing

@@ -484,7 +484,8 @@ static void test_line_without_uuid(void **state)
 
 /*
  * The resume point of a grown file is the start of its last typed prompt, with the
- * number of lines before it: blank lines before the prompt are before it.
+ * number of lines before it: blank lines before the prompt are before it, and so are
+ * the blanks that indent it.
  */
 static void test_resume_after_blank_lines(void **state)
 {
@@ -492,8 +493,8 @@ static void test_resume_after_blank_lines(void **state)
     struct stat st;
     write_text(f->file, "\n\n", "a");
     assert_int_equal(stat(f->file, &st), 0);
-    write_text(f->file,
-               "{\"type\":\"user\"," ENV("u9", Q("as6"), "13.000") ",\"message\":{\"role\":"
+    write_text(f->file, /* indented: the line starts before its blanks */
+               "  {\"type\":\"user\"," ENV("u9", Q("as6"), "13.000") ",\"message\":{\"role\":"
                "\"user\",\"content\":\"after blank lines\"}}\n",
                "a");
     load(f);

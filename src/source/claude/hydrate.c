@@ -610,7 +610,7 @@ static int read_file(cc *c, const cn_unit *u)
         if ((rc = cn_jsonl_next(&r, &ln)) != CAIRN_OK)
             break;
         /* where the line starts, past the blank lines before it, which line_no counts */
-        c->line_off = (int64_t)(ln.ptr - u->content.ptr);
+        c->line_off = base + (int64_t)cn_jsonl_line_start(&r, ln);
         c->line_no = (size_t)(base ? u->resume_line : 0) + r.line_no;
         if (line(c, ln))
             return -1;
@@ -623,7 +623,9 @@ static int read_file(cc *c, const cn_unit *u)
     s->resume_offset = c->turn_seen ? c->turn_off : base;
     s->resume_line = c->turn_seen ? c->turn_line : (base ? u->resume_line : 0);
     s->resume_seq = s->first_seq + (c->turn_seen ? c->turn_msgs : 0);
-    if (!sub && !uuid_like(u->id) && c->session_field.len)
+    if (base && u->resume_id.len) /* a resumed read did not see the lines that named it */
+        s->id = u->resume_id;
+    else if (!sub && !uuid_like(u->id) && c->session_field.len)
         s->id = c->session_field;
     for (uint32_t mi = first_msg; mi < c->messages.n; mi++)
         msg_at(c, mi)->session_id = s->id;

@@ -277,13 +277,15 @@ static void read_unit(cx_hy *h, const cn_unit *u)
     h->base = u->resume_offset > 0 && (size_t)u->resume_offset <= u->content.len
                   ? u->resume_offset : 0;
     h->base_line = h->base ? u->resume_line : 0;
+    if (h->base && u->resume_id.len) /* the header that named it is before the resume point */
+        h->sess[h->s].id = u->resume_id;
     h->turn_seen = false;
     cn_jsonl_init(&r, (cairn_str){u->content.ptr + h->base, u->content.len - (size_t)h->base});
     for (;;) {
         if (h->oom || cn_jsonl_next(&r, &line) != CAIRN_OK)
             break;
         /* where the line starts, past the blank lines before it, which h->line counts */
-        h->line_off = (int64_t)(line.ptr - u->content.ptr);
+        h->line_off = h->base + (int64_t)cn_jsonl_line_start(&r, line);
         h->line = (size_t)h->base_line + r.line_no;
         h->line_parts = 0;
         if (line.len > CN_CX_LINE_MAX) {

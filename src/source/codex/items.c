@@ -189,9 +189,9 @@ static void user_message(cx_hy *h, cn_jval content)
     }
     /* a typed prompt starts a turn: a grown file can be read again from here */
     h->turn_seen = true;
-    /* from the event that came first, unless a record was made between the two (a read
-     * from the event would make it again) */
-    bool from_event = h->confirm_next && h->msgs[m].first_part == h->confirm_parts;
+    /* from the event that came first, unless another item came between the two (a read
+     * from the event would see it again, without what came before) */
+    bool from_event = h->confirm_next && h->items == h->confirm_items + 1;
     h->turn_off = from_event ? h->confirm_off : h->line_off;
     h->turn_line = from_event ? h->confirm_line : (int64_t)h->line - 1;
     h->turn_msgs = m - h->first_msg;
@@ -378,6 +378,7 @@ void cn_cx_response_item(cx_hy *h, cn_jval p)
     cairn_str type = cn_json_is(tv, CN_JSON_STRING) ? cn_json_raw(tv) : (cairn_str){NULL, 0};
     char kind[40];
     int i;
+    h->items++;
     if (type.len < 2 || type.len - 2 >= sizeof kind) {
         h->b->skipped++;
         return;
@@ -428,7 +429,7 @@ void cn_cx_confirm_prompt(cx_hy *h)
         h->confirm_next = true; /* the event came first */
         h->confirm_off = h->line_off;
         h->confirm_line = (int64_t)h->line - 1;
-        h->confirm_parts = h->nparts;
+        h->confirm_items = h->items;
         return;
     }
     h->mflags[h->pending] |= CX_USER_CONFIRMED;

@@ -133,4 +133,22 @@ assert_eq "$(sqlite3 "$tmp/ys/cairn.db" "SELECT session_id, nmessages FROM sessi
 run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cy" --data-dir "$tmp/yfresh"
 assert_eq "$(sqlite3 "$tmp/ys/cairn.db" "$rows")" "$(sqlite3 "$tmp/yfresh/cairn.db" "$rows")" \
     "codex, header id: the same messages as a full read"
+
+# Claude: a transcript not named by a uuid takes its id from its first sessionId; when the
+# lines from the resume point on name another one, the grown file's session stays put
+mkdir -p "$tmp/cz/projects/-home-dev-z"
+fz=$tmp/cz/projects/-home-dev-z/notes.jsonl
+czturn() { # uuid, parent, sessionId, word
+    printf '{"type":"user","uuid":"%s-u","parentUuid":%s,"sessionId":"%s","timestamp":"2026-11-21T06:00:00.000Z","cwd":"/home/dev/z","message":{"role":"user","content":"%s prompt"}}\n' "$1" "$2" "$3" "$4"
+    printf '{"type":"assistant","uuid":"%s-a","parentUuid":"%s-u","sessionId":"%s","timestamp":"2026-11-21T06:00:01.000Z","cwd":"/home/dev/z","requestRef":"rr-%s","message":{"id":"msg_%s","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"answer %s"}],"usage":{"input_tokens":7,"output_tokens":3}}}\n' "$1" "$1" "$3" "$4" "$4" "$4"
+}
+{
+    czturn t1 null aaaaaaaa-0000-4000-8000-00000000000a first
+    czturn t2 '"t1-a"' bbbbbbbb-0000-4000-8000-00000000000b second
+} >"$fz"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/cz" --data-dir "$tmp/zs"
+czturn t3 '"t2-a"' bbbbbbbb-0000-4000-8000-00000000000b third >>"$fz"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/cz" --data-dir "$tmp/zs"
+assert_eq "$(sqlite3 "$tmp/zs/cairn.db" "SELECT session_id, nmessages FROM sessions")" \
+    "aaaaaaaa-0000-4000-8000-00000000000a|6" "claude, named by its first sessionId: one session after growing"
 done_testing

@@ -574,8 +574,8 @@ static int64_t last_line_at(const fx *f, const char *rel)
 /*
  * Where a grown file is read again from: the start of its last typed prompt, with the
  * lines and messages before it.  Blank lines before the prompt are before it; a prompt
- * event that came first is the start only when no record was made between the two (a
- * read from the event would make that one again).  And token counts past any real one,
+ * event that came first is the start only when no item or compaction came between the
+ * two (a read from the event would make its records again).  And token counts past any real one,
  * or below zero, are clamped.
  */
 static void test_resume_points(void **state)
@@ -590,6 +590,11 @@ static void test_resume_points(void **state)
     const char *const first[] = {META(U3, "00.000", ""),
                                  EVENT("00.100", "'type':'user_message','message':'hi'"),
                                  USER("00.200", "hi"), REPLY("00.300", "hello")};
+    const char *const compacted[] = {
+        META("01a1fca5-0000-7000-8000-000000000005", "00.000", ""),
+        EVENT("00.100", "'type':'user_message','message':'hi'"),
+        "{" TS("00.150") ",'type':'compacted','payload':{'message':'the story so far'}}",
+        USER("00.200", "hi")};
     const char *const huge[] = {
         META(U4, "00.000", ""), USER("00.100", "go"),
         EVENT("00.200", "'type':'token_count','info':{'total_token_usage':{'input_tokens':"
@@ -602,6 +607,8 @@ static void test_resume_points(void **state)
     put_lines(f, rel[1], between, 4, false);
     put_lines(f, rel[2], first, 4, false);
     put_lines(f, rel[3], huge, 3, false);
+    put_lines(f, DAY "rollout-2026-11-21T06-00-04-01a1fca5-0000-7000-8000-000000000005.jsonl",
+              compacted, 4, false);
     load(f);
     const cairn_session *s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U1))];
     assert_int_equal(s->resume_offset, last_line_at(f, rel[0]));
@@ -615,6 +622,10 @@ static void test_resume_points(void **state)
     assert_int_not_equal(s->resume_offset, 0);
     assert_int_equal(s->resume_line, 1); /* the event's line: nothing made in between */
     assert_int_equal(s->resume_seq, 0);
+    s = &f->b->sessions[cairn_batch_find_session(
+        f->b, CAIRN_STR("01a1fca5-0000-7000-8000-000000000005"))];
+    assert_int_equal(s->resume_line, 3); /* a compaction came between: from the prompt */
+    assert_int_equal(s->resume_seq, 1);
     s = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR(U4))];
     assert_true(s->tokens.input == (int64_t)1 << 32 && s->tokens.cache_read == 0 &&
                 s->tokens.output == 0);

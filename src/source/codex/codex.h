@@ -75,7 +75,7 @@ typedef struct cx_hy {
     int64_t base, base_line; /* this read started at base (after base_line lines) */
     int64_t line_off;        /* offset of the current line */
     int64_t turn_off, turn_line, confirm_off, confirm_line;
-    size_t items;         /* response_item lines so far */
+    size_t items;         /* lines that make records so far (response_item, compacted) */
     size_t confirm_items; /* ... when the event came: the prompt the only one since, the
                            * turn starts at the event */
     uint32_t turn_msgs;

@@ -189,8 +189,8 @@ static void user_message(cx_hy *h, cn_jval content)
     }
     /* a typed prompt starts a turn: a grown file can be read again from here */
     h->turn_seen = true;
-    /* from the event that came first, unless another item came between the two (a read
-     * from the event would see it again, without what came before) */
+    /* from the event that came first, unless another item (or a compaction) came between
+     * the two (a read from the event would see it again, without what came before) */
     bool from_event = h->confirm_next && h->items == h->confirm_items + 1;
     h->turn_off = from_event ? h->confirm_off : h->line_off;
     h->turn_line = from_event ? h->confirm_line : (int64_t)h->line - 1;
@@ -408,6 +408,7 @@ void cn_cx_response_item(cx_hy *h, cn_jval p)
 
 void cn_cx_compacted(cx_hy *h, cn_jval p)
 {
+    h->items++;
     h->open = CAIRN_NONE;
     uint32_t m = add_msg(h, CAIRN_STR("system"));
     if (m == CAIRN_NONE)

@@ -292,11 +292,17 @@ static void check(const char *a, size_t n, bool reset, bool head)
     }
 }
 
-/* Whether the input begins with a whole request: a head, and as much body as its
- * Content-Length says (none without one; a chunked body counts as not whole). */
+/* Whether the input begins with a whole request: a head (after any empty lines), and as
+ * much body as its Content-Length says (none without one; a chunked body counts as not
+ * whole). */
 static bool whole_request(const uint8_t *data, size_t size)
 {
-    const char *d = (const char *)data, *he = memmem(d, size, "\r\n\r\n", 4);
+    const char *d = (const char *)data;
+    while (size && (*d == '\r' || *d == '\n')) { /* empty lines before a request are skipped */
+        d++;
+        size--;
+    }
+    const char *he = memmem(d, size, "\r\n\r\n", 4);
     size_t hn, vlen;
     if (!he)
         return false;

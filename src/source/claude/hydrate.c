@@ -425,17 +425,21 @@ static int on_system(cc *c, cn_jval o, cairn_str uuid, int64_t t)
     return 0;
 }
 
+/* An id of the current line's own, "<what>-<line number>"; {NULL, 0} out of memory. */
+static cairn_str own_id(cc *c, const char *what)
+{
+    char *buf = cn_arena_bytes(c->a, 64);
+    return buf ? (cairn_str){buf, (size_t)snprintf(buf, 64, "%s-%zu", what, c->line_no)}
+               : (cairn_str){NULL, 0};
+}
+
 static int on_summary(cc *c, cn_jval o, cairn_str uuid, int64_t t)
 {
     cairn_str text = S(c, cn_json_get(o, "summary"));
     cairn_str id = uuid.len ? uuid : S(c, cn_json_get(o, "leafUuid"));
-    char *buf;
-    if (!id.len || cn_map_get(&c->uuids, id) != UINT32_MAX) {
-        /* summaries carry no uuid of their own: make one per line */
-        if (!(buf = cn_arena_bytes(c->a, 64)))
-            return -1;
-        id = (cairn_str){buf, (size_t)snprintf(buf, 64, "summary-%zu", c->line_no)};
-    }
+    /* summaries carry no uuid of their own: make one per line */
+    if ((!id.len || cn_map_get(&c->uuids, id) != UINT32_MAX) && !(id = own_id(c, "summary")).ptr)
+        return -1;
     cairn_part *p = event(c, CAIRN_PART_COMPACTION, id, t);
     if (!p)
         return -1;
@@ -465,16 +469,17 @@ typedef int (*line_fn)(cc *c, cn_jval o, cairn_str uuid, int64_t t);
 
 static const struct {
     const char *type;
-    line_fn fn; /* NULL: known, not indexed */
+    line_fn fn;   /* NULL: known, not indexed */
+    bool message; /* it makes a message, which needs an id: without a uuid, "line-<n>" */
 } line_types[] = {
-    {"user", on_user},         {"assistant", on_assistant},
-    {"system", on_system},     {"summary", on_summary},
-    {"cost-state", on_cost},   {"attachment", NULL},
-    {"file-history-snapshot", NULL}, {"queue-operation", NULL},
-    {"api-request", NULL},     {"api-request-shape", NULL},
-    {"api-request-blob", NULL}, {"last-prompt", NULL},
-    {"tools-used", NULL},      {"atis-latch", NULL},
-    {"mode", NULL},
+    {"user", on_user, true},         {"assistant", on_assistant, true},
+    {"system", on_system, true},     {"summary", on_summary, false},
+    {"cost-state", on_cost, false},  {"attachment", NULL, false},
+    {"file-history-snapshot", NULL, false}, {"queue-operation", NULL, false},
+    {"api-request", NULL, false},    {"api-request-shape", NULL, false},
+    {"api-request-blob", NULL, false}, {"last-prompt", NULL, false},
+    {"tools-used", NULL, false},     {"atis-latch", NULL, false},
+    {"mode", NULL, false},
 };
 
 static int line(cc *c, cairn_str text)
@@ -505,14 +510,6 @@ static int line(cc *c, cairn_str text)
         cl->parent = S(c, cn_json_get(o, "parentUuid"));
         cl->msg = CAIRN_NONE;
     }
-    if (!uuid.len && (cn_json_str_eq(type, "user") || cn_json_str_eq(type, "assistant") ||
-                      cn_json_str_eq(type, "system"))) {
-        /* a message needs an id: a line without its uuid gets one of its own */
-        char *buf = cn_arena_bytes(c->a, 32);
-        if (!buf)
-            return -1;
-        uuid = (cairn_str){buf, (size_t)snprintf(buf, 32, "line-%zu", c->line_no)};
-    }
     if (!c->cwd.len)
         c->cwd = S(c, cn_json_get(o, "cwd"));
     if (!c->version.len)
@@ -525,9 +522,15 @@ static int line(cc *c, cairn_str text)
         s->time_created_ms = t;
     if (t > s->time_updated_ms)
         s->time_updated_ms = t;
-    for (size_t i = 0; i < sizeof line_types / sizeof line_types[0]; i++)
-        if (cn_json_str_eq(type, line_types[i].type))
-            return line_types[i].fn ? line_types[i].fn(c, o, uuid, t) : 0;
+    for (size_t i = 0; i < sizeof line_types / sizeof line_types[0]; i++) {
+        if (!cn_json_str_eq(type, line_types[i].type))
+            continue;
+        if (!line_types[i].fn)
+            return 0;
+        if (line_types[i].message && !uuid.len && !(uuid = own_id(c, "line")).ptr)
+            return -1;
+        return line_types[i].fn(c, o, uuid, t);
+    }
     c->b->skipped++;
     return 0;
 }

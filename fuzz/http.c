@@ -6,7 +6,7 @@
  * At the first input the real server starts in-process, on a thread, on a free
  * loopback port, over one store in a temp dir made once (on tmpfs when
  * /dev/shm is there: a save's sync is then free).  Inputs go on across runs in
- * the same store.  The store starts with one session, renamed SESSION, so that
+ * the same store.  The store starts with one session, renamed FUZZ_SESSION, so that
  * the seeds (tests/data/http) can name it.  Each input is written as it is (a
  * raw request, possibly malformed, possibly several) on a new TCP connection,
  * whose write side is then shut; the whole answer is read.  Checks:
@@ -22,7 +22,7 @@
  * Any violation aborts, which libFuzzer reports as a crash.  It links the
  * library's sources and `cairn serve`'s, but the CLI's:
  */
-// fuzz-sources: src/api/*.c src/recall/*.c src/search/*.c src/store/*.c
+// fuzz-sources: fuzz/lib/store.c src/api/*.c src/recall/*.c src/search/*.c src/store/*.c
 // fuzz-sources: src/serve/http.c src/serve/accept.c src/serve/ckpt.c src/serve/jobs.c
 // fuzz-sources: src/source/*.c src/source/claude/*.c src/source/codex/*.c
 // fuzz-sources: src/source/opencode/*.c src/watch/*.c
@@ -39,19 +39,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
-#include <sqlite3.h>
-
-#include "cairn/memory.h"
-#include "cairn/store.h"
 #include "json/json.h"
+#include "lib/store.h"
 #include "serve/http.h"
 
-#define SESSION "ses_f0220000000000000000f022"
 #define READ_SECS 5 /* the longest an answer may take */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -70,29 +65,6 @@ static void fail(const char *what, const char *text, size_t len)
 {
     fprintf(stderr, "fuzz/http: %s: %.*s\n", what, (int)(len > 600 ? 600 : len), text);
     abort();
-}
-
-/* A session in the store in dir, renamed SESSION. */
-static void make_session(void)
-{
-    cairn_store *s;
-    cairn_err err;
-    char sid[64], path[300], *sql;
-    cairn_session_new n = {"fuzz", "/fuzz", "fuzz", NULL, 0};
-    if (cairn_store_open(dir, 0, &s, &err) || cairn_session_create(s, &n, sid, sizeof sid, &err)) {
-        fprintf(stderr, "fuzz/http: %s\n", err.msg);
-        abort();
-    }
-    cairn_store_close(s);
-    sqlite3 *db;
-    snprintf(path, sizeof path, "%s/cairn.db", dir);
-    sql =
-        sqlite3_mprintf("UPDATE sessions SET session_id = %Q WHERE session_id = %Q", SESSION, sid);
-    if (sqlite3_open(path, &db) || sqlite3_exec(db, sql, NULL, NULL, NULL) ||
-        sqlite3_changes(db) != 1)
-        abort();
-    sqlite3_free(sql);
-    sqlite3_close(db);
 }
 
 static void set_state(int s)
@@ -317,12 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
         signal(SIGPIPE, SIG_IGN); /* as cairn serve does */
-        struct stat st;
-        snprintf(dir, sizeof dir, "%s/cairn-fuzz-http-XXXXXX",
-                 stat("/dev/shm", &st) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(dir))
-            abort();
-        make_session();
+        fuzz_store_make(dir, sizeof dir, "http");
         start_server();
     }
     struct sockaddr_in a = {

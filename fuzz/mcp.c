@@ -8,7 +8,7 @@
  * temp dir made once (on tmpfs when /dev/shm is there: a save's sync is then
  * free).  Inputs go on across runs in the same store, so saved memories and
  * appended context meet later searches, recalls and reads.  The store starts
- * with one session, renamed SESSION (MCP has no tool that makes one) so that
+ * with one session, renamed FUZZ_SESSION (MCP has no tool that makes one) so that
  * the seeds (tests/data/mcp) can append to its context and read it.  Checks:
  *  1. cn_mcp_run returns CAIRN_OK at the input's EOF: it never crashes, never
  *     hangs (libFuzzer's -timeout), never fails on a message;
@@ -20,9 +20,10 @@
  * Any violation aborts, which libFuzzer reports as a crash.  It links the
  * library's sources but the CLI's and `cairn serve`'s:
  */
-// fuzz-sources: src/api/*.c src/recall/*.c src/search/*.c src/store/*.c src/serve/mcp.c
-// fuzz-sources: src/serve/jobs.c src/source/*.c src/source/claude/*.c src/source/codex/*.c
-// fuzz-sources: src/source/opencode/*.c src/watch/*.c
+// fuzz-sources: fuzz/lib/store.c src/api/*.c src/recall/*.c src/search/*.c
+// fuzz-sources: src/store/*.c src/serve/mcp.c src/serve/jobs.c src/source/*.c
+// fuzz-sources: src/source/claude/*.c src/source/codex/*.c src/source/opencode/*.c
+// fuzz-sources: src/watch/*.c
 // fuzz-libs: -lsqlite3 -lzstd -lurcu -lurcu-cds -lpthread
 #include <signal.h>
 #include <stdbool.h>
@@ -31,17 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
-#include "cairn/memory.h"
-#include "cairn/store.h"
 #include "json/json.h"
+#include "lib/store.h"
 #include "serve/mcp.h"
-
-#define SESSION "ses_f0220000000000000000f022"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,28 +64,6 @@ static int memfd_of(const uint8_t *p, size_t n)
     if (lseek(fd, 0, SEEK_SET) != 0)
         abort();
     return fd;
-}
-
-/* A session in the store in dir, renamed SESSION. */
-static void make_session(void)
-{
-    cairn_store *s;
-    cairn_err err;
-    char sid[64], path[300], *sql;
-    cairn_session_new n = {"fuzz", "/fuzz", "fuzz", NULL, 0};
-    if (cairn_store_open(dir, 0, &s, &err) || cairn_session_create(s, &n, sid, sizeof sid, &err)) {
-        fprintf(stderr, "fuzz/mcp: %s\n", err.msg);
-        abort();
-    }
-    cairn_store_close(s);
-    sqlite3 *db;
-    snprintf(path, sizeof path, "%s/cairn.db", dir);
-    sql = sqlite3_mprintf("UPDATE sessions SET session_id = %Q WHERE session_id = %Q", SESSION, sid);
-    if (sqlite3_open(path, &db) || sqlite3_exec(db, sql, NULL, NULL, NULL) ||
-        sqlite3_changes(db) != 1)
-        abort();
-    sqlite3_free(sql);
-    sqlite3_close(db);
 }
 
 /* One response: "jsonrpc":"2.0", an id, and exactly one of result and error. */
@@ -133,12 +106,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
         signal(SIGPIPE, SIG_IGN); /* as cairn mcp does */
-        struct stat st;
-        snprintf(dir, sizeof dir, "%s/cairn-fuzz-mcp-XXXXXX",
-                 stat("/dev/shm", &st) == 0 ? "/dev/shm" : "/tmp");
-        if (!mkdtemp(dir))
-            abort();
-        make_session();
+        fuzz_store_make(dir, sizeof dir, "mcp");
     }
     int in = memfd_of(data, size), out = memfd_of(NULL, 0);
     cn_mcp_opts o = {.in_fd = in, .out_fd = out, .data_dir = dir, .project = "fuzz"};

@@ -99,6 +99,28 @@ CAIRN_API cairn_rc cairn_memory_search(cairn_store *s, const char *project,
                                        const cairn_query *q, size_t limit, cairn_memories **out,
                                        cairn_err *err);
 
+/**
+ * Let up to rows saves on this connection leave their memories out of the
+ * full-text index, to be indexed together (0, the default: each save
+ * indexes its row before it commits).  An FTS5 insert committed on its own
+ * writes a new segment of the index, which was half of a lone save's work.
+ * The rows are durable at once either way; until indexed they are found by
+ * recall and history but not by search.  They are indexed by the save past
+ * the bound, by any search on a connection that can take the write lock at
+ * once, by cairn_memory_index and by cairn_store_close.  A connection that
+ * defers should call cairn_memory_index when it falls idle, so that other
+ * processes' searches see its rows.
+ */
+CAIRN_API void cairn_memory_defer_index(cairn_store *s, unsigned rows);
+/** Saves on this connection since it last indexed (0: nothing of its own waits). */
+CAIRN_API unsigned cairn_memory_unindexed(const cairn_store *s);
+/**
+ * Index every memory that waits to be (any connection's), in a transaction
+ * of its own (or the caller's, if one is open).  wait: false returns
+ * CAIRN_BUSY at once when another connection holds the write lock.
+ */
+CAIRN_API cairn_rc cairn_memory_index(cairn_store *s, bool wait, cairn_err *err);
+
 /** Soft-delete key (its live version); CAIRN_NOTFOUND if there is none. */
 CAIRN_API cairn_rc cairn_memory_forget(cairn_store *s, const char *project, const char *key,
                                        cairn_err *err);

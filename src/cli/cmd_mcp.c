@@ -7,7 +7,7 @@
 int cmd_mcp(cli *c)
 {
     cairn_err e;
-    cn_mcp_opts o = {0, 1, c->data_dir, c->project};
+    cn_mcp_opts o = {.in_fd = 0, .out_fd = 1, .data_dir = c->data_dir, .project = c->project};
     if (c->nargs) {
         cli_error("'mcp' takes no arguments; see 'cairn mcp --help'");
         return EXIT_FATAL;

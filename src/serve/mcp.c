@@ -22,10 +22,17 @@
  * write.  A group whose transaction ends early or does not commit is rolled
  * back whole, and its lines run again one by one, each with its own commit:
  * an answer never tells of a write that is not on disk.
+ *
+ * Saves leave their memories out of the full-text index for a while
+ * (cairn_memory_defer_index): up to INDEX_DEFER of them, indexed together by
+ * the next save past that, by the next search, or once stdin has been quiet
+ * for INDEX_IDLE_MS (cn_mcp_opts) -- so that other processes' searches see
+ * them soon.
  */
 #include "serve/mcp.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +52,8 @@
 #define MAX_TOKENS 10000000 /* 40 MB of text: far beyond any context window */
 #define BYTES_PER_TOKEN 4
 #define MAX_GROUP 256 /* write calls that share a commit */
+#define INDEX_DEFER 64   /* saves that may wait to be indexed (full text) */
+#define INDEX_IDLE_MS 20 /* stdin quiet this long: index them (the default) */
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
 
@@ -94,6 +103,7 @@ typedef struct mcp {
     cn_buf out;     /* one answer line */
     cn_json peek;   /* a line looked at before it runs (writes()) */
     cn_buf answers; /* a group's answer lines, sent after its commit */
+    bool index_failed; /* indexing the saves failed: not tried again before more input */
 } mcp;
 
 static const cn_op *find_op(const char *name)
@@ -781,6 +791,27 @@ static cairn_rc take_line(mcp *m, pending *p, cairn_str l, bool more, cairn_err 
     return CAIRN_OK;
 }
 
+/*
+ * Wait up to index_idle_ms for input; none came: index what the saves left,
+ * never waiting for another writer's lock (busy: the next quiet spell tries
+ * again).  Another failure is logged and not tried again before more input:
+ * the rows are stored, and wait.  false once input is there (or poll fails:
+ * the read that follows tells).
+ */
+static bool idle(mcp *m)
+{
+    struct pollfd p = {.fd = m->o->in_fd, .events = POLLIN};
+    if (poll(&p, 1, m->o->index_idle_ms > 0 ? m->o->index_idle_ms : INDEX_IDLE_MS) != 0)
+        return false;
+    cairn_err e;
+    cairn_rc rc = cairn_memory_index(m->store, false, &e);
+    if (rc && rc != CAIRN_BUSY) {
+        fprintf(stderr, "cairn mcp: cannot index the memories saved: %s\n", e.msg);
+        m->index_failed = true;
+    }
+    return true;
+}
+
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 {
     mcp m = {.o = o};
@@ -795,6 +826,7 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
         snprintf(m.project, sizeof m.project, "default");
     if ((rc = cairn_store_open(o->data_dir, CAIRN_STORE_LEAN, &m.store, err)))
         return rc;
+    cairn_memory_defer_index(m.store, INDEX_DEFER);
     cn_json_init(&m.j);
     cn_json_init(&m.peek);
     cn_arena_init(&m.a, 0, 2 * MAX_LINE);
@@ -803,11 +835,14 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
     cn_buf_init(&in, MAX_LINE + 65536);
     for (;;) {
         char chunk[65536];
+        if (cairn_memory_unindexed(m.store) && !m.index_failed && idle(&m))
+            continue;
         ssize_t n = read(o->in_fd, chunk, sizeof chunk);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             break; /* EOF (or a read error): a clean end */
+        m.index_failed = false;
         cn_buf_add(&in, chunk, (size_t)n);
         size_t start = 0;
         char *nl = memchr(in.ptr, '\n', in.len), *next;

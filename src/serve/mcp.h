@@ -14,6 +14,7 @@ typedef struct cn_mcp_opts {
     int in_fd, out_fd;      /* 0 and 1 */
     const char *data_dir;   /* NULL: the default store */
     const char *project;    /* default project (NULL: the working directory) */
+    int index_idle_ms;      /* stdin quiet this long: index the saves' memories (0: 20 ms) */
 } cn_mcp_opts;
 
 /** Serve until EOF on in_fd.  CAIRN_OK at a clean EOF; CAIRN_IO when writing fails. */

@@ -78,6 +78,8 @@ struct cairn_store {
     cn_memlive live;
     bool ranking;   /* the ranking functions of memsearch.c are registered */
     bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
+    unsigned fts_defer;     /* saves that may leave their rows out of fts_memories (memfts.c) */
+    unsigned fts_lag;       /* this connection's saves since it last indexed */
     struct cn_ctx_due *due; /* context folds left for later (context.c), CN_CTX_DUE_MAX */
     size_t ndue;
     unsigned ckpt_frames; /* cairn_store_checkpoint_elsewhere (wal.c) */
@@ -85,6 +87,9 @@ struct cairn_store {
     void (*ckpt_due)(void *ud);
     void *ckpt_ud;
 };
+
+/* How long a connection waits for another's write lock (sqlite3_busy_timeout). */
+#define CN_STORE_BUSY_MS 5000
 
 #define CN_CTX_DUE_MAX 4096 /* folds left for later, at most; past it, appends fold at once */
 
@@ -113,6 +118,12 @@ void cn_store_rollback_durable(cairn_store *s);
 cairn_rc cn_store_fts_expr(const cairn_query *qy, cn_buf *q);
 /** The same, with term i written as expanded[i] when that is not NULL. */
 cairn_rc cn_store_fts_expr_expanded(const cairn_query *qy, char *const *expanded, cn_buf *q);
+
+/* memfts.c */
+/** Index the memories rows past what fts_memories holds, in the caller's write transaction. */
+cairn_rc cn_memfts_catch_up(cairn_store *s, cairn_err *err);
+/** Some memories rows wait to be indexed (false on error too). */
+bool cn_memfts_waiting(cairn_store *s);
 
 /** Run SQL with no results. */
 cairn_rc cn_store_exec(cairn_store *s, const char *sql, cairn_err *err);

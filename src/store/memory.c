@@ -3,8 +3,9 @@
  *
  * Every version of a key is a row.  Invariants: at most one row per
  * (project, key) has superseded_at NULL -- the current version, live or
- * forgotten (deleted_at set); fts_memories indexes every row, and readers
- * filter out superseded, forgotten and expired rows.  Saves, forgets,
+ * forgotten (deleted_at set); fts_memories indexes every row (a save's row
+ * may wait a while: store/memfts.c), and readers filter out superseded,
+ * forgotten and expired rows.  Saves, forgets,
  * restores and sweeps are durable transactions; counting accesses is not
  * (losing the last few counts to a power cut is acceptable, an fsync per
  * read is not).  Search is store/memsearch.c.
@@ -210,25 +211,10 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         goto fail;
     }
     done(st);
-    /* the same texts into the full-text index, under the new row's id */
-    if (!(st = cn_store_cached(s,
-                               "INSERT INTO fts_memories(rowid, key, value, metadata_json)"
-                               " VALUES(?1, ?2, ?3, ?4)",
-                               err))) {
-        rc = CAIRN_IO;
-        goto fail;
-    }
-    sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
-    if (metadata_json)
-        sqlite3_bind_text(st, 4, metadata_json, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        rc = cn_store_error(s, err, "cannot save memory");
-        goto fail;
-    }
-    done(st);
     st = NULL;
+    /* into the full-text index now, with any rows waiting, unless the connection defers */
+    if (++s->fts_lag > s->fts_defer && (rc = cn_memfts_catch_up(s, err)))
+        goto fail;
     if ((rc = cn_store_commit_durable(s, err)))
         goto fail;
     if (!out)
@@ -267,7 +253,7 @@ cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cair
             return CAIRN_IO;
         sqlite3_busy_timeout(s->db, 0);
         int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        sqlite3_busy_timeout(s->db, 5000);
+        sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
         if (locked != SQLITE_OK) {
             return cn_err_set(err, CAIRN_BUSY, "the store is busy: accesses not counted");
         }
@@ -396,6 +382,11 @@ cairn_rc cairn_memory_sweep(cairn_store *s, int64_t grace_ms, size_t *n, cairn_e
     *n = 0;
     if ((rc = cn_store_begin_durable(s, err)))
         return rc;
+    /* every row indexed first: FTS5's delete of a row it does not hold damages the index */
+    if ((rc = cn_memfts_catch_up(s, err))) {
+        cn_store_rollback_durable(s);
+        return rc;
+    }
     snprintf(sql, sizeof sql,
              "INSERT INTO fts_memories(fts_memories, rowid, key, value, metadata_json) SELECT"
              " 'delete', id, key, value, metadata_json FROM memories WHERE expires_at < %lld;"

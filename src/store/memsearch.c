@@ -494,6 +494,12 @@ cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_qu
     }
     if ((rc = rank_register(s, err)))
         goto out;
+    /* rows that saves left out of the index go in first, if the write lock is free at once
+     * (else the search does without them: store/memfts.c) */
+    if (sqlite3_get_autocommit(s->db) && !s->readonly) {
+        cairn_err busy;
+        cairn_memory_index(s, false, &busy);
+    }
     /* the filter's check and the search see one snapshot: a read transaction of their own,
      * unless the caller has one open */
     if (sqlite3_get_autocommit(s->db)) {

@@ -204,7 +204,7 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
                             s->path);
         goto out;
     }
-    sqlite3_busy_timeout(s->db, 5000);
+    sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
     if (user_version(s, &v) != 0) {
         rc = sqlite3_errcode(s->db) == SQLITE_NOTADB
                  ? cn_err_set(err, CAIRN_CORRUPT, "'%s' is not a cairn store (not a database)",
@@ -257,6 +257,10 @@ void cairn_store_close(cairn_store *s)
 {
     if (!s)
         return;
+    if (s->fts_lag && !s->readonly) { /* what its saves left out of the index */
+        cairn_err e;
+        cairn_memory_index(s, true, &e);
+    }
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->st[i]);
     for (size_t i = 0; i < s->ncached; i++)

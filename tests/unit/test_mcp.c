@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "cairn/memory.h"
 #include "cairn/store.h"
 #include "json/json.h"
@@ -130,7 +132,7 @@ static void serve_to(const char *in, size_t n, int how)
     }
     assert_true(to >= 0);
     snprintf(data, sizeof data, "%s/data", dir);
-    cn_mcp_opts o = {in_fd, to, data, "p"};
+    cn_mcp_opts o = {.in_fd = in_fd, .out_fd = to, .data_dir = data, .project = "p"};
     memset(&R.err, 0, sizeof R.err);
     R.rc = cn_mcp_run(&o, &R.err);
     if (how == TO_STDOUT) {
@@ -459,6 +461,7 @@ static void test_resource_uri_escapes(void **state)
 typedef struct live {
     int to_srv, from_srv; /* the test's ends */
     cn_mcp_opts o;
+    int idle_ms; /* cn_mcp_opts.index_idle_ms; 0: ten minutes (no commit of its own) */
     char data[4300];
     cairn_rc rc;
     cairn_err err;
@@ -492,7 +495,7 @@ static void live_start(live *l)
     assert_int_equal(pipe(out), 0);
     l->to_srv = in[1];
     l->from_srv = out[0];
-    l->o = (cn_mcp_opts){in[0], out[1], l->data, "p"};
+    l->o = (cn_mcp_opts){in[0], out[1], l->data, "p", l->idle_ms ? l->idle_ms : 600000};
     assert_int_equal(pthread_create(&l->t, NULL, live_run, l), 0);
 }
 
@@ -608,6 +611,82 @@ static void test_group_commit(void **state)
     live_stop(&l);
 }
 
+/* Rows of the memories' full-text index (FTS5 keeps a docsize row for each), read aside. */
+static int64_t indexed(const live *l)
+{
+    char path[4400];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    int64_t n = -1;
+    snprintf(path, sizeof path, "%s/cairn.db", l->data);
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM fts_memories_docsize", -1, &st, NULL),
+        SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Saves wait to be indexed: a search indexes them, and so does the save past 64 of them. */
+static void test_index_deferred(void **state)
+{
+    (void)state;
+    live l = {.data = ""};
+    live_start(&l);
+    live_ask(&l, SAVE(1, "a") PING(2), 2);
+    live_ask(&l, SAVE(3, "b") SAVE(4, "c") PING(5), 3);
+    assert_int_equal(indexed(&l), 0); /* stored, not yet indexed */
+    live_ask(&l, CALL(6, "memory_recall", "{\"limit\":10}"), 1);
+    assert_non_null(strstr(R.line[0], "\\\"count\\\":3"));
+    live_ask(&l, CALL(7, "memory_search", "{\"q\":\"v\"}"), 1);
+    assert_non_null(strstr(R.line[0], "\\\"count\\\":3")); /* it indexed them first */
+    assert_int_equal(indexed(&l), 3);
+
+    /* 65 saves in a row: the 65th indexes them all */
+    for (int b = 0; b < 4; b++) {
+        char in[4096];
+        size_t n = 0;
+        for (int i = b * 16; i < b * 16 + 16; i++)
+            n += (size_t)snprintf(
+                in + n, sizeof in - n,
+                "{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
+                "{\"name\":\"memory_save\",\"arguments\":{\"key\":\"k%d\","
+                "\"value\":\"v\"}}}\n",
+                100 + i, i);
+        live_ask(&l, in, 16);
+    }
+    assert_int_equal(indexed(&l), 3);
+    live_ask(&l, SAVE(200, "last"), 1);
+    assert_int_equal(indexed(&l), 3 + 65);
+    live_stop(&l);
+}
+
+/* Saves left unindexed are indexed once stdin is quiet, and at EOF. */
+static void test_index_idle(void **state)
+{
+    (void)state;
+    live l = {.data = "", .idle_ms = 30};
+    live_start(&l);
+    live_ask(&l, SAVE(1, "a") SAVE(2, "b"), 2);
+    int64_t n = 0;
+    for (int i = 0; i < 1000 && (n = indexed(&l)) != 2; i++)
+        usleep(10000);
+    assert_int_equal(n, 2);
+    live_stop(&l);
+
+    live q = {.data = ""}; /* no quiet spell: EOF */
+    memcpy(q.data, l.data, sizeof q.data);
+    live_start(&q);
+    live_ask(&q, SAVE(1, "c"), 1);
+    assert_int_equal(indexed(&q), 2);
+    live_stop(&q);
+    assert_int_equal(indexed(&q), 3);
+}
+
 /* A call of the group that fails is answered with its error; the others are kept. */
 static void test_group_failure(void **state)
 {
@@ -699,7 +778,8 @@ int main(void)
         cmocka_unit_test(test_line_limit),           cmocka_unit_test(test_eof),
         cmocka_unit_test(test_output_fails),         cmocka_unit_test(test_stdout_only_jsonrpc),
         cmocka_unit_test(test_resource_uri_escapes), cmocka_unit_test(test_group_commit),
-        cmocka_unit_test(test_group_failure),        cmocka_unit_test(test_group_context),
+        cmocka_unit_test(test_group_failure),        cmocka_unit_test(test_index_deferred),
+        cmocka_unit_test(test_index_idle),           cmocka_unit_test(test_group_context),
     };
     return cmocka_run_group_tests_name("mcp", tests, setup, teardown);
 }

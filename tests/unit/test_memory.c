@@ -1086,6 +1086,100 @@ static void test_readonly(void **state)
     cairn_store_close(ro);
 }
 
+/* ---- saves that wait to be indexed (store/memfts.c) ---- */
+
+#define INDEXED "SELECT count(*) FROM fts_memories_docsize"
+
+/* Deferred rows: stored at once, found by search once indexed, by whichever connection. */
+static void test_index_deferred(void **state)
+{
+    (void)state;
+    char dir[4096];
+    cairn_store *s = new_store(dir, sizeof dir), *other = NULL;
+    cairn_err e;
+    cairn_memory_defer_index(s, 3);
+    save(s, "p", "a", "alpha", NULL, 0);
+    save(s, "p", "b", "bravo", NULL, 0);
+    save(s, "p", "c", "charlie", NULL, 0);
+    assert_int_equal(cairn_memory_unindexed(s), 3);
+    assert_int_equal(sql_i64(s, INDEXED), 0);
+    cairn_memories *r = recall(s, "p", NULL, 0); /* stored all the same */
+    assert_int_equal(r->n, 3);
+    cairn_memories_free(r);
+
+    /* another connection's search indexes them (the lock is free) and finds them */
+    OK(cairn_store_open(dir, 0, &other, E));
+    assert_int_equal(search_n(other, "p", "bravo", 0, "b"), 1);
+    assert_int_equal(sql_i64(s, INDEXED), 3);
+    assert_fts_ok(s);
+    OK(cairn_memory_index(s, false, E)); /* nothing left: its own count clears */
+    assert_int_equal(cairn_memory_unindexed(s), 0);
+
+    /* the save past the bound indexes every row waiting */
+    for (int i = 0; i < 3; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "d%d", i);
+        save(s, "p", key, "delta", NULL, 0);
+    }
+    assert_int_equal(sql_i64(s, INDEXED), 3);
+    save(s, "p", "e", "echo", NULL, 0);
+    assert_int_equal(sql_i64(s, INDEXED), 7);
+    assert_int_equal(cairn_memory_unindexed(s), 0);
+
+    /* another writer holds the lock: a search does not wait for it, and goes without */
+    save(s, "p", "f", "foxtrot", NULL, 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(cairn_store_path(s), &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    int64_t t0 = cn_now_ms();
+    assert_int_equal(search_n(other, "p", "foxtrot", 0, NULL), 0);
+    assert_int_equal(cairn_memory_index(other, false, &e), CAIRN_BUSY);
+    /* not the connection's busy timeout (5 s) twice: neither waited for the lock */
+    assert_true(cn_now_ms() - t0 < 2500);
+    assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(search_n(other, "p", "foxtrot", 0, "f"), 1);
+    cairn_store_close(other);
+
+    /* a read-only connection searches what is indexed; closing the writer indexes the rest */
+    save(s, "p", "g", "golf", NULL, 0);
+    OK(cairn_store_open(dir, CAIRN_STORE_READONLY, &other, E));
+    assert_int_equal(search_n(other, "p", "golf", 0, NULL), 0);
+    assert_int_equal(cairn_memory_index(other, false, &e), CAIRN_PERM);
+    cairn_store_close(s);
+    assert_int_equal(search_n(other, "p", "golf", 0, "g"), 1);
+    cairn_store_close(other);
+    OK(cairn_store_open(dir, 0, &s, E));
+    assert_int_equal(sql_i64(s, INDEXED), 9);
+    assert_fts_ok(s);
+    cairn_store_close(s);
+}
+
+/* The sweep indexes the rows waiting before it deletes; a row after it is indexed too. */
+static void test_index_sweep(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    size_t n = 0;
+    cairn_memory_defer_index(s, 100);
+    save(s, "p", "keep", "kiwi", NULL, 0);
+    save(s, "p", "gone", "kiwi gone", NULL, 1);
+    save(s, "p", "top", "kiwi top", NULL, 1); /* the largest id: a new row may take it again */
+    assert_int_equal(sql_i64(s, INDEXED), 0);
+    sleep_ms(1200);
+    OK(cairn_memory_sweep(s, 0, &n, E));
+    assert_int_equal(n, 2);
+    assert_fts_ok(s); /* the index holds exactly the row left */
+    assert_int_equal(sql_i64(s, INDEXED), 1);
+    int64_t top = sql_i64(s, "SELECT max(id) FROM memories");
+    save(s, "p", "new", "kiwi new", NULL, 0);
+    assert_int_equal(sql_i64(s, "SELECT max(id) FROM memories"), top + 1);
+    assert_int_equal(search_n(s, "p", "kiwi", 0, NULL), 2);
+    assert_fts_ok(s);
+    cairn_store_close(s);
+}
+
 /* ---- session context ---- */
 
 typedef struct ctx_doc {
@@ -1662,6 +1756,8 @@ int main(void)
         cmocka_unit_test(test_sync_levels),
         cmocka_unit_test(test_recall_by_key_reads_little),
         cmocka_unit_test(test_readonly),
+        cmocka_unit_test(test_index_deferred),
+        cmocka_unit_test(test_index_sweep),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),
         cmocka_unit_test(test_context_doc),

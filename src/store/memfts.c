@@ -1,0 +1,115 @@
+/*
+ * store/memfts.c - the memories' full-text index, kept up behind the saves
+ * (cairn/memory.h: cairn_memory_defer_index).
+ *
+ * fts_memories indexes every row of memories.  FTS5 writes a new segment of
+ * its index at each commit that inserted into it, so a save committed on its
+ * own paid for one: on bench/mcp's one-at-a-time saves that was 4 of a
+ * save's 9 WAL pages and half of its instructions, and rows indexed many to
+ * a transaction share one.  A connection may therefore leave the rows of its
+ * last saves out of the index for a while; they are indexed together later.
+ *
+ * Which rows the index holds is not written down anywhere: it is every row
+ * of memories up to the largest id in fts_memories_docsize (FTS5 keeps one
+ * docsize row per indexed row).  That holds because rows are indexed in id
+ * order, all those past that id at once; a new row's id is past every
+ * existing one (an INTEGER PRIMARY KEY is the largest plus one); and the
+ * sweep, the only delete, indexes what is left first and then takes each
+ * row out of both tables.  So the rows waiting are those past that id.
+ *
+ * Who indexes them: a save past its connection's bound (and every save of a
+ * connection that does not defer), a search before it reads the index (when
+ * it can take the write lock at once), the sweep, and cairn_store_close.
+ * A search on another connection that cannot take the lock, or on a
+ * read-only one, does not see the rows waiting.
+ */
+#include "base/err.h"
+#include "store/db.h"
+
+/* The largest row id of memories the index holds (0: none); -1 on error. */
+static int64_t indexed_top(cairn_store *s, cairn_err *err)
+{
+    sqlite3_stmt *st =
+        cn_store_cached(s, "SELECT coalesce(max(id), 0) FROM fts_memories_docsize", err);
+    if (!st)
+        return -1;
+    int64_t top = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_reset(st);
+    if (top < 0)
+        cn_store_error(s, err, "cannot read the memories' full-text index");
+    return top;
+}
+
+cairn_rc cn_memfts_catch_up(cairn_store *s, cairn_err *err)
+{
+    int64_t top = indexed_top(s, err);
+    if (top < 0)
+        return CAIRN_IO;
+    sqlite3_stmt *st = cn_store_cached(s,
+                                       "INSERT INTO fts_memories(rowid, key, value, metadata_json)"
+                                       " SELECT id, key, value, metadata_json FROM memories"
+                                       " WHERE id > ?1 ORDER BY id",
+                                       err);
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_int64(st, 1, top);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return cn_store_error(s, err, "cannot index memories");
+    s->fts_lag = 0;
+    return CAIRN_OK;
+}
+
+bool cn_memfts_waiting(cairn_store *s)
+{
+    sqlite3_stmt *st = cn_store_cached(s,
+                                       "SELECT (SELECT max(id) FROM memories) >"
+                                       " (SELECT coalesce(max(id), 0) FROM fts_memories_docsize)",
+                                       NULL);
+    if (!st)
+        return false;
+    bool waiting = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+    sqlite3_reset(st);
+    return waiting;
+}
+
+void cairn_memory_defer_index(cairn_store *s, unsigned rows)
+{
+    s->fts_defer = rows;
+}
+
+unsigned cairn_memory_unindexed(const cairn_store *s)
+{
+    return s->fts_lag;
+}
+
+cairn_rc cairn_memory_index(cairn_store *s, bool wait, cairn_err *err)
+{
+    cairn_rc rc;
+    if (s->readonly)
+        return cn_err_set(err, CAIRN_PERM, "store '%s' is open read-only", s->path);
+    if (!sqlite3_get_autocommit(s->db)) /* in a transaction: index in it */
+        return cn_memfts_catch_up(s, err);
+    if (!cn_memfts_waiting(s)) {
+        s->fts_lag = 0;
+        return CAIRN_OK;
+    }
+    /* derived data: its commit needs no disk sync (lost, the rows are simply waiting again) */
+    if ((rc = cn_store_sync(s, false, err)))
+        return rc;
+    if (!wait)
+        sqlite3_busy_timeout(s->db, 0);
+    int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (!wait)
+        sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
+    if (locked != SQLITE_OK)
+        return locked == SQLITE_BUSY
+                   ? cn_err_set(err, CAIRN_BUSY, "the store is locked by another writer")
+                   : cn_store_error(s, err, "cannot index memories");
+    if ((rc = cn_memfts_catch_up(s, err)) || (rc = cn_store_commit(s, err))) {
+        cn_store_rollback(s);
+        return rc;
+    }
+    return CAIRN_OK;
+}

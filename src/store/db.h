@@ -80,6 +80,7 @@ struct cairn_store {
     bool sync_full; /* the connection has synchronous=FULL (else NORMAL) */
     unsigned fts_defer;     /* saves that may leave their rows out of fts_memories (memfts.c) */
     unsigned fts_lag;       /* this connection's saves since it last indexed */
+    int64_t fts_fresh;      /* rows it indexed since it last rewrote the index (memfts.c) */
     struct cn_ctx_due *due; /* context folds left for later (context.c), CN_CTX_DUE_MAX */
     size_t ndue;
     unsigned ckpt_frames; /* cairn_store_checkpoint_elsewhere (wal.c) */

@@ -494,18 +494,24 @@ cairn_rc cairn_memory_search(cairn_store *s, const char *project, const cairn_qu
     }
     if ((rc = rank_register(s, err)))
         goto out;
-    /* rows that saves left out of the index go in first, if the write lock is free at once
-     * (else the search does without them: store/memfts.c) */
-    if (sqlite3_get_autocommit(s->db) && !s->readonly) {
-        cairn_err busy;
-        cairn_memory_index(s, false, &busy);
-    }
     /* the filter's check and the search see one snapshot: a read transaction of their own,
      * unless the caller has one open */
     if (sqlite3_get_autocommit(s->db)) {
         if ((rc = cn_store_run(s, "BEGIN", err)))
             goto out;
         txn = true;
+        /* rows that saves left out of the index go in first, if the write lock is free at
+         * once (else the search does without them: store/memfts.c); asked in the search's
+         * transaction, as one of its own would cost more than the question */
+        if (!s->readonly && cn_memfts_waiting(s)) {
+            cairn_err busy;
+            cn_store_run(s, "COMMIT", NULL);
+            cairn_memory_index(s, false, &busy);
+            if ((rc = cn_store_run(s, "BEGIN", err))) {
+                txn = false;
+                goto out;
+            }
+        }
     }
     rc = cn_memlive_ready(s, project, now) ? search_live(s, expr.ptr, q->nterms == 1, limit, out, err)
                : search_sql(s, project, expr.ptr, limit, now, out, err);

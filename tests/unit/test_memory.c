@@ -1180,6 +1180,27 @@ static void test_index_sweep(void **state)
     cairn_store_close(s);
 }
 
+/* Rows indexed in batches: the connection rewrites the index as one segment as it goes. */
+static void test_index_rewritten(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_memory_defer_index(s, 10);
+    /* 7 batches of 11 rows; each batch is at least an eighth of the index's rows */
+    for (int i = 0; i < 77; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        save(s, "p", key, i % 2 ? "odd lima" : "even lima", NULL, 0);
+    }
+    assert_int_equal(sql_i64(s, INDEXED), 77);
+    /* one segment (FTS5 alone would keep several: a segment per batch, merged by fours) */
+    assert_int_equal(sql_i64(s, "SELECT count(DISTINCT segid) FROM fts_memories_idx"), 1);
+    assert_fts_ok(s);
+    assert_int_equal(search_n(s, "p", "odd", 100, NULL), 38);
+    assert_int_equal(search_n(s, "p", "lima", 100, NULL), 77);
+    cairn_store_close(s);
+}
+
 /* ---- session context ---- */
 
 typedef struct ctx_doc {
@@ -1758,6 +1779,7 @@ int main(void)
         cmocka_unit_test(test_readonly),
         cmocka_unit_test(test_index_deferred),
         cmocka_unit_test(test_index_sweep),
+        cmocka_unit_test(test_index_rewritten),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),
         cmocka_unit_test(test_context_doc),

@@ -160,6 +160,10 @@ const char *const cn_store_migrations[] = {
     "  query, decision, memory_id, memory_key, at FROM context_events;"
     "DROP TABLE context_events;"
     "ALTER TABLE context_events_by_session RENAME TO context_events;",
+    /* 10: saves may leave their rows out of fts_memories for a while (store/memfts.c).  Nothing
+     * in the schema changes, but a cairn from before would index its own saves past such rows,
+     * which would then never be indexed: the version keeps it from opening the store. */
+    "SELECT 1;",
 };
 
 const cn_column_fix cn_store_repaired_columns[] = {

@@ -1201,6 +1201,38 @@ static void test_index_rewritten(void **state)
     cairn_store_close(s);
 }
 
+/* Rows a cairn from before indexed past (its saves went into the index at once): the next
+ * rewrite indexes the rows it skipped. */
+static void test_index_gap_healed(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    sqlite3 *db;
+    cairn_memory_defer_index(s, 100);
+    save(s, "p", "a", "mike one", NULL, 0);
+    save(s, "p", "b", "mike two", NULL, 0);
+    /* what a save of such a cairn wrote, on a connection of its own */
+    assert_int_equal(sqlite3_open_v2(cairn_store_path(s), &db, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "BEGIN; INSERT INTO memories(memory_id, project_id, key, value, version,"
+                     " created_at, last_accessed) VALUES('mem_00000000000c', 'p', 'c',"
+                     " 'mike three', 1, 1, 1); INSERT INTO fts_memories(rowid, key, value,"
+                     " metadata_json) VALUES(last_insert_rowid(), 'c', 'mike three', NULL);"
+                     " COMMIT",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(search_n(s, "p", "mike", 0, "c"), 1); /* a and b lie below the index's top */
+    save(s, "p", "d", "mike four", NULL, 0);
+    OK(cairn_memory_index(s, false, E)); /* d: a quarter of the rows, so a rewrite */
+    assert_int_equal(search_n(s, "p", "mike", 0, NULL), 4);
+    assert_fts_ok(s);
+    cairn_store_close(s);
+}
+
 /* ---- session context ---- */
 
 typedef struct ctx_doc {
@@ -1780,6 +1812,7 @@ int main(void)
         cmocka_unit_test(test_index_deferred),
         cmocka_unit_test(test_index_sweep),
         cmocka_unit_test(test_index_rewritten),
+        cmocka_unit_test(test_index_gap_healed),
         cmocka_unit_test(test_context_validation),
         cmocka_unit_test(test_context_empty_doc),
         cmocka_unit_test(test_context_doc),

@@ -16,7 +16,10 @@
  *     "2.0", an id, exactly one of result and error), a non-empty array of
  *     them (the answer to a batch), or cairn's own request (roots/list);
  *  3. it writes no more lines of responses than the input has lines, plus one
- *     (a last line without its newline is answered too).
+ *     (a last line without its newline is answered too);
+ *  4. after it, every memory is in the full-text index and the index is sound
+ *     (FTS5's integrity-check): saves leave their rows out for a while, and
+ *     the EOF, a search, a later save or a sweep indexes them (store/memfts.c).
  * Any violation aborts, which libFuzzer reports as a crash.  It links the
  * library's sources but the CLI's and `cairn serve`'s:
  */
@@ -33,6 +36,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "json/json.h"
 #include "lib/store.h"
@@ -64,6 +69,37 @@ static int memfd_of(const uint8_t *p, size_t n)
     if (lseek(fd, 0, SEEK_SET) != 0)
         abort();
     return fd;
+}
+
+/* Rule 4, read from the store file directly. */
+static void check_index(void)
+{
+    char path[300];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    snprintf(path, sizeof path, "%s/cairn.db", dir);
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
+        abort();
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT (SELECT count(*) FROM memories),"
+                           " (SELECT count(*) FROM fts_memories_docsize)",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        abort();
+    long long rows = sqlite3_column_int64(st, 0), indexed = sqlite3_column_int64(st, 1);
+    sqlite3_finalize(st);
+    if (rows != indexed) {
+        fprintf(stderr, "fuzz/mcp: %lld memories, %lld of them indexed\n", rows, indexed);
+        abort();
+    }
+    if (sqlite3_exec(db,
+                     "INSERT INTO fts_memories(fts_memories, rank) VALUES('integrity-check', 1)",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "fuzz/mcp: fts_memories integrity-check: %s\n", sqlite3_errmsg(db));
+        abort();
+    }
+    sqlite3_close(db);
 }
 
 /* One response: "jsonrpc":"2.0", an id, and exactly one of result and error. */
@@ -136,6 +172,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (answered > lines)
         fail("more responses than input lines", text, (size_t)n);
+    check_index();
     cn_json_release(&j);
     free(text);
     close(in);

@@ -72,8 +72,8 @@ cairn_rc cairn_session_set(cairn_store *s, const char *session_id, cairn_session
                               " WHERE session_id = ?1",
         [CAIRN_SESSION_PIN] = "UPDATE sessions SET pinned = 1 WHERE session_id = ?1 AND ?2 > 0",
         [CAIRN_SESSION_UNPIN] = "UPDATE sessions SET pinned = 0 WHERE session_id = ?1 AND ?2 > 0",
-        [CAIRN_SESSION_ARCHIVE] = "UPDATE sessions SET archived = 1 WHERE session_id = ?1 AND"
-                                  " ?2 > 0",
+        [CAIRN_SESSION_ARCHIVE] = "UPDATE sessions SET archived = 1 WHERE session_id = ?1"
+                                  " AND ?2 > 0",
     };
     sqlite3_stmt *st;
     cairn_rc rc;

@@ -72,8 +72,10 @@ cairn_rc cairn_session_set(cairn_store *s, const char *session_id, cairn_session
                               " WHERE session_id = ?1",
         [CAIRN_SESSION_PIN] = "UPDATE sessions SET pinned = 1 WHERE session_id = ?1 AND ?2 > 0",
         [CAIRN_SESSION_UNPIN] = "UPDATE sessions SET pinned = 0 WHERE session_id = ?1 AND ?2 > 0",
-        [CAIRN_SESSION_ARCHIVE] = "UPDATE sessions SET archived = 1 WHERE session_id = ?1"
-                                  " AND ?2 > 0",
+        /* in parentheses: clang's -Wstring-concatenation takes a last literal in two parts
+         * for a missing comma */
+        [CAIRN_SESSION_ARCHIVE] = ("UPDATE sessions SET archived = 1 WHERE session_id = ?1"
+                                   " AND ?2 > 0"),
     };
     sqlite3_stmt *st;
     cairn_rc rc;

@@ -5,10 +5,10 @@
  * (project, key) has superseded_at NULL -- the current version, live or
  * forgotten (deleted_at set); fts_memories indexes every row (a save's row
  * may wait a while: store/memfts.c), and readers filter out superseded,
- * forgotten and expired rows.  Saves, forgets,
- * restores and sweeps are durable transactions; counting accesses is not
- * (losing the last few counts to a power cut is acceptable, an fsync per
- * read is not).  Search is store/memsearch.c.
+ * forgotten and expired rows.  Saves, forgets, restores and sweeps are
+ * durable transactions; counting accesses is not (losing the last few
+ * counts to a power cut is acceptable, an fsync per read is not).  Search is
+ * store/memsearch.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

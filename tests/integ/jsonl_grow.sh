@@ -134,6 +134,28 @@ run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cy" --data-dir "$tmp
 assert_eq "$(sqlite3 "$tmp/ys/cairn.db" "$rows")" "$(sqlite3 "$tmp/yfresh/cairn.db" "$rows")" \
     "codex, header id: the same messages as a full read"
 
+# Codex: a fork's copy of the header after the resume point is skipped by the resumed read
+# as by a full one: the session keeps its id, and no header "differs"
+mkdir -p "$tmp/cf/sessions/2026/11/21"
+rf=$tmp/cf/sessions/2026/11/21/rollout-2026-11-21T06-00-00-01a1fca5-0000-7000-8000-0000000000f2.jsonl
+{
+    printf '{"timestamp":"2026-11-21T06:00:00.000Z","type":"session_meta","payload":{"id":"01a1fca5-0000-7000-8000-0000000000f2","cwd":"/home/dev/f"}}\n'
+    turn 1 "first prompt"
+    turn 2 "second prompt" | head -1
+    printf '{"timestamp":"2026-11-21T06:00:02.200Z","type":"session_meta","payload":{"id":"02a1fca5-0000-7000-8000-0000000000f3","cwd":"/home/dev/f"}}\n'
+    turn 2 "second prompt" | tail -1
+} >"$rf"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cf" --data-dir "$tmp/fs"
+turn 3 "third prompt" >>"$rf"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cf" --data-dir "$tmp/fs"
+assert_contains "$(cat "$tmp/out")" "0 new, 1 changed" "codex, fork's header: the grown rollout is re-read"
+assert_eq "$(cat "$tmp/out" "$tmp/err" | grep -c differs)" 0 "codex, fork's header: no header reported as differing"
+assert_eq "$(sqlite3 "$tmp/fs/cairn.db" "SELECT session_id, nmessages, directory FROM sessions")" \
+    "01a1fca5-0000-7000-8000-0000000000f2|6|/home/dev/f" "codex, fork's header: one session, its own id, all its messages"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "codex=$tmp/cf" --data-dir "$tmp/ffresh"
+assert_eq "$(sqlite3 "$tmp/fs/cairn.db" "$rows")" "$(sqlite3 "$tmp/ffresh/cairn.db" "$rows")" \
+    "codex, fork's header: the same messages as a full read"
+
 # Claude: a transcript not named by a uuid takes its id from its first sessionId; when the
 # lines from the resume point on name another one, the grown file's session stays put
 mkdir -p "$tmp/cz/projects/-home-dev-z"

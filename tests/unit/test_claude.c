@@ -431,6 +431,34 @@ static void test_subagent(void **state)
     assert_str(part(f, 1, 2)->u.tool.child_session_id, "agent-abc"); /* meta.toolUseId */
 }
 
+/* A sub-agent's description becomes its title as a transcript's would: one line, <= 80 bytes. */
+static void test_subagent_long_description(void **state)
+{
+    fx *f = *state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/projects/-tmp-x/" SID "/subagents/agent-abc.meta.json",
+             f->root);
+    write_text(path,
+               "{\"agentType\":\"general-purpose\",\"description\":\"Find where the photo sync"
+               " service retries uploads\\nand list every caller\",\"toolUseId\":\"toolu_a\"}",
+               "w");
+    load(f);
+    const cairn_session *c =
+        &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR("agent-abc"))];
+    assert_str(c->title, "Find where the photo sync service retries uploads");
+    write_text(
+        path,
+        "{\"description\":\"" /* 90 bytes on one line */
+        "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234"
+        "56789\"}",
+        "w");
+    cairn_batch_free(f->b);
+    cairn_report_free(f->rep);
+    load(f);
+    c = &f->b->sessions[cairn_batch_find_session(f->b, CAIRN_STR("agent-abc"))];
+    assert_int_equal(c->title.len, 80);
+}
+
 /* A partial last line is a transcript being written: not read, not an issue. */
 static void test_partial_last_line(void **state)
 {
@@ -576,6 +604,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prompts_and_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parent_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subagent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subagent_long_description, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partial_last_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_without_uuid, setup, teardown),

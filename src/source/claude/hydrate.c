@@ -688,8 +688,8 @@ static void read_meta(cc *c, const cn_unit *u)
     for (size_t i = 0; i < c->sessions.n; i++) {
         cairn_session *s = AT(c->sessions, cairn_session, i);
         if (cn_str_eq(s->key, u->id)) {
-            if (desc.len)
-                s->title = desc;
+            if (desc.len) /* a title as the transcript's: one line, at most 80 bytes */
+                s->title = title_of(c, desc);
             s->agent_name = S(c, cn_json_get(o, "agentType"));
         }
         if (!cn_str_eq(s->key, u->parent_id) || !tool_use.len)

@@ -277,8 +277,13 @@ static void read_unit(cx_hy *h, const cn_unit *u)
     h->base = u->resume_offset > 0 && (size_t)u->resume_offset <= u->content.len
                   ? u->resume_offset : 0;
     h->base_line = h->base ? u->resume_line : 0;
-    if (h->base && u->resume_id.len) /* the header that named it is before the resume point */
-        h->sess[h->s].id = u->resume_id;
+    if (h->base) {
+        /* a resumed read goes on from a full one, which took the first session_meta for the
+         * header: one past the resume point is a fork's copy, as it was then */
+        h->have_meta = true;
+        if (u->resume_id.len) /* the header that named it is before the resume point */
+            h->sess[h->s].id = u->resume_id;
+    }
     h->turn_seen = false;
     cn_jsonl_init(&r, (cairn_str){u->content.ptr + h->base, u->content.len - (size_t)h->base});
     for (;;) {

@@ -40,15 +40,9 @@
 #include "json/write.h"
 #include "store/ctxsnap.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "lib/check.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz/ctxsnap.c:%d: check failed: %s\n", __LINE__, #cond);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_EVENTS 40
 #define MAX_TEXT 40

@@ -26,15 +26,9 @@
 #include "json/jsonl.h"
 #include "json/write.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "lib/check.h"
 
-#define CHECK(cond)                                                                               \
-    do {                                                                                          \
-        if (!(cond)) {                                                                            \
-            fprintf(stderr, "fuzz/json.c:%d: check failed: %s\n", __LINE__, #cond);               \
-            abort();                                                                              \
-        }                                                                                         \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- reference validator: plain recursive descent, written apart from json.c ---- */
 

@@ -99,15 +99,9 @@
 #include "source/codex/codex.h"
 #include "source/pipeline.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "lib/check.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz/transcript.c:%d: check failed: %s\n", __LINE__, #cond);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* A check with a name that CAIRN_FUZZ_ALLOW can mute. */
 #define CHECKN(name, cond)                                                                         \

@@ -111,6 +111,11 @@ cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what);
 sqlite3_stmt *cn_store_stmt(cairn_store *s, int id, cairn_err *err);
 /** Set the connection's synchronous to FULL or NORMAL (outside a transaction). */
 cairn_rc cn_store_sync(cairn_store *s, bool full, cairn_err *err);
+/**
+ * BEGIN IMMEDIATE, without waiting for another connection's write lock unless wait
+ * (then up to CN_STORE_BUSY_MS): SQLite's result, SQLITE_BUSY when it is held.
+ */
+int cn_store_begin_now(cairn_store *s, bool wait);
 /** Begin / commit a transaction of cairn's own data: synchronous=FULL for its commit. */
 cairn_rc cn_store_begin_durable(cairn_store *s, cairn_err *err);
 cairn_rc cn_store_commit_durable(cairn_store *s, cairn_err *err);

@@ -129,11 +129,7 @@ cairn_rc cairn_memory_index(cairn_store *s, bool wait, cairn_err *err)
     /* derived data: its commit needs no disk sync (lost, the rows are simply waiting again) */
     if ((rc = cn_store_sync(s, false, err)))
         return rc;
-    if (!wait)
-        sqlite3_busy_timeout(s->db, 0);
-    int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (!wait)
-        sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
+    int locked = cn_store_begin_now(s, wait);
     if (locked != SQLITE_OK)
         return locked == SQLITE_BUSY
                    ? cn_err_set(err, CAIRN_BUSY, "the store is locked by another writer")

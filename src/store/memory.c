@@ -251,12 +251,8 @@ cairn_rc cairn_memory_touch(cairn_store *s, cairn_memories *m, int64_t now, cair
     if (!s->group) {
         if (cn_store_sync(s, false, err))
             return CAIRN_IO;
-        sqlite3_busy_timeout(s->db, 0);
-        int locked = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-        sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
-        if (locked != SQLITE_OK) {
+        if (cn_store_begin_now(s, false) != SQLITE_OK)
             return cn_err_set(err, CAIRN_BUSY, "the store is busy: accesses not counted");
-        }
     }
     cairn_rc rc = CAIRN_OK;
     for (size_t i = 0; i < m->n && !rc; i++) {

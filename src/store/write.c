@@ -188,6 +188,16 @@ cairn_rc cn_store_sync(cairn_store *s, bool full, cairn_err *err)
     return rc;
 }
 
+int cn_store_begin_now(cairn_store *s, bool wait)
+{
+    if (!wait)
+        sqlite3_busy_timeout(s->db, 0);
+    int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (!wait)
+        sqlite3_busy_timeout(s->db, CN_STORE_BUSY_MS);
+    return rc;
+}
+
 /* BEGIN IMMEDIATE; durable: with synchronous=FULL for its commit. */
 static cairn_rc begin(cairn_store *s, bool durable, cairn_err *err)
 {

@@ -7,7 +7,10 @@
  *   stored fingerprint -> the changed sessions are resolved and hydrated in
  *   chunks (bounded bytes) -> each chunk is written in one transaction
  *   together with the new fingerprints -> sessions no longer planned are
- *   marked gone (for a partial plan, only among the sessions its files named).
+ *   marked gone (for a partial plan, only among the sessions its files named),
+ *   unless planning reported an issue: a database or folder that could not be
+ *   read says nothing about the sessions it holds, and `cairn prune` deletes
+ *   the gone ones.
  * A session whose files changed but whose content hash did not is only
  * re-fingerprinted.  A session read with problems (fewer records than
  * planned) is stored with fingerprint 0, so the next run tries it again.
@@ -463,6 +466,7 @@ static cairn_rc ingest_source(cairn_store *s, const cairn_ingest_opts *o, const 
     cairn_err e;
 
     cn_map_init(&r.idx);
+    size_t issues = cairn_report_count(rep);
     rc = o->paths ? cairn_plan_paths(src, o->paths, o->npaths, &r.plan, rep, &e) : CAIRN_AGAIN;
     if (rc == CAIRN_AGAIN) /* planned whole: no paths, or they cannot be planned alone */
         rc = cairn_plan_new(src, &r.plan, rep, &e);
@@ -473,6 +477,8 @@ static cairn_rc ingest_source(cairn_store *s, const cairn_ingest_opts *o, const 
         cairn_report_add(rep, rc, src->path, e.msg);
         return CAIRN_OK;
     }
+    /* planned with no issue: every session the source holds was seen */
+    bool seen_all = cairn_report_count(rep) == issues;
     st->sources_partial += cairn_plan_is_partial(r.plan);
     if ((rc = cn_store_source_id(s, src->agent, src->path, &r.source_id, err)) ||
         (rc = fingerprint(&r, err)) || (rc = load_known(&r, err)))
@@ -487,7 +493,7 @@ static cairn_rc ingest_source(cairn_store *s, const cairn_ingest_opts *o, const 
         }
         rc = read_chunk(&r, c, err);
     }
-    if (!rc)
+    if (!rc && seen_all)
         rc = mark_gone(&r, err);
 out:
     st->sources++;

@@ -284,6 +284,20 @@ if [ "$HAVE_SQLITE3" = 1 ]; then
     run_cairn "$OUT" "$ERR" prune --data-dir "$ST"
     assert_eq "$(hits "$ST" '"canned reply"' --session "$S3")" "" "$SQLITE: after prune the gone session is not found"
     assert_eq "$(counts "$ST")" "[3,12,44,0]" "$SQLITE: after prune 3 sessions, 12 messages, 44 parts"
+
+    # a database that cannot be read says nothing of its sessions: none is marked gone
+    mv "$SRC/opencode.db" "$WORK/opencode.db.good"
+    rm -f "$SRC/opencode.db-wal" "$SRC/opencode.db-shm"
+    printf 'not a database, only bytes that look nothing like SQLite\n%.0s' $(seq 1 200) >"$SRC/opencode.db"
+    ingest "$ST" --source "opencode=$SRC"
+    expect_rc "$SQLITE: ingest of an unreadable database exits 2 (an issue)" 2
+    assert_contains "$(cat "$ERR")" "$SRC/opencode.db" "$SQLITE: the issue names the database"
+    assert_eq "$(echo "$SUMMARY" | cut -d' ' -f4)" "0" "$SQLITE: an unreadable database marks no session gone"
+    run_cairn "$OUT" "$ERR" prune --data-dir "$ST"
+    assert_eq "$(counts "$ST")" "[3,12,44,0]" "$SQLITE: prune then removes nothing (3 sessions, 12 messages, 44 parts)"
+    mv "$WORK/opencode.db.good" "$SRC/opencode.db"
+    ingest "$ST" --source "opencode=$SRC"
+    assert_eq "$SUMMARY" "0 0 3 0 0" "$SQLITE: with the database back the next ingest is a no-op"
 else
     skip "$SQLITE: updating a part row in place" "sqlite3 CLI not installed"
 fi

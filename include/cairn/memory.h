@@ -53,10 +53,13 @@ typedef struct cairn_memories {
 /** Free a list (NULL allowed). */
 CAIRN_API void cairn_memories_free(cairn_memories *m);
 
+/* The longest ttl a memory can have: 100 years (an expiry past it is no longer a date). */
+#define CAIRN_TTL_MAX_SECONDS 3155760000LL
+
 /**
  * Save key = value in project (a new version if the key exists).
  * metadata_json must be a JSON object or NULL (CAIRN_INVAL naming it);
- * ttl_seconds must be >= 0 (0: no expiry; CAIRN_RANGE otherwise).
+ * ttl_seconds must be 0 (no expiry) to CAIRN_TTL_MAX_SECONDS (CAIRN_RANGE otherwise).
  * *out (NULL allowed) receives the saved memory as a one-item list.
  */
 CAIRN_API cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,

@@ -185,6 +185,9 @@ static cairn_rc take_json(cn_call *c, int i, cn_jval v)
     if (t == CN_JSON_STRING) {
         if (cn_json_str(v, &c->arena, &s))
             return CAIRN_NOMEM;
+        if (memchr(s.ptr, '\0', s.len)) /* handlers take C strings: it would cut the value */
+            return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must not contain NUL (\\u0000)",
+                              a->name);
     } else {
         s = cn_json_raw(v);
     }

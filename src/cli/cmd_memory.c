@@ -62,6 +62,10 @@ int cmd_remember(cli *c)
         cli_error("--ttl: %s", e.msg);
         return EXIT_FATAL;
     }
+    if (ttl > CAIRN_TTL_MAX_SECONDS) {
+        cli_error("--ttl: '%s' is over 100 years (36525d)", c->ttl);
+        return EXIT_FATAL;
+    }
     if ((st = cli_open_store(c, 0, &s)))
         return st;
     if (cairn_memory_save(s, c->args[0], c->args[1], c->args[2], c->meta, ttl, &m, &e)) {

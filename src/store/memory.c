@@ -164,9 +164,10 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         return rc;
     if (!value)
         return cn_err_set(err, CAIRN_INVAL, "a memory needs a value");
-    if (ttl_seconds < 0 || ttl_seconds > INT64_MAX / 1000 - now / 1000)
+    if (ttl_seconds < 0 || ttl_seconds > CAIRN_TTL_MAX_SECONDS)
         return cn_err_set(err, CAIRN_RANGE,
-                          "ttl_seconds must be a positive number of seconds (0: no expiry)");
+                          "ttl_seconds must be from 1 to %lld seconds (100 years), or 0 for no "
+                          "expiry", (long long)CAIRN_TTL_MAX_SECONDS);
     if (metadata_json) {
         cn_json j;
         cairn_err je;

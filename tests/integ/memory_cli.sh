@@ -214,6 +214,16 @@ assert_eq "$(jqo '[.memories[0].ttl_seconds, (.memories[0].expires_at | type)]')
 c remember webshop later "in two minutes" --ttl 2m --json
 c recall webshop later --json
 assert_eq "$(jqo '.memories[0].ttl_seconds')" "120" "--ttl 2m: ttl_seconds 120"
+c remember webshop far "a century" --ttl 36525d
+expect_rc "--ttl 36525d (100 years, the most) exits 0" 0
+c recall webshop far --json
+assert_eq "$(jqo '[.memories[0].ttl_seconds, (.memories[0].expires_at | test("^2[0-9]{3}-"))]')" "[3155760000,true]" \
+    "--ttl 36525d: ttl_seconds 3155760000, expires_at a four-digit year"
+c remember webshop farther "past a century" --ttl 36526d
+expect_rc "--ttl 36526d (over 100 years) exits 1" 1
+assert_contains "$(cat "$ERR")" "100 years" "--ttl over 100 years: the error says the limit"
+c recall webshop farther
+expect_rc "nothing was saved for the refused --ttl" 1
 c remember webshop bare "ninety seconds" --ttl 90 --json
 c recall webshop bare --json
 assert_eq "$(jqo '.memories[0].ttl_seconds')" "90" "--ttl 90 (no unit): 90 seconds"

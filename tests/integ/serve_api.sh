@@ -354,6 +354,12 @@ req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":-5}'
 expect_error "POST memories with ttl_seconds -5: 422 naming ttl_seconds" 422 "'ttl_seconds'"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":0}'
 expect_error "POST memories with ttl_seconds 0 (not positive): 422 naming ttl_seconds" 422 "'ttl_seconds'"
+req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":3155760001}'
+expect_error "POST memories with ttl_seconds past 100 years: 422 naming ttl_seconds" 422 "'ttl_seconds'"
+req POST /projects/pm/memories '{"key":"k\u0000x","value":"v"}'
+expect_error "POST memories with a NUL in key: 400 naming key (it would cut it to k)" 400 "'key'"
+req POST /projects/pm/memories '{"key":"k","value":"a\u0000b"}'
+expect_error "POST memories with a NUL in value: 400 naming value" 400 "'value'"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":1.5}'
 expect_error "POST memories with ttl_seconds 1.5: 400 naming ttl_seconds" 400 "'ttl_seconds'"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":"60"}'

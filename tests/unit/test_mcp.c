@@ -315,8 +315,11 @@ static void test_bad_params(void **state)
         CALL(15, "memory_save", "{\"key\":\"k\",\"value\":\"v\"}")                    //
         CALL(16, "memory_save", "{\"key\":\"k\",\"value\":\"w\",\"project\":\"x\"}")   // a typo
         CALL(17, "memory_save", "{\"key\":\"k\",\"value\":\"w\",\"max_tokens\":5}") // unbounded
-        CALL(18, "memory_recall", "{\"key\":\"k\"}"));
-    assert_int_equal(R.n, 18);
+        CALL(18, "memory_recall", "{\"key\":\"k\"}")                                //
+        CALL(19, "memory_save", "{\"key\":\"k\\u0000x\",\"value\":\"nul\"}") // k, cut
+        CALL(20, "memory_save", "{\"key\":\"k\",\"value\":\"a\\u0000b\"}")   //
+        CALL(21, "memory_recall", "{\"key\":\"k\"}"));
+    assert_int_equal(R.n, 21);
     expect_error("1", -32602, "'key'");
     expect_error("2", -32602, "'arguments'");
     expect_error("3", -32602, "max_tokens");
@@ -338,6 +341,10 @@ static void test_bad_params(void **state)
     expect_error("16", -32602, "unknown field 'project'");
     expect_error("17", -32602, "unknown field 'max_tokens'");
     assert_non_null(strstr(answer("18"), "\\\"memory_value\\\":\\\"v\\\""));
+    /* a NUL in a string is refused by name: as a C string it would cut the key or value */
+    expect_error("19", -32602, "field 'key' must not contain NUL");
+    expect_error("20", -32602, "field 'value' must not contain NUL");
+    assert_non_null(strstr(answer("21"), "\\\"memory_value\\\":\\\"v\\\"")); /* neither saved */
 }
 
 static void test_over_long_line(void **state)

@@ -325,10 +325,11 @@ cairn_rc cn_store_source_id(cairn_store *s, cairn_agent agent, const char *path,
         return err ? err->rc : CAIRN_IO;
     bind_cstr(st, 1, cairn_agent_name(agent));
     bind_cstr(st, 2, path);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
+    bool found = sqlite3_step(st) == SQLITE_ROW;
+    *id = found ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st); /* a statement left on a row holds its read, and its snapshot, open */
+    if (found)
         return CAIRN_OK;
-    }
     if (!(st = cn_store_stmt(s, ST_SOURCE_ADD, err)))
         return err ? err->rc : CAIRN_IO;
     bind_cstr(st, 1, cairn_agent_name(agent));
@@ -686,16 +687,19 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
         srow = sqlite3_column_int64(st, 0);
         sqlite3_stmt *del = cn_store_stmt(s, ST_SESSION_FTS_DELETE, err);
         if (!del) {
+            sqlite3_reset(st);
             rc = CAIRN_IO;
             goto out;
         }
         sqlite3_bind_int64(del, 1, srow);
         sqlite3_bind_value(del, 2, sqlite3_column_value(st, 1));
         sqlite3_bind_value(del, 3, sqlite3_column_value(st, 2));
+        sqlite3_reset(st); /* as in cn_store_source_id; the values bound are copies */
         if ((rc = step(s, del, err, "cannot unindex session")))
             goto out;
         st = cn_store_stmt(s, ST_SESSION_UPDATE, err);
     } else {
+        sqlite3_reset(st);
         st = cn_store_stmt(s, ST_SESSION_INSERT, err);
     }
     if (!st) {

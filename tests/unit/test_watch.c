@@ -385,6 +385,43 @@ static void test_ingest_paths(void **state)
     cairn_store_close(s);
 }
 
+/*
+ * A live indexer keeps its connection open while others write the store: no read of
+ * its own may outlive the ingest that made it.  A statement left on a row held the
+ * connection's snapshot, and once another connection had committed, every later
+ * ingest's BEGIN IMMEDIATE failed at once (SQLITE_BUSY_SNAPSHOT) until a restart.
+ */
+static void test_ingest_beside_writers(void **state)
+{
+    (void)state;
+    char data[300];
+    cairn_store *s, *other;
+    cairn_ingest_stats st;
+    cairn_err e;
+
+    put("c/projects/-w/one.jsonl", LINE("one", "alpha"));
+    snprintf(data, sizeof data, "%s/data", root);
+    assert_int_equal(cairn_store_open(data, 0, &s, &e), CAIRN_OK);
+    assert_int_equal(cairn_store_open(data, 0, &other, &e), CAIRN_OK);
+    assert_int_equal(ingest(s, NULL, 0, &st), 0);
+    assert_int_equal(st.sessions_new, 1);
+    for (int round = 0; round < 3; round++) {
+        /* another connection commits, then the session grows and is indexed again */
+        assert_int_equal(cairn_memory_save(other, "p", "k", "v", NULL, 0, NULL, &e), CAIRN_OK);
+        put("c/projects/-w/one.jsonl", round == 0 ? LINE("one", "alpha") LINE("one", "beta")
+                                       : round == 1
+                                           ? LINE("one", "alpha") LINE("one", "beta")
+                                                 LINE("one", "gamma")
+                                           : LINE("one", "alpha") LINE("one", "beta")
+                                                 LINE("one", "gamma") LINE("one", "delta"));
+        const char *changed[] = {"projects/-w/one.jsonl"};
+        assert_int_equal(ingest(s, round == 2 ? NULL : changed, round == 2 ? 0 : 1, &st), 0);
+        assert_int_equal(st.sessions_changed, 1);
+    }
+    cairn_store_close(other);
+    cairn_store_close(s);
+}
+
 #define OC_SES "ses_e035d3b41ffe3qLy5PIsDqpvVj"
 #define OC_MSG "msg_1fca2c4d9001O095yxU1BDX55e"
 #define OC_PART "storage/part/" OC_MSG "/prt_1fca2c4db001rT2ElC5PF5IyR0.json"
@@ -450,6 +487,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_paths_claude, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_paths_codex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_paths, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ingest_beside_writers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_paths_g1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,10 @@ static const char *const sql[ST_COUNT] = {
         " UPDATE SET worktree=excluded.worktree, vcs=excluded.vcs, name=excluded.name,"
         " dirs=excluded.dirs, time_created=excluded.time_created,"
         " time_updated=excluded.time_updated",
-    [ST_MSG_LIST] = "SELECT id, message_id, hash, seq FROM messages WHERE session_rowid = ?1",
+    /* a turn posted over the API (store/turns.c) is a message of ids turn_<hex>:user/assistant */
+    [ST_MSG_LIST] = "SELECT id, message_id, hash, seq, message_id GLOB 'turn_*:user' OR"
+                    " message_id GLOB 'turn_*:assistant' FROM messages WHERE session_rowid = ?1"
+                    " ORDER BY seq, id",
     [ST_MSG_PARTS_FTS_DELETE] =
         "INSERT INTO fts_parts(fts_parts, rowid, body, input, paths, tool) SELECT 'delete', id,"
         " body, input, paths, tool FROM parts WHERE message_rowid = ?1 AND"
@@ -530,6 +533,7 @@ static cairn_rc delete_message(cairn_store *s, int64_t mrow, cairn_err *err)
 typedef struct old_msg {
     int64_t rowid, hash, seq;
     bool seen;
+    bool turn; /* posted over the API: not in the agent's files */
 } old_msg;
 
 typedef struct old_msgs {
@@ -550,23 +554,32 @@ static cairn_rc load_old(cairn_store *s, int64_t srow, old_msgs *o, cairn_err *e
         if (o->n == cap) {
             cap = cap ? cap * 2 : 64;
             old_msg *v = realloc(o->v, cap * sizeof *v);
-            if (!v)
+            if (!v) {
+                sqlite3_reset(st);
                 return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+            }
             o->v = v;
         }
         cairn_str id = cn_arena_strdup(&o->a, (cairn_str){(const char *)sqlite3_column_text(st, 1),
                                                           (size_t)sqlite3_column_bytes(st, 1)});
-        if (!id.ptr || cn_map_put(&o->ids, id, (uint32_t)o->n))
+        if (!id.ptr || cn_map_put(&o->ids, id, (uint32_t)o->n)) {
+            sqlite3_reset(st);
             return cn_err_set(err, CAIRN_NOMEM, "out of memory");
+        }
+        bool turn = sqlite3_column_int(st, 4) != 0;
         o->v[o->n++] = (old_msg){sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 2),
-                                 sqlite3_column_int64(st, 3), false};
+                                 sqlite3_column_int64(st, 3), turn, turn};
     }
     return CAIRN_OK;
 }
 
-/* Write the session's messages, keeping the stored ones whose hash is unchanged. */
+/*
+ * Write the session's messages, keeping the stored ones whose hash is unchanged.
+ * Turns posted to the session over the API are kept too, after the agent's
+ * messages in the order they had; *turns receives how many.
+ */
 static cairn_rc write_messages(cairn_store *s, int64_t srow, bool exists, const cairn_batch *b,
-                               const cairn_session *x, cairn_err *err)
+                               const cairn_session *x, size_t *turns, cairn_err *err)
 {
     old_msgs o = {.v = NULL};
     cn_json j;
@@ -581,7 +594,7 @@ static cairn_rc write_messages(cairn_store *s, int64_t srow, bool exists, const 
         rc = load_old(s, srow, &o, err);
     /* a partial read continues after the first first_seq stored messages */
     for (size_t i = 0; i < o.n; i++)
-        o.v[i].seen = o.v[i].seq < x->first_seq;
+        o.v[i].seen = o.v[i].turn || o.v[i].seq < x->first_seq;
     for (uint32_t k = 0; k < x->nmessages && !rc; k++) {
         const cairn_message *m = &b->messages[x->first_message + k];
         uint64_t h = message_hash(b, m);
@@ -601,6 +614,13 @@ static cairn_rc write_messages(cairn_store *s, int64_t srow, bool exists, const 
     for (size_t i = 0; i < o.n && !rc; i++)
         if (!o.v[i].seen)
             rc = delete_message(s, o.v[i].rowid, err);
+    *turns = 0;
+    for (size_t i = 0; i < o.n && !rc; i++)
+        if (o.v[i].turn) {
+            int64_t seq = (int64_t)x->first_seq + x->nmessages + (int64_t)(*turns)++;
+            if (o.v[i].seq != seq)
+                rc = run_id(s, ST_MSG_SEQ, o.v[i].rowid, seq, true, err);
+        }
     cn_json_release(&j);
     cn_buf_release(&pathbuf);
     cn_map_release(&o.ids);
@@ -720,8 +740,9 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     sqlite3_bind_int64(st, 1, srow);
     if ((rc = step(s, st, err, "cannot index session")))
         goto out;
-    rc = write_messages(s, srow, exists, b, x, err);
-    if (!rc && exists && x->first_seq > 0) {
+    size_t turns = 0;
+    rc = write_messages(s, srow, exists, b, x, &turns, err);
+    if (!rc && exists && (x->first_seq > 0 || turns)) { /* the counts the batch gave are short */
         rc = run_id(s, ST_SESSION_COUNTS, srow, 0, false, err);
         if (!rc && x->totals_computed)
             rc = run_id(s, ST_SESSION_TOTALS, srow, 0, false, err);

@@ -422,6 +422,82 @@ static void test_ingest_beside_writers(void **state)
     cairn_store_close(s);
 }
 
+/* Hits of query in session sid. */
+static size_t hits(cairn_store *s, const char *query, const char *sid)
+{
+    cairn_query q;
+    cairn_hits *h;
+    cairn_err e;
+    assert_int_equal(cairn_query_parse(query, &q, &e), CAIRN_OK);
+    cairn_search_opts o = {.query = &q, .session = sid};
+    assert_int_equal(cairn_store_search(s, &o, &h, &e), CAIRN_OK);
+    size_t n = h->n;
+    cairn_hits_free(h);
+    return n;
+}
+
+/* The "messages" count of session sid in its JSON. */
+static long messages_of(cairn_store *s, const char *sid)
+{
+    char *json;
+    size_t len;
+    cairn_err e;
+    assert_int_equal(cairn_session_json(s, sid, 0, &json, &len, &e), CAIRN_OK);
+    const char *m = strstr(json, "\"messages\":");
+    long n = m ? strtol(m + 11, NULL, 10) : -1;
+    free(json);
+    return n;
+}
+
+#define TURN_LINE(uuid, text)                                                                      \
+    "{\"type\":\"user\",\"uuid\":\"" uuid "\",\"parentUuid\":null,\"sessionId\":\"t1\","        \
+    "\"timestamp\":\"2026-11-21T06:00:00.000Z\",\"cwd\":\"/w\",\"message\":{\"role\":\"user\","     \
+    "\"content\":\"" text "\"}}\n"
+
+/*
+ * A turn posted over the API into an agent's session stays searchable when the live
+ * index reads the session again (it is not in the agent's files, and was deleted).
+ */
+static void test_turn_in_agent_session(void **state)
+{
+    (void)state;
+    char data[300], tid[40];
+    cairn_store *s;
+    cairn_ingest_stats st;
+    cairn_err e;
+    size_t n;
+
+    put("c/projects/-w/t1.jsonl", TURN_LINE("u1", "alpha"));
+    snprintf(data, sizeof data, "%s/data", root);
+    assert_int_equal(cairn_store_open(data, 0, &s, &e), CAIRN_OK);
+    assert_int_equal(ingest(s, NULL, 0, &st), 0);
+    assert_int_equal(st.sessions_new, 1);
+    cairn_turn t = {.user_message = "a marimba question", .assistant_message = "an answer",
+                    .session_id = "t1"};
+    assert_int_equal(cairn_turn_enqueue(s, &t, tid, sizeof tid, &e), CAIRN_OK);
+    assert_int_equal(cairn_turns_index(s, 0, &n, &e), CAIRN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits(s, "marimba", "t1"), 1);
+    assert_int_equal(messages_of(s, "t1"), 3);
+
+    /* the transcript grows (a resumed read) and is then read whole: the turn stays */
+    put("c/projects/-w/t1.jsonl", TURN_LINE("u1", "alpha") TURN_LINE("u2", "beta"));
+    const char *changed[] = {"projects/-w/t1.jsonl"};
+    assert_int_equal(ingest(s, changed, 1, &st), 0);
+    assert_int_equal(st.sessions_changed, 1);
+    assert_int_equal(hits(s, "marimba", "t1"), 1);
+    assert_int_equal(hits(s, "beta", "t1"), 1);
+    assert_int_equal(messages_of(s, "t1"), 4);
+    put("c/projects/-w/t1.jsonl", TURN_LINE("u1", "alpha") TURN_LINE("u2", "gamma"));
+    assert_int_equal(ingest(s, NULL, 0, &st), 0);
+    assert_int_equal(st.sessions_changed, 1);
+    assert_int_equal(hits(s, "marimba", "t1"), 1);
+    assert_int_equal(hits(s, "gamma", "t1"), 1);
+    assert_int_equal(hits(s, "beta", "t1"), 0);
+    assert_int_equal(messages_of(s, "t1"), 4);
+    cairn_store_close(s);
+}
+
 #define OC_SES "ses_e035d3b41ffe3qLy5PIsDqpvVj"
 #define OC_MSG "msg_1fca2c4d9001O095yxU1BDX55e"
 #define OC_PART "storage/part/" OC_MSG "/prt_1fca2c4db001rT2ElC5PF5IyR0.json"
@@ -488,6 +564,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plan_paths_codex, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_beside_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_turn_in_agent_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ingest_paths_g1, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,11 @@ typedef struct cairn_store cairn_store;
  * default suits a bulk ingest.
  */
 #define CAIRN_STORE_LEAN 2u
+/*
+ * Open for writing a store that exists, never making one: CAIRN_NOTFOUND
+ * otherwise (what `cairn recall` wants of a mistyped --data-dir).
+ */
+#define CAIRN_STORE_EXISTING 4u
 
 /**
  * Open (creating if needed) the store in data_dir (NULL: the default).

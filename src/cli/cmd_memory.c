@@ -112,7 +112,7 @@ int cmd_recall(cli *c)
         cli_error("usage: cairn recall PROJECT [KEY] [--history] [--limit N] [--json]");
         return EXIT_FATAL;
     }
-    if ((st = cli_open_store(c, 0, &s)))
+    if ((st = cli_open_store(c, CAIRN_STORE_EXISTING, &s)))
         return st;
     const char *key = c->nargs == 2 ? c->args[1] : NULL;
     if (c->history)
@@ -141,7 +141,7 @@ int cmd_forget(cli *c)
         cli_error("usage: cairn forget PROJECT KEY [--undo]");
         return EXIT_FATAL;
     }
-    if ((st = cli_open_store(c, 0, &s)))
+    if ((st = cli_open_store(c, CAIRN_STORE_EXISTING, &s)))
         return st;
     cairn_rc rc = c->undo ? cairn_memory_restore(s, c->args[0], c->args[1], &e)
                           : cairn_memory_forget(s, c->args[0], c->args[1], &e);
@@ -167,7 +167,7 @@ int cmd_context(cli *c)
                   " [--add-decision TEXT] [--add-memory ID]");
         return EXIT_FATAL;
     }
-    if ((st = cli_open_store(c, 0, &s)))
+    if ((st = cli_open_store(c, CAIRN_STORE_EXISTING, &s)))
         return st;
     if (c->nadd && cairn_context_append(s, c->args[0], c->add, c->nadd, &e)) {
         cli_error("%s", e.msg);
@@ -179,7 +179,7 @@ int cmd_context(cli *c)
         cairn_store_close(s);
         return EXIT_FATAL;
     }
-    if (!c->quiet)
+    if (!c->quiet || !c->nadd) /* what was asked for; after --add-*, a confirmation */
         cli_put_json(json, len);
     free(json);
     cairn_store_close(s);

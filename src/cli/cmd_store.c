@@ -146,10 +146,14 @@ int cmd_search(cli *c)
         return EXIT_FATAL;
     }
     cn_buf_init(&qs, 1 << 16);
-    for (int i = 0; i < c->nargs; i++) {
-        if (i)
-            cn_buf_addc(&qs, ' ');
-        cn_buf_adds(&qs, c->args[i]);
+    cairn_rc qrc = CAIRN_OK;
+    for (int i = 0; i < c->nargs && !qrc; i++)
+        if (!(qrc = i ? cn_buf_addc(&qs, ' ') : CAIRN_OK))
+            qrc = cn_buf_adds(&qs, c->args[i]);
+    if (qrc) {
+        cli_error("the query is too long (at most 64 KiB)");
+        cn_buf_release(&qs);
+        return EXIT_FATAL;
     }
     if (cairn_query_parse(cn_buf_cstr(&qs), &q, &e)) {
         cli_error("bad query: %s", e.msg);
@@ -174,7 +178,7 @@ int cmd_search(cli *c)
     if (c->json)
         hits_json(h);
     else if (!h->n)
-        fprintf(stderr, "no hits for '%s'\n", cn_buf_cstr(&qs));
+        fprintf(stderr, "no hits for '%.200s%s'\n", cn_buf_cstr(&qs), qs.len > 200 ? "..." : "");
     else
         hits_text(h, &snip);
     cn_buf_release(&snip);

@@ -3,7 +3,10 @@
  *
  * Options may stand anywhere after the command.  A command accepts exactly
  * the options its help text lists (so --help stays true); --help, --quiet
- * and --verbose are accepted everywhere.
+ * and --verbose are accepted everywhere.  Options are long ("--name",
+ * "--name=value") and -h: any other word, "-excluded" or "-5" too, is an
+ * argument, and "--" makes every word after it one.  A command whose usage
+ * names no argument (it starts with an option) takes none.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -144,14 +147,15 @@ static void usage(FILE *f)
                "prints the stats.\n"
                "`cairn COMMAND --help` shows a command's options.\n"
                "Exit status: 0 all read, 1 usage or fatal error, 2 done with issues (reported "
-               "on stderr).\n");
+               "on stderr),\n130 interrupted (run again to resume).\n");
 }
 
 static void cmd_help(const cli_cmd *cmd)
 {
     printf("usage: cairn %s %s\n\n%s.\n\noptions:\n", cmd->name, cmd->usage, cmd->summary);
     printf(cmd->help, SOURCE_HELP);
-    printf("  --quiet             no progress or issue lines on stderr\n"
+    printf("  --quiet             no progress, issue lines or reports of what was done;\n"
+           "                      the data asked for and errors still print\n"
            "  --verbose           every issue, not only the first 20\n");
 }
 
@@ -165,6 +169,12 @@ static bool names(const char *text, const char *opt)
             return true;
     }
     return false;
+}
+
+/* The usage line starts with the arguments' names (QUERY, PROJECT, ...), when it has any. */
+static bool takes_args(const cli_cmd *cmd)
+{
+    return cmd->usage[0] >= 'A' && cmd->usage[0] <= 'Z';
 }
 
 static bool allowed(const cli_cmd *cmd, const char *opt)
@@ -345,7 +355,7 @@ int main(int argc, char **argv)
     }
     for (int i = first; i < argc; i++) {
         char *a = argv[i], *eq;
-        if (a[0] != '-' || !a[1]) {
+        if (strncmp(a, "--", 2) && strcmp(a, "-h")) { /* "-word" is a word */
             pos[npos++] = a;
             continue;
         }
@@ -391,6 +401,10 @@ int main(int argc, char **argv)
                 free(pos);
                 return EXIT_FATAL;
             }
+        } else if (val) {
+            cli_error("option '%s' takes no value (got '%s')", opt, a);
+            free(pos);
+            return EXIT_FATAL;
         } else if (!strcmp(opt, "--full")) {
             c.full = true;
         } else if (!strcmp(opt, "--no-watch")) {
@@ -409,8 +423,12 @@ int main(int argc, char **argv)
     }
     c.args = pos;
     c.nargs = npos;
-    if (bare && npos) {
-        cli_error("unexpected argument '%s'; see 'cairn --help'", pos[0]);
+    if (npos && (bare || !takes_args(cmd))) {
+        if (bare)
+            cli_error("unexpected argument '%s'; see 'cairn --help'", pos[0]);
+        else
+            cli_error("'%s' takes no arguments, not '%s'; see 'cairn %s --help'", cmd->name,
+                      pos[0], cmd->name);
         free(pos);
         return EXIT_FATAL;
     }

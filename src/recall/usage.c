@@ -9,6 +9,8 @@
  * Prices as published by the vendors in 2025-2026; override with a file.
  */
 #include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +107,37 @@ bool cairn_price_estimate(const char *model, const cairn_tokens *t, double *usd)
     return true;
 }
 
+/* An entry of a prices file: its fields are prices, each a number >= 0. */
+static cairn_rc load_price(cn_jval v, price *p, cn_arena *a, cairn_err *err)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+    } fields[] = {{"input", offsetof(price, in)},
+                  {"output", offsetof(price, out)},
+                  {"cache_read", offsetof(price, cache_read)},
+                  {"cache_write", offsetof(price, cache_write)}};
+    cn_jiter it = cn_json_iter(v);
+    cn_jval k, x;
+    while (cn_json_next(&it, &k, &x)) {
+        cairn_str key = cn_json_str_or(k, a);
+        size_t f;
+        for (f = 0; f < sizeof fields / sizeof fields[0] && !cn_str_eqc(key, fields[f].name); f++)
+            ;
+        if (f == sizeof fields / sizeof fields[0])
+            return cn_err_set(err, CAIRN_PARSE,
+                              "unknown field '%.*s' (input, output, cache_read, cache_write)",
+                              CAIRN_STR_FMT(key));
+        double d;
+        if (cn_json_f64(x, &d) || !isfinite(d) || d < 0)
+            return cn_err_set(err, CAIRN_PARSE,
+                              "field '%s' must be a number of dollars per million tokens, >= 0",
+                              fields[f].name);
+        memcpy((char *)p + fields[f].off, &d, sizeof d);
+    }
+    return CAIRN_OK;
+}
+
 /* The shipped table plus the entries of a prices file (which win). */
 static cairn_rc load_table(const char *path, table *t, cairn_err *err)
 {
@@ -151,10 +184,10 @@ static cairn_rc load_table(const char *path, table *t, cairn_err *err)
             goto out;
         }
         memcpy(p.model, name.ptr, name.len);
-        p.in = cn_json_f64_or(cn_json_get(v, "input"), 0);
-        p.out = cn_json_f64_or(cn_json_get(v, "output"), 0);
-        p.cache_read = cn_json_f64_or(cn_json_get(v, "cache_read"), 0);
-        p.cache_write = cn_json_f64_or(cn_json_get(v, "cache_write"), 0);
+        if ((rc = load_price(v, &p, &a, err))) {
+            cn_err_prefix(err, "prices file '%s': model '%s'", path, p.model);
+            goto out;
+        }
         size_t i;
         for (i = 0; i < t->n && strcmp(t->p[i].model, p.model); i++)
             ;

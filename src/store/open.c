@@ -188,19 +188,24 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
     }
     s->path = cn_buf_detach(&path, NULL);
     s->readonly = flags & CAIRN_STORE_READONLY;
-    if (!s->readonly && (rc = make_dirs(dir.ptr, err)))
+    bool create = !s->readonly && !(flags & CAIRN_STORE_EXISTING);
+    if (create && (rc = make_dirs(dir.ptr, err)))
         goto out;
     struct stat st;
     if (stat(dir.ptr, &st) == 0 && !S_ISDIR(st.st_mode)) {
         rc = cn_err_set(err, CAIRN_INVAL, "data dir '%s' is not a directory", dir.ptr);
         goto out;
     }
-    int oflags = s->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int oflags = s->readonly ? SQLITE_OPEN_READONLY
+                 : create    ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                             : SQLITE_OPEN_READWRITE;
     if (sqlite3_open_v2(s->path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
         rc = s->db ? cn_store_error(s, err, "cannot open")
                    : cn_err_set(err, CAIRN_NOMEM, "out of memory");
-        if (s->readonly && rc == CAIRN_PERM)
-            rc = cn_err_set(err, CAIRN_NOTFOUND, "no store at '%s' yet: run 'cairn ingest'",
+        if (!create && rc == CAIRN_PERM && access(s->path, F_OK) != 0)
+            rc = cn_err_set(err, CAIRN_NOTFOUND,
+                            s->readonly ? "no store at '%s' yet: run 'cairn ingest'"
+                                        : "no store at '%s' yet: nothing was saved there",
                             s->path);
         goto out;
     }

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # cleanup runs from a trap
+# tests/integ/cli_args.sh CAIRN SHARED_DIR - how `cairn` reads its command line.
+#
+# Over a temp store of a temp copy of fixtures/claude/2.1.329: a word that
+# starts with one dash is an argument (the query syntax's -excluded, a value
+# "-5"), never an option matched against the help text; a flag given a value
+# and an argument to a command that takes none are usage errors; commands that
+# read cairn's own data do not create a store at a mistyped --data-dir; --quiet
+# keeps the data asked for; an over-long query and a prices file with a wrong
+# field get errors that say so.  TAP on stdout.
+set -u
+CAIRN=${1:?usage: cli_args.sh CAIRN SHARED_DIR}
+SHARED=${2:?usage: cli_args.sh CAIRN SHARED_DIR}
+. "$(dirname "$0")/lib.sh"
+require_tools jq timeout python3
+FIX=$SHARED/fixtures/claude/2.1.329
+[ -d "$FIX" ] || { echo "Bail out! no fixture at $FIX"; exit 1; }
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cairn-cliargs.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+unset CAIRN_DATA_DIR OPENCODE_DB CLAUDE_CONFIG_DIR CODEX_HOME
+OUT=$WORK/out
+ERR=$WORK/err
+ST=$WORK/store
+cp -r "$FIX" "$WORK/claude"
+c() { run_cairn "$OUT" "$ERR" "$@"; }
+# nhits ARGS...: how many hits `search ARGS --json` gives
+nhits()
+{
+    c search "$@" --data-dir "$ST" --limit 100 --json
+    jq '.hits | length' "$OUT" 2>/dev/null || echo "no JSON: $(head -c 300 "$ERR")"
+}
+
+c ingest --source "claude=$WORK/claude" --data-dir "$ST"
+expect_rc "the fixture is ingested" 0
+
+# ---- a word with one dash is an argument ----
+ALL=$(nhits hello)
+SPLIT=$(nhits hello -tool)
+QUOTED=$(nhits "hello -tool")
+assert_eq "$SPLIT" "$QUOTED" "search hello -tool (two words) = search 'hello -tool': -tool excludes, as the help says"
+if [ "$SPLIT" -lt "$ALL" ] 2>/dev/null; then
+    ok "search hello -tool finds fewer hits than hello ($SPLIT < $ALL): the exclusion applies"
+else
+    not_ok "search hello -tool finds fewer hits than hello" "$SPLIT, $ALL"
+fi
+c search -tool hello --data-dir "$ST" --json
+expect_rc "a query may start with an excluded word" 0
+c remember p neg -5 --data-dir "$ST"
+expect_rc "remember p neg -5: the value -5 is an argument" 0
+c recall p neg --data-dir "$ST" --json
+assert_eq "$(jq -r '.memories[0].memory_value' "$OUT")" "-5" "recall gives the value -5"
+c ingest -full --data-dir "$ST"
+expect_rc "ingest -full (one dash) is not taken for --full: a usage error" 1
+assert_contains "$(cat "$ERR")" "'-full'" "the error names the word"
+
+# ---- flags with values, arguments where none are taken ----
+c stats --json=0 --data-dir "$ST"
+expect_rc "stats --json=0: a flag takes no value, exit 1" 1
+assert_contains "$(cat "$ERR")" "takes no value" "the error says the flag takes no value"
+for cmd in stats sources prune usage; do
+    if [ "$cmd" = sources ]; then c sources extra; else c "$cmd" extra --data-dir "$ST"; fi
+    expect_rc "$cmd extra: a command that takes no arguments refuses one (exit 1)" 1
+    assert_contains "$(cat "$ERR")" "'extra'" "$cmd extra: the error names the argument"
+done
+
+# ---- reading cairn's own data never makes a store ----
+for args in "recall p" "recall p k" "forget p k" "context ses_x"; do
+    # shellcheck disable=SC2086  # the command's words
+    c $args --data-dir "$WORK/typo"
+    expect_rc "$args at a mistyped --data-dir exits 1" 1
+    assert_contains "$(cat "$ERR")" "no store at" "$args: the error says there is no store"
+    assert_eq "$([ -e "$WORK/typo" ] && echo made || echo none)" "none" "$args: nothing was created"
+done
+
+# ---- --quiet keeps the data ----
+SID=$(jq -r '.hits[0].session_id' <<<"$(c search hello --data-dir "$ST" --json; cat "$OUT")")
+c context "$SID" --quiet --data-dir "$ST"
+assert_eq "$(jq -r '.session_id' "$OUT" 2>/dev/null)" "$SID" "context --quiet still prints the document"
+c context "$SID" --add-decision "use tabs" --quiet --data-dir "$ST"
+assert_eq "$RC:$(wc -c <"$OUT")" "0:0" "context --add-* --quiet appends and prints nothing"
+
+# ---- errors that say what is wrong ----
+c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"
+expect_rc "a query over 64 KiB exits 1" 1
+assert_contains "$(cat "$ERR")" "too long" "the error says the query is too long"
+printf '{"m": {"inptu": 3}}' >"$WORK/p1.json"
+printf '{"m": {"input": -3}}' >"$WORK/p2.json"
+printf '{"m": {"input": "x"}}' >"$WORK/p3.json"
+for p in p1:inptu p2:input p3:input; do
+    c usage --prices "$WORK/${p%%:*}.json" --data-dir "$ST"
+    expect_rc "usage --prices ${p%%:*}.json (a wrong field) exits 1" 1
+    assert_contains "$(cat "$ERR")" "model 'm': " "${p%%:*}.json: the error names the model"
+    assert_contains "$(cat "$ERR")" "'${p#*:}'" "${p%%:*}.json: the error names the field"
+done
+printf '{"m": {"input": 3, "output": 15, "cache_read": 0.3, "cache_write": 3.75}}' >"$WORK/ok.json"
+c usage --prices "$WORK/ok.json" --data-dir "$ST" --json
+expect_rc "usage --prices with the documented fields exits 0" 0
+
+done_testing

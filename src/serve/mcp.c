@@ -79,7 +79,7 @@ static const struct {
      "One session's details (agent, workspace, title, times, counts); with messages=N also its "
      "last N messages (text and tools used), within max_tokens."},
     {"session_list", "session_list", true, "Sessions, most recent activity first."},
-    {"context_append", "context_append", false,
+    {"context_append", "context_append", true,
      "Record in a session's context a file worked on (with importance 0-1), a search, a "
      "decision, or a memory used."},
     {"context_get", "context_get", true, "A session's context: files, searches, decisions."},
@@ -104,6 +104,10 @@ typedef struct mcp {
     cn_json peek;   /* a line looked at before it runs (writes()) */
     cn_buf answers; /* a group's answer lines, sent after its commit */
     bool index_failed; /* indexing the saves failed: not tried again before more input */
+    bool roots_due;    /* ask the client for its roots after this line's answer */
+    unsigned roots_asked; /* roots/list requests sent; the last one's id is awaited */
+    bool roots_waiting;   /* its answer has not come */
+    char cwd_project[4096]; /* the default when the client has no (more) roots */
 } mcp;
 
 static const cn_op *find_op(const char *name)
@@ -301,12 +305,32 @@ static void tools_list(req *r)
     cn_jw_finish(&w);
 }
 
+/*
+ * text as a JSON string, cut to max_tokens with a note saying so and how to get
+ * more (hint), the note within the budget; true when cut.
+ */
+static bool put_bounded(cn_jw *w, cairn_str text, int64_t max_tokens, const char *hint)
+{
+    size_t max = (size_t)max_tokens * BYTES_PER_TOKEN;
+    if (text.len <= max) {
+        cn_jw_str(w, text);
+        return false;
+    }
+    cn_buf t;
+    cn_buf_init(&t, max + 512);
+    char note[256];
+    int n = snprintf(note, sizeof note, "\n[... cut at max_tokens=%lld; %s]",
+                     (long long)max_tokens, hint);
+    cn_buf_addstr(&t, cn_str_cut(text, max > (size_t)n ? max - (size_t)n : 0));
+    cn_buf_adds(&t, note);
+    cn_jw_str(w, cn_buf_str(&t));
+    cn_buf_release(&t);
+    return true;
+}
+
 /* A tool's answer as text content, cut to max_tokens. */
 static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_tokens)
 {
-    size_t max = (size_t)max_tokens * BYTES_PER_TOKEN;
-    bool cut = text.len > max;
-    text = cn_str_cut(text, max);
     cn_jw w;
     begin(&w, r->b, r->id);
     cn_jw_key(&w, "result");
@@ -317,18 +341,7 @@ static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_token
     cn_jw_key(&w, "type");
     cn_jw_cstr(&w, "text");
     cn_jw_key(&w, "text");
-    if (cut) {
-        cn_buf t;
-        cn_buf_init(&t, max + 256);
-        cn_buf_addstr(&t, text);
-        cn_buf_addf(&t, "\n[... cut at max_tokens=%lld; pass a larger max_tokens, a smaller "
-                        "limit or a narrower query for more]",
-                    (long long)max_tokens);
-        cn_jw_str(&w, cn_buf_str(&t));
-        cn_buf_release(&t);
-    } else {
-        cn_jw_str(&w, text);
-    }
+    put_bounded(&w, text, max_tokens, "pass a larger max_tokens (or a narrower call) for more");
     cn_jw_obj_end(&w);
     cn_jw_arr_end(&w);
     cn_jw_key(&w, "isError");
@@ -417,6 +430,63 @@ static void tools_call(req *r)
 }
 
 /* resources: a project's memories and a session's summary */
+/*
+ * The uri of a resource: cairn://KIND/ID/LEAF, the id percent-encoded (a
+ * project id is often a path) but for RFC 3986's unreserved characters.
+ */
+static void resource_uri(cn_buf *b, const char *kind, cairn_str id, const char *leaf)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    cn_buf_reset(b);
+    cn_buf_addf(b, "cairn://%s/", kind);
+    for (size_t i = 0; i < id.len; i++) {
+        unsigned char ch = (unsigned char)id.ptr[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+            cn_buf_addc(b, (char)ch);
+        } else {
+            cn_buf_addc(b, '%');
+            cn_buf_addc(b, hex[ch >> 4]);
+            cn_buf_addc(b, hex[ch & 15]);
+        }
+    }
+    cn_buf_addf(b, "/%s", leaf);
+}
+
+/*
+ * The id of uri when it is cairn://KIND/ID/LEAF exactly, percent-decoded into id
+ * (size bytes): false for any other uri, and for an id that is empty, holds a '/'
+ * not encoded, a bad escape or a NUL, or does not fit.
+ */
+static bool resource_id(cairn_str uri, const char *kind, const char *leaf, char *id, size_t size)
+{
+    char head[32], tail[32];
+    int hn = snprintf(head, sizeof head, "cairn://%s/", kind);
+    int tn = snprintf(tail, sizeof tail, "/%s", leaf);
+    if (uri.len <= (size_t)(hn + tn) || memcmp(uri.ptr, head, (size_t)hn) ||
+        memcmp(uri.ptr + uri.len - tn, tail, (size_t)tn))
+        return false;
+    size_t n = 0;
+    for (size_t i = (size_t)hn; i < uri.len - (size_t)tn; i++) {
+        int hi, lo;
+        char ch = uri.ptr[i];
+        if (ch == '%') {
+            if (i + 2 >= uri.len - (size_t)tn || (hi = cn_hex_digit(uri.ptr[i + 1])) < 0 ||
+                (lo = cn_hex_digit(uri.ptr[i + 2])) < 0)
+                return false;
+            ch = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (ch == '/' || ch == '?' || ch == '#') {
+            return false;
+        }
+        if (!ch || n + 1 >= size)
+            return false;
+        id[n++] = ch;
+    }
+    id[n] = '\0';
+    return n > 0;
+}
+
 static void resources_list(req *r)
 {
     cn_jw w;
@@ -428,11 +498,12 @@ static void resources_list(req *r)
     cn_jw_obj(&w);
     cn_jw_key(&w, "resources");
     cn_jw_arr(&w);
-    char uri[4200];
-    snprintf(uri, sizeof uri, "cairn://project/%s/memories", r->m->project);
+    cn_buf uri;
+    cn_buf_init(&uri, 0);
+    resource_uri(&uri, "project", cn_str(r->m->project), "memories");
     cn_jw_obj(&w);
     cn_jw_key(&w, "uri");
-    cn_jw_cstr(&w, uri);
+    cn_jw_str(&w, cn_buf_str(&uri));
     cn_jw_key(&w, "name");
     cn_jw_cstr(&w, "this project's memories");
     cn_jw_key(&w, "mimeType");
@@ -449,12 +520,12 @@ static void resources_list(req *r)
                 cairn_str title = cn_json_str_or(cn_json_get(s, "title"), &r->m->a);
                 if (!id.len)
                     continue;
-                snprintf(uri, sizeof uri, "cairn://session/%.*s/summary", (int)id.len, id.ptr);
+                resource_uri(&uri, "session", id, "summary");
                 cn_jw_obj(&w);
                 cn_jw_key(&w, "uri");
-                cn_jw_cstr(&w, uri);
+                cn_jw_str(&w, cn_buf_str(&uri));
                 cn_jw_key(&w, "name");
-                cn_jw_str(&w, title.ptr ? title : (cairn_str){uri, strlen(uri)});
+                cn_jw_str(&w, title.ptr ? title : cn_buf_str(&uri));
                 cn_jw_key(&w, "mimeType");
                 cn_jw_cstr(&w, "application/json");
                 cn_jw_obj_end(&w);
@@ -463,6 +534,7 @@ static void resources_list(req *r)
         cn_json_release(&sj);
         free(json);
     }
+    cn_buf_release(&uri);
     cn_jw_arr_end(&w);
     cn_jw_obj_end(&w);
     cn_jw_obj_end(&w);
@@ -472,23 +544,27 @@ static void resources_list(req *r)
 static void resources_read(req *r)
 {
     cn_jval uv = cn_json_get(r->params, "uri");
-    char uri[4200], id[4096];
+    char id[4096];
     const char *op = NULL, *arg = NULL;
     cairn_str u = cn_json_str_or(uv, &r->m->a);
-    if (!u.ptr || u.len >= sizeof uri || memchr(u.ptr, '\0', u.len)) {
+    if (!u.ptr) {
         error_answer(r->b, r->id, -32602, "invalid params: field 'uri' must be a string");
         return;
     }
-    snprintf(uri, sizeof uri, "%.*s", (int)u.len, u.ptr);
-    if (sscanf(uri, "cairn://project/%4095[^/]/memories", id) == 1) {
+    if (resource_id(u, "project", "memories", id, sizeof id)) {
         op = "memory_list";
         arg = "project_id";
-    } else if (sscanf(uri, "cairn://session/%4095[^/]/summary", id) == 1) {
+    } else if (resource_id(u, "session", "summary", id, sizeof id)) {
         op = "session_summary";
         arg = "session_id";
     }
-    if (!op) {
-        error_answer(r->b, r->id, -32602, "invalid params: unknown resource uri");
+    if (!op) { /* MCP: an unknown resource is -32002 */
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "resource not found: '%.*s%s' is not cairn://project/ID/memories or "
+                 "cairn://session/ID/summary (ID percent-encoded)",
+                 (int)(u.len > 80 ? 80 : u.len), u.ptr, u.len > 80 ? "..." : "");
+        error_answer(r->b, r->id, -32002, msg);
         return;
     }
     cn_call c;
@@ -508,11 +584,15 @@ static void resources_read(req *r)
         cn_jw_arr(&w);
         cn_jw_obj(&w);
         cn_jw_key(&w, "uri");
-        cn_jw_cstr(&w, uri);
+        cn_jw_str(&w, u);
+        /* bounded as a tool's answer; cut, it is no longer JSON */
+        bool cut = c.out.len > (size_t)DEFAULT_TOKENS * BYTES_PER_TOKEN;
         cn_jw_key(&w, "mimeType");
-        cn_jw_cstr(&w, "application/json");
+        cn_jw_cstr(&w, cut ? "text/plain" : "application/json");
         cn_jw_key(&w, "text");
-        cn_jw_str(&w, cn_buf_str(&c.out));
+        put_bounded(&w, cn_buf_str(&c.out), DEFAULT_TOKENS,
+                    strcmp(op, "memory_list") ? "the session_summary tool takes a max_tokens"
+                                              : "the memory_recall tool takes a max_tokens");
         cn_jw_obj_end(&w);
         cn_jw_arr_end(&w);
         cn_jw_obj_end(&w);
@@ -533,19 +613,40 @@ static const struct {
 
 /* ---- roots: the client's workspace as the default project ---- */
 
-#define ROOTS_ID "cairn-roots"
-
-/* After the client's initialized (or roots/list_changed): ask for its roots. */
-static void ask_roots(mcp *m, cn_buf *b)
+/*
+ * After the client's initialized (or roots/list_changed): ask for its roots, once
+ * the line's answer is out (line(): a request of ours is a line of its own, never
+ * in a batch's answer).  Each request has an id of its own, "cairn-roots-N".
+ */
+static void ask_roots(mcp *m)
 {
-    if (!m->client_roots || m->o->project)
-        return;
-    cn_buf_addstr(b, cn_str("{\"jsonrpc\":\"2.0\",\"id\":\"" ROOTS_ID "\",\"method\":\"roots/list\"}"));
+    if (m->client_roots && !m->o->project)
+        m->roots_due = true;
 }
 
-/* The answer to roots/list: the first file:// root becomes the project. */
+static void put_roots_request(mcp *m, cn_buf *b)
+{
+    m->roots_asked++;
+    m->roots_waiting = true;
+    cn_buf_addf(b, "{\"jsonrpc\":\"2.0\",\"id\":\"cairn-roots-%u\",\"method\":\"roots/list\"}",
+                m->roots_asked);
+}
+
+/* id is the one of our last roots/list, whose answer is awaited. */
+static bool roots_answer(mcp *m, cn_jval id)
+{
+    char want[32];
+    snprintf(want, sizeof want, "cairn-roots-%u", m->roots_asked);
+    return m->roots_waiting && cn_json_str_eq(id, want);
+}
+
+/*
+ * The answer to roots/list: the first file:// root becomes the project; none (no
+ * roots, none local) gives back the working directory.
+ */
 static void take_roots(mcp *m, cn_jval result)
 {
+    memcpy(m->project, m->cwd_project, sizeof m->project);
     cn_jiter it = cn_json_iter(cn_json_get(result, "roots"));
     cn_jval root;
     while (cn_json_next(&it, NULL, &root)) {
@@ -587,8 +688,11 @@ static void handle(mcp *m, cn_jval msg, cn_buf *b)
     bool notification = !cn_json_exists(id);
     if (!cn_json_exists(method) && !notification &&
         (cn_json_exists(cn_json_get(msg, "result")) || cn_json_exists(cn_json_get(msg, "error")))) {
-        if (cn_json_str_eq(id, ROOTS_ID)) /* a response: to our roots/list, or ignored */
-            take_roots(m, cn_json_get(msg, "result"));
+        if (roots_answer(m, id)) { /* a response: to our last roots/list, or ignored */
+            m->roots_waiting = false;
+            if (cn_json_exists(cn_json_get(msg, "result"))) /* an error keeps the project */
+                take_roots(m, cn_json_get(msg, "result"));
+        }
         return;
     }
     if (cn_json_exists(id) && !cn_json_is(id, CN_JSON_STRING) && !cn_json_is(id, CN_JSON_NUMBER)) {
@@ -604,7 +708,7 @@ static void handle(mcp *m, cn_jval msg, cn_buf *b)
     if (notification) { /* no answer; some start a request of ours */
         if (cn_json_str_eq(method, "notifications/initialized") ||
             cn_json_str_eq(method, "notifications/roots/list_changed"))
-            ask_roots(m, b);
+            ask_roots(m);
         return;
     }
     cn_jval params = cn_json_get(msg, "params");
@@ -622,7 +726,7 @@ static void handle(mcp *m, cn_jval msg, cn_buf *b)
 }
 
 /* A line: a message or a batch; the answer (if any) into m->out. */
-static void line(mcp *m, cairn_str text)
+static void answer_line(mcp *m, cairn_str text)
 {
     cairn_err e;
     cn_jval none = {&m->j, UINT32_MAX};
@@ -671,6 +775,18 @@ static void line(mcp *m, cairn_str text)
         cn_buf_reset(&m->out); /* only notifications: no answer */
 }
 
+/* A line's answer, then (as a line of its own) a request of ours it has made due. */
+static void line(mcp *m, cairn_str text)
+{
+    answer_line(m, text);
+    if (m->roots_due) {
+        m->roots_due = false;
+        if (m->out.len)
+            cn_buf_addc(&m->out, '\n');
+        put_roots_request(m, &m->out);
+    }
+}
+
 /* Answer a line over MAX_LINE with a parse error (its id is unknown). */
 static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
 {
@@ -684,7 +800,7 @@ static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
 
 static cairn_str trim(cairn_str l)
 {
-    while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' '))
+    while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' ' || l.ptr[l.len - 1] == '\t'))
         l.len--;
     return l;
 }
@@ -824,6 +940,7 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
         snprintf(m.project, sizeof m.project, "%s", o->project);
     else if (!getcwd(m.project, sizeof m.project))
         snprintf(m.project, sizeof m.project, "default");
+    memcpy(m.cwd_project, m.project, sizeof m.project);
     if ((rc = cairn_store_open(o->data_dir, CAIRN_STORE_LEAN, &m.store, err)))
         return rc;
     cairn_memory_defer_index(m.store, INDEX_DEFER);
@@ -864,8 +981,8 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             goto out;
         memmove(in.ptr, in.ptr + start, in.len - start);
         cn_buf_truncate(&in, in.len - start);
-        if (in.len > MAX_LINE) { /* a line over the limit: refuse it, skip to its end */
-            if ((rc = refuse_line(&m, o->out_fd, err)))
+        if (in.len > MAX_LINE) { /* a line over the limit: refuse it (once), skip to its end */
+            if (!skipping && (rc = refuse_line(&m, o->out_fd, err)))
                 goto out;
             cn_buf_reset(&in);
             skipping = true;

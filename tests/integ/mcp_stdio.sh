@@ -281,24 +281,34 @@ assert_eq "$(ans 3 '.error.code')" -32602 "max_tokens 2^62+1: refused with -3260
 {
     req 1 initialize '{"protocolVersion":"2025-06-18","capabilities":{"roots":{"listChanged":true}},"clientInfo":{"name":"t","version":"1"}}'
     printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots","result":{"roots":[{"uri":"https://example.com/x"},{"uri":"file:///home/dev/my%20proj/","name":"p"}]}}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"https://example.com/x"},{"uri":"file:///home/dev/my%20proj/","name":"p"}]}}'
     call 2 memory_save '{"key":"rk","value":"from roots"}'
     printf '%s\n' '{"jsonrpc":"2.0","id":"not-ours","result":{}}'
     printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
-    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots","error":{"code":-32601,"message":"no"}}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-2","error":{"code":-32601,"message":"no"}}'
     call 3 memory_recall '{"key":"rk"}'
     call 4 memory_recall '{"key":"rk","project_id":"p"}'
+    # an answer to no request of ours (an old id, or one never sent) changes nothing
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file:///elsewhere"}]}}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-9","result":{"roots":[{"uri":"file:///elsewhere"}]}}'
+    call 5 memory_recall '{"key":"rk"}'
+    # roots gone: the working directory again
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/roots/list_changed"}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-3","result":{"roots":[]}}'
+    call 6 memory_save '{"key":"rk2","value":"no roots"}'
 } >"$WORK/roots.in"
 OUT=$WORK/roots.out
 RC=0
 { timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/roots.in" >"$OUT" 2>"$WORK/roots.err" || RC=$?; } 2>/dev/null
 assert_eq "$RC" 0 "roots: exit 0 at EOF"
 all_jsonrpc roots
-assert_eq "$(jq -c 'select(.method == "roots/list") | .id' "$OUT" | tr '\n' ' ')" '"cairn-roots" "cairn-roots" ' \
-    "roots: roots/list asked after initialized and after list_changed"
+assert_eq "$(jq -c 'select(.method == "roots/list") | .id' "$OUT" | tr '\n' ' ')" '"cairn-roots-1" "cairn-roots-2" "cairn-roots-3" ' \
+    "roots: roots/list asked after initialized and after each list_changed, each with an id of its own"
 assert_eq "$(text 2 .project_id)" '"/home/dev/my proj"' "roots: the first file:// root is the project"
 assert_eq "$(text 3 .memory.memory_value)" '"from roots"' "roots: an error answer to roots/list keeps the project"
 assert_eq "$(ans 4 .result.isError)" true "roots: project p does not see the roots project's memory"
+assert_eq "$(text 5 .memory.memory_value)" '"from roots"' "roots: answers to no request of ours change nothing"
+assert_eq "$(text 6 .project_id)" "\"$(pwd -P)\"" "roots: an empty roots list gives back the working directory"
 assert_eq "$(jq -c 'select(.id == "not-ours" or .id == "cairn-roots") | select(has("result") or has("error"))' "$OUT")" "" \
     "roots: responses from the client are not answered"
 printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}}' \
@@ -312,4 +322,53 @@ assert_eq "$(grep -c roots/list "$WORK/main.out" || true)" 0 "roots: not asked o
 mcp empty
 assert_eq "$RC" 0 "EOF at once: exit 0"
 assert_eq "$(wc -c <"$OUT")" 0 "EOF at once: nothing on stdout"
+# ---- resources of a project that is a path; answers that stay within the budget ----
+# the uri percent-encodes the id (a path has '/'), and reads back; uris that are not
+# exactly one of the two forms are unknown resources (-32002); context_append's answer
+# and a resource's text are bounded like the tools' answers
+BIG=$(python3 -c 'print("w" * 3000)')
+{
+    req 1 initialize '{"protocolVersion":"2025-03-26","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}'
+    # a batch: its answer holds only responses; the roots/list of ours goes on a line of its own
+    printf '%s\n' '[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":2,"method":"ping"}]'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file:///home/dev/my%20proj"}]}}'
+    call 3 memory_save '{"key":"pk","value":"in a path project"}'
+    req 4 resources/list
+    req 5 resources/read '{"uri":"cairn://project/%2Fhome%2Fdev%2Fmy%20proj/memories"}'
+    req 6 resources/read '{"uri":"cairn://project/p/memories/extra"}'
+    req 7 resources/read '{"uri":"cairn://project//home/dev/my proj/memories"}'
+    for k in 1 2 3 4; do call "1$k" context_append "{\"session_id\":\"$S\",\"decision\":\"$k $BIG\"}"; done
+    call 20 context_append "{\"session_id\":\"$S\",\"decision\":\"small\",\"max_tokens\":100000}"
+    call 21 memory_save "{\"key\":\"big\",\"value\":\"$(python3 -c 'print("v" * 9000)')\"}"
+    req 22 resources/read '{"uri":"cairn://project/%2Fhome%2Fdev%2Fmy%20proj/memories"}'
+    printf '\t\n'
+    req 23 ping
+} >"$WORK/paths.in"
+OUT=$WORK/paths.out
+RC=0
+{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/paths.in" >"$OUT" 2>"$WORK/paths.err" || RC=$?; } 2>/dev/null
+assert_eq "$RC" 0 "paths: exit 0 at EOF"
+all_jsonrpc paths
+assert_eq "$(jq -c 'select(type == "array") | [.[] | has("method")] | any' "$OUT")" false \
+    "paths: a batch's answer holds no request of ours"
+assert_eq "$(jq -c 'select(type == "object" and .method == "roots/list") | .id' "$OUT")" '"cairn-roots-1"' \
+    "paths: roots/list asked on a line of its own"
+assert_eq "$(text 3 .project_id)" '"/home/dev/my proj"' "paths: the root's path is the project"
+assert_eq "$(ans 4 '[.result.resources[].uri] | index("cairn://project/%2Fhome%2Fdev%2Fmy%20proj/memories") != null')" true \
+    "paths: resources/list gives the project's uri percent-encoded"
+assert_eq "$(ans 5 '.result.contents[0].text | fromjson | [.project_id, .memories[0].memory_value]')" \
+    '["/home/dev/my proj","in a path project"]' "paths: resources/read of that uri gives the project's memories"
+assert_eq "$(ans 6 .error.code)" -32002 "paths: a uri with more after /memories is unknown (-32002)"
+assert_eq "$(ans 7 .error.code)" -32002 "paths: a project id not percent-encoded is unknown (-32002)"
+assert_eq "$(ans 14 '.result.content[0].text | length <= 8000')" true \
+    "paths: context_append's answer is cut to the default 2,000 tokens"
+assert_eq "$(ans 14 '.result.content[0].text | contains("cut at max_tokens=2000")')" true \
+    "paths: the cut answer says so"
+assert_eq "$(ans 20 '.result.content[0].text | fromjson | [.context.decisions[-5:][].decision[0:2]]')" '["1 ","2 ","3 ","4 ","sm"]' \
+    "paths: context_append takes max_tokens: whole, the document ends with the 5 decisions"
+assert_eq "$(ans 22 '[(.result.contents[0].text | length <= 8000), .result.contents[0].mimeType]')" '[true,"text/plain"]' \
+    "paths: a resource's text is bounded too (cut, it is plain text)"
+assert_eq "$(ans 23 .result)" '{}' "paths: a line of only a tab is skipped, like a blank one"
+assert_eq "$(grep -c '"error"' "$OUT")" 2 "paths: no other errors (only ids 6 and 7)"
+
 done_testing

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "api/api.h"
@@ -50,7 +51,7 @@
 #endif
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
-static const int statuses[] = {200, 201, 400, 401, 403, 404, 405, 409,
+static const int statuses[] = {200, 201, 202, 400, 401, 403, 404, 405, 409,
                                413, 414, 415, 422, 431, 500, 503};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 #define NROUTES 40 /* ops + openapi, metrics, unknown */
@@ -469,7 +470,7 @@ static bool authorized(server *sv, struct MHD_Connection *conn)
         return true;
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     size_t tl = strlen(sv->o->token);
-    if (!h || strncmp(h, "Bearer ", 7) || strlen(h + 7) != tl)
+    if (!h || strncasecmp(h, "Bearer ", 7) || strlen(h + 7) != tl) /* the scheme: any case */
         return false;
     return sodium_memcmp(h + 7, sv->o->token, tl) == 0;
 }

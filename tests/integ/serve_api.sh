@@ -634,11 +634,13 @@ h0=$(metric health 200)
 g0=$(metric session_get 404)
 m0=$(metric memory_save 201)
 u0=$(metric unknown 404)
+t0=$(metric turn_index 202)
 for i in 1 2 3 4 5; do req GET /health; done
 for i in 1 2 3; do req GET /sessions/ses_111111111111111111111111; done
 req POST /projects/pmet/memories '{"key":"a","value":"b"}'
 req POST /projects/pmet/memories '{"key":"c","value":"d"}'
 req GET /no/such/route
+req POST /api/auto_index '{"user_message":"metered","assistant_message":"ok"}'
 req GET /metrics
 expect "GET /metrics: 200" 200
 cp "$BODY_F" "$WORK/metrics"
@@ -646,8 +648,8 @@ assert_match "$(grep -i '^content-type:' "$HDR_F")" 'text/plain' "GET /metrics: 
 assert_contains "$(cat "$WORK/metrics")" "# TYPE cairn_http_requests_total counter" "GET /metrics: cairn_http_requests_total is a counter"
 bad=$(grep -vE '^(# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]* .*|[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="[^"]*"(,[a-zA-Z_][a-zA-Z0-9_]*="[^"]*")*\})? [-+0-9.eE]+|[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? \+Inf)$' "$WORK/metrics")
 assert_eq "$bad" "" "GET /metrics: every line is Prometheus text (comment or 'name{labels} value')"
-assert_eq "$(($(metric health 200) - h0)) $(($(metric session_get 404) - g0)) $(($(metric memory_save 201) - m0)) $(($(metric unknown 404) - u0))" \
-    "5 3 2 1" "cairn_http_requests_total counts what was sent: 5 health/200, 3 session_get/404, 2 memory_save/201, 1 unknown/404"
+assert_eq "$(($(metric health 200) - h0)) $(($(metric session_get 404) - g0)) $(($(metric memory_save 201) - m0)) $(($(metric unknown 404) - u0)) $(($(metric turn_index 202) - t0))" \
+    "5 3 2 1 1" "cairn_http_requests_total counts what was sent: 5 health/200, 3 session_get/404, 2 memory_save/201, 1 unknown/404, 1 turn_index/202"
 assert_eq "$(awk '/^cairn_http_request_seconds_bucket/ {print $2}' "$WORK/metrics" | sort -n -c 2>&1 && echo monotonic)" monotonic \
     "GET /metrics: the latency histogram buckets are cumulative"
 assert_eq "$(awk '/^cairn_http_request_seconds_bucket\{le="\+Inf"\}/ {i = $2} /^cairn_http_request_seconds_count/ {c = $2} END {print (i == c && c > 0)}' "$WORK/metrics")" 1 \
@@ -683,6 +685,8 @@ if start_server "$D" --host 127.0.0.1 --token-file "$WORK/token"; then
     expect_error "token server: the token plus a byte: 401" 401
     req GET /health '' -H "Authorization: $TOKEN"
     expect_error "token server: the token without 'Bearer ': 401" 401
+    req GET /health '' -H "Authorization: bearer $TOKEN"
+    expect "token server: the scheme in any case ('bearer'): 200" 200
     req GET /health '' -H "Authorization: Bearer $TOKEN"
     expect "token server: the right token: 200" 200
     assert_eq "$(jb .status)" '"ok"' "token server: the right token gets the health document"

@@ -12,7 +12,8 @@
  *
  * The default project is --project, else the client's first root (asked with
  * roots/list once the client says initialized, and again when it says its
- * roots changed), else the working directory.
+ * roots changed; the lines that come before the answer are held until it
+ * does, ROOTS_WAIT_MS at most), else the working directory.
  *
  * Calls of tools that write (memory_save, memory_forget, context_append) that
  * arrive together -- a client running tool calls in parallel sends them
@@ -41,6 +42,7 @@
 #include "api/api.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/str.h"
 #include "json/json.h"
@@ -54,6 +56,13 @@
 #define MAX_GROUP 256 /* write calls that share a commit */
 #define INDEX_DEFER 64   /* saves that may wait to be indexed (full text) */
 #define INDEX_IDLE_MS 20 /* stdin quiet this long: index them (the default) */
+/*
+ * Calls that come after the roots/list asked of a client, before its answer,
+ * wait for it this long at most (they may depend on the default project), and
+ * this much of them at most.
+ */
+#define ROOTS_WAIT_MS 1000
+#define HELD_MAX ((size_t)64 << 20)
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
 
@@ -107,7 +116,10 @@ typedef struct mcp {
     bool roots_due;    /* ask the client for its roots after this line's answer */
     unsigned roots_asked; /* roots/list requests sent; the last one's id is awaited */
     bool roots_waiting;   /* its answer has not come */
+    bool holding;         /* lines read meanwhile are held (for ROOTS_WAIT_MS at most) */
     char cwd_project[4096]; /* the default when the client has no (more) roots */
+    cn_buf held;            /* lines read while the roots are awaited, each ending '\n' */
+    uint64_t roots_deadline_ns; /* then they run without them */
 } mcp;
 
 static const cn_op *find_op(const char *name)
@@ -627,7 +639,8 @@ static void ask_roots(mcp *m)
 static void put_roots_request(mcp *m, cn_buf *b)
 {
     m->roots_asked++;
-    m->roots_waiting = true;
+    m->roots_waiting = m->holding = true;
+    m->roots_deadline_ns = cn_mono_ns() + (uint64_t)ROOTS_WAIT_MS * 1000000;
     cn_buf_addf(b, "{\"jsonrpc\":\"2.0\",\"id\":\"cairn-roots-%u\",\"method\":\"roots/list\"}",
                 m->roots_asked);
 }
@@ -885,6 +898,42 @@ static cairn_rc flush(mcp *m, pending *p, cairn_err *err)
     return rc;
 }
 
+/* Line l is the client's answer to the roots/list awaited. */
+static bool roots_answer_line(mcp *m, cairn_str l)
+{
+    cairn_err e;
+    if (cn_json_parse(&m->peek, l.ptr, l.len, &e))
+        return false;
+    cn_jval msg = cn_json_root(&m->peek);
+    return cn_json_is(msg, CN_JSON_OBJECT) && !cn_json_exists(cn_json_get(msg, "method")) &&
+           roots_answer(m, cn_json_get(msg, "id"));
+}
+
+static cairn_rc take_line(mcp *m, pending *p, cairn_str l, bool more, cairn_err *err);
+
+/*
+ * Run the lines held while the roots were awaited (they came, or the wait is
+ * over: the project stays what it was), in order; one of them may start a new
+ * wait, and hold those after it again.
+ */
+static cairn_rc release_held(mcp *m, pending *p, cairn_err *err)
+{
+    cn_buf lines = m->held;
+    cairn_rc rc = CAIRN_OK;
+    m->holding = false;
+    cn_buf_init(&m->held, HELD_MAX);
+    for (size_t at = 0; at < lines.len && !rc;) {
+        const char *nl = memchr(lines.ptr + at, '\n', lines.len - at);
+        size_t len = (size_t)(nl - (lines.ptr + at));
+        rc = take_line(m, p, (cairn_str){lines.ptr + at, len}, true, err);
+        at += len + 1;
+    }
+    if (!rc)
+        rc = flush(m, p, err); /* its lines point into lines */
+    cn_buf_release(&lines);
+    return rc;
+}
+
 /*
  * One complete line, run now or held for a group with the write calls after it.  more:
  * another complete line follows in what was read; with none, and none held, there is no
@@ -894,6 +943,20 @@ static cairn_rc flush(mcp *m, pending *p, cairn_err *err)
 static cairn_rc take_line(mcp *m, pending *p, cairn_str l, bool more, cairn_err *err)
 {
     cairn_rc rc;
+    if (m->holding) {
+        if (!roots_answer_line(m, trim(l))) { /* held, in order */
+            size_t before = m->held.len;
+            if (!cn_buf_add(&m->held, l.ptr, l.len) && !cn_buf_addc(&m->held, '\n'))
+                return CAIRN_OK;
+            cn_buf_truncate(&m->held, before); /* too much: run them without the roots */
+            if ((rc = release_held(m, p, err)))
+                return rc;
+            return take_line(m, p, l, more, err);
+        }
+        if ((rc = serve_line(m, l, err)))
+            return rc;
+        return release_held(m, p, err);
+    }
     if (!p->n && !more)
         return serve_line(m, l, err);
     if (!writes(m, trim(l))) {
@@ -928,6 +991,16 @@ static bool idle(mcp *m)
     return true;
 }
 
+/* Input is there (or poll fails: the read that follows tells) before the deadline. */
+static bool input_before(mcp *m, uint64_t deadline_ns)
+{
+    uint64_t now = cn_mono_ns();
+    if (now >= deadline_ns)
+        return false;
+    struct pollfd p = {.fd = m->o->in_fd, .events = POLLIN};
+    return poll(&p, 1, (int)((deadline_ns - now) / 1000000) + 1) != 0;
+}
+
 cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
 {
     mcp m = {.o = o};
@@ -950,8 +1023,14 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
     cn_buf_init(&m.out, (size_t)256 << 20);
     cn_buf_init(&m.answers, (size_t)1 << 30);
     cn_buf_init(&in, MAX_LINE + 65536);
+    cn_buf_init(&m.held, HELD_MAX);
     for (;;) {
         char chunk[65536];
+        if (m.holding && !input_before(&m, m.roots_deadline_ns)) { /* no roots in time */
+            if ((rc = release_held(&m, &p, err)))
+                goto out;
+            continue;
+        }
         if (cairn_memory_unindexed(m.store) && !m.index_failed && idle(&m))
             continue;
         ssize_t n = read(o->in_fd, chunk, sizeof chunk);
@@ -988,12 +1067,15 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
             skipping = true;
         }
     }
+    if (m.holding && (rc = release_held(&m, &p, err))) /* EOF: no roots will come */
+        goto out;
     if (!skipping && in.len) /* a last line without its newline is still answered */
         rc = serve_line(&m, cn_buf_str(&in), err);
 out:
     cn_buf_release(&in);
     cn_buf_release(&m.out);
     cn_buf_release(&m.answers);
+    cn_buf_release(&m.held);
     cn_json_release(&m.j);
     cn_json_release(&m.peek);
     cn_arena_release(&m.a);

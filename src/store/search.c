@@ -95,7 +95,7 @@ static void filters(cn_buf *sql, const cairn_search_opts *o, bool parts)
     if (o->role)
         cn_buf_adds(sql, " AND m.role = :role");
     if (o->tool)
-        cn_buf_adds(sql, " AND p.tool = :tool");
+        cn_buf_adds(sql, " AND p.tool = :tool COLLATE NOCASE"); /* bash: Bash too */
     if (o->type)
         cn_buf_adds(sql, " AND p.type = :type");
 }

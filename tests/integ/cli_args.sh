@@ -54,6 +54,11 @@ c ingest -full --data-dir "$ST"
 expect_rc "ingest -full (one dash) is not taken for --full: a usage error" 1
 assert_contains "$(cat "$ERR")" "'-full'" "the error names the word"
 
+# ---- --tool in any case: Claude Code names its shell tool Bash ----
+BASH=$(nhits hello --tool Bash)
+if [ "$BASH" -gt 0 ] 2>/dev/null; then ok "search hello --tool Bash finds Claude Code's Bash calls ($BASH)"; else not_ok "search hello --tool Bash finds hits" "$BASH"; fi
+assert_eq "$(nhits hello --tool bash) $(nhits hello --tool BASH)" "$BASH $BASH" "--tool bash and --tool BASH find the same calls"
+
 # ---- flags with values, arguments where none are taken ----
 c stats --json=0 --data-dir "$ST"
 expect_rc "stats --json=0: a flag takes no value, exit 1" 1

@@ -147,5 +147,34 @@ try {
     try { await client.close(); } catch (e2) { /* already closed */ }
 }
 ok(!/AddressSanitizer|LeakSanitizer|runtime error:/.test(stderr), 'no sanitizer report on stderr', stderr);
+
+// A client with roots and no --project: its first call, sent at once after connect,
+// goes to the root's project (the server waits for the roots' answer), and a path
+// project's resource uri reads back.
+{
+    const { ListRootsRequestSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    const t2 = new StdioClientTransport({
+        command: cairn, args: ['mcp', '--data-dir', dataDir], env: { ...process.env }, stderr: 'pipe',
+    });
+    let err2 = '';
+    const c2 = new Client({ name: 'cairn-sdk-roots', version: '1.0.0' }, { capabilities: { roots: {} } });
+    c2.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: 'file:///srv/sdk%20root', name: 'r' }] }));
+    try {
+        await c2.connect(t2);
+        t2.stderr && t2.stderr.on('data', (d) => { err2 += d; });
+        const r = await c2.callTool({ name: 'memory_save', arguments: { key: 'rootkey', value: 'from the first call' } });
+        eq(JSON.parse(r.content[0].text).project_id, '/srv/sdk root', "roots: the client's first call goes to its root's project");
+        const { resources } = await c2.listResources();
+        const uri = 'cairn://project/%2Fsrv%2Fsdk%20root/memories';
+        ok(resources.some((x) => x.uri === uri), 'roots: listResources gives the path project percent-encoded', resources);
+        const rr = await c2.readResource({ uri });
+        eq(JSON.parse(rr.contents[0].text).memories.map((m) => m.memory_key), ['rootkey'], 'roots: readResource of that uri');
+        await c2.close();
+    } catch (e) {
+        ok(false, 'roots: no exception from the SDK client', String(e && e.stack || e));
+        try { await c2.close(); } catch (e2) { /* already closed */ }
+    }
+    ok(!/AddressSanitizer|LeakSanitizer|runtime error:/.test(err2), 'roots: no sanitizer report on stderr', err2);
+}
 console.log(`1..${n}`);
 process.exit(failed ? 1 : 0);

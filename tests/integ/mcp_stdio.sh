@@ -322,6 +322,39 @@ assert_eq "$(grep -c roots/list "$WORK/main.out" || true)" 0 "roots: not asked o
 mcp empty
 assert_eq "$RC" 0 "EOF at once: exit 0"
 assert_eq "$(wc -c <"$OUT")" 0 "EOF at once: nothing on stdout"
+# calls that come after roots/list is asked, before its answer, wait for it (the SDK
+# client sends its first call at once); a client that never answers delays them 1 s once
+{
+    req 1 initialize '{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}'
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    call 2 memory_save '{"key":"early","value":"before the roots came"}'
+    req 3 ping
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file:///srv/early"}]}}'
+    call 4 memory_recall '{"key":"early"}'
+} >"$WORK/early.in"
+OUT=$WORK/early.out
+RC=0
+{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/early.in" >"$OUT" 2>"$WORK/early.err" || RC=$?; } 2>/dev/null
+assert_eq "$RC $(text 2 .project_id) $(text 4 .project_id)" '0 "/srv/early" "/srv/early"' \
+    "roots: a call sent before the roots' answer waits for it, and goes to the root's project"
+assert_eq "$(jq -c 'select(type == "object") | .id' "$OUT" | tr '\n' ' ')" '1 "cairn-roots-1" 2 3 4 ' \
+    "roots: the held calls are answered in order, after the roots/list request"
+OUT=$WORK/late.out
+RC=0
+{
+    {
+        req 1 initialize '{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}'
+        printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+        call 2 memory_save '{"key":"late","value":"the roots never came in time"}'
+        sleep 2.5
+        printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file:///srv/late"}]}}'
+        call 3 memory_save '{"key":"late2","value":"after the late answer"}'
+    } | timeout 20 "$CAIRN" mcp --data-dir "$D" >"$OUT" 2>"$WORK/late.err" || RC=$?
+} 2>/dev/null
+assert_eq "$RC $(text 2 .project_id)" "0 \"$(pwd -P)\"" \
+    "roots: without an answer within 1 s the held call runs in the working directory's project"
+assert_eq "$(text 3 .project_id)" '"/srv/late"' "roots: an answer that comes late still sets the project"
+
 # ---- resources of a project that is a path; answers that stay within the budget ----
 # the uri percent-encodes the id (a path has '/'), and reads back; uris that are not
 # exactly one of the two forms are unknown resources (-32002); context_append's answer

@@ -162,9 +162,9 @@ static cairn_rc check_text(cn_call *c, int i)
     return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be %s", a->name,
                       type_names[a->type]);
 range:
-    if (a->min < a->max && (d < a->min || d > a->max))
-        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %g and %g", a->name,
-                          a->min, a->max);
+    if (a->min < a->max && (d < a->min || d > a->max)) /* bounds in full: 4294967295, not 4.3e9 */
+        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %.15g and %.15g",
+                          a->name, a->min, a->max);
     return CAIRN_OK;
 }
 

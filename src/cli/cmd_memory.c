@@ -90,10 +90,14 @@ int cmd_remember(cli *c)
         cn_jw_cstr(&w, "Memory created successfully");
         cn_jw_obj_end(&w);
         cli_json_end(&out, &w);
-    } else if (!c->quiet) {
-        printf("remembered %s = %s in %s (%s, version %lld)\n", m->items[0].key,
-               m->items[0].value, m->items[0].project_id, m->items[0].memory_id,
-               (long long)m->items[0].version);
+    } else if (!c->quiet) { /* the value as recall shows it: no control bytes reach the terminal */
+        fputs("remembered ", stdout);
+        cli_put_line(stdout, cn_str(m->items[0].key), 200);
+        fputs(" = ", stdout);
+        cli_put_line(stdout, cn_str(m->items[0].value), 200);
+        fputs(" in ", stdout);
+        cli_put_line(stdout, cn_str(m->items[0].project_id), 200);
+        printf(" (%s, version %lld)\n", m->items[0].memory_id, (long long)m->items[0].version);
     }
     cairn_memories_free(m);
     cairn_store_close(s);

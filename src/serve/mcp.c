@@ -668,8 +668,8 @@ static void take_roots(mcp *m, cn_jval result)
         if (u.len < sizeof scheme || memcmp(u.ptr, scheme, sizeof scheme - 1))
             continue;
         char path[sizeof m->project];
-        size_t n = 0;
-        for (size_t i = sizeof scheme - 1; i < u.len && n + 1 < sizeof path; i++) {
+        size_t n = 0, i;
+        for (i = sizeof scheme - 1; i < u.len && n + 1 < sizeof path; i++) {
             int hi, lo;
             if (u.ptr[i] == '%' && i + 2 < u.len && (hi = cn_hex_digit(u.ptr[i + 1])) >= 0 &&
                 (lo = cn_hex_digit(u.ptr[i + 2])) >= 0) {
@@ -680,6 +680,8 @@ static void take_roots(mcp *m, cn_jval result)
             }
         }
         path[n] = '\0';
+        if (i < u.len) /* too long to be a project id whole: not cut into another's */
+            continue;
         if (n && path[0] == '/' && strlen(path) == n) { /* a local absolute path, no NUL */
             while (n > 1 && path[n - 1] == '/')
                 path[--n] = '\0';
@@ -1009,6 +1011,9 @@ cairn_rc cn_mcp_run(const cn_mcp_opts *o, cairn_err *err)
     cairn_rc rc = CAIRN_OK;
     bool skipping = false; /* inside an over-long line */
 
+    if (o->project && strlen(o->project) >= sizeof m.project)
+        return cn_err_set(err, CAIRN_INVAL, "--project is longer than %zu bytes",
+                          sizeof m.project - 1);
     if (o->project)
         snprintf(m.project, sizeof m.project, "%s", o->project);
     else if (!getcwd(m.project, sizeof m.project))

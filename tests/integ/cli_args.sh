@@ -50,6 +50,8 @@ c remember p neg -5 --data-dir "$ST"
 expect_rc "remember p neg -5: the value -5 is an argument" 0
 c recall p neg --data-dir "$ST" --json
 assert_eq "$(jq -r '.memories[0].memory_value' "$OUT")" "-5" "recall gives the value -5"
+c remember p esc "$(printf 'red\033[31m\nline')" --data-dir "$ST"
+assert_eq "$RC $(grep -c "$(printf '\033')" "$OUT")" "0 0" "remember echoes the value without its control bytes (no escape reaches the terminal)"
 c ingest -full --data-dir "$ST"
 expect_rc "ingest -full (one dash) is not taken for --full: a usage error" 1
 assert_contains "$(cat "$ERR")" "'-full'" "the error names the word"

@@ -66,38 +66,47 @@
 
 static const char *const versions[] = {"2025-06-18", "2025-03-26"};
 
-/* MCP tool name -> operation, and whether its answer can be large. */
+/*
+ * MCP tool name -> operation, and whether its answer can be large.  count:
+ * the argument that says how many items a tool that only reads answers with
+ * (its default beside it); over max_tokens, the tool runs again with fewer, so
+ * that its answer stays whole JSON, rather than being cut.
+ */
 static const struct {
     const char *tool, *op;
     bool bounded;
     const char *description;
+    const char *count;
+    int64_t count_default;
 } tools[] = {
     {"memory_save", "memory_save", false,
      "Remember a fact for a project (key, value, optional metadata and ttl_seconds). Saving a "
-     "key again keeps the old value as history. Use for decisions, conventions, config facts."},
+     "key again keeps the old value as history. Use for decisions, conventions, config facts.", NULL, 0},
     {"memory_recall", "memory_list", true,
      "Recall a project's memories, most recently used first, or one key's. Call at the start "
-     "of work on a project."},
-    {"memory_search", "memory_search", true, "Full-text search over a project's memories."},
-    {"memory_forget", "memory_forget", false, "Forget a memory (recoverable)."},
-    {"memory_history", "memory_history", true, "Every version of a memory, newest first."},
+     "of work on a project.", NULL, 0},
+    {"memory_search", "memory_search", true, "Full-text search over a project's memories.", NULL, 0},
+    {"memory_forget", "memory_forget", false, "Forget a memory (recoverable).", NULL, 0},
+    {"memory_history", "memory_history", true, "Every version of a memory, newest first.", NULL, 0},
     {"session_search", "search", true,
      "Full-text search over every coding-agent session on this machine (opencode, Claude "
-     "Code, Codex): what was said, tool calls and outputs, file paths."},
+     "Code, Codex): what was said, tool calls and outputs, file paths.",
+     "limit", 20},
     {"session_get", "session_get", true,
      "One session's details (agent, workspace, title, times, counts); with messages=N also its "
-     "last N messages (text and tools used), within max_tokens."},
-    {"session_list", "session_list", true, "Sessions, most recent activity first."},
+     "last N messages (text and tools used), within max_tokens.",
+     "messages", 0},
+    {"session_list", "session_list", true, "Sessions, most recent activity first.", "limit", 50},
     {"context_append", "context_append", true,
      "Record in a session's context a file worked on (with importance 0-1), a search, a "
-     "decision, or a memory used."},
-    {"context_get", "context_get", true, "A session's context: files, searches, decisions."},
+     "decision, or a memory used.", NULL, 0},
+    {"context_get", "context_get", true, "A session's context: files, searches, decisions.", NULL, 0},
     {"session_summary", "session_summary", true,
      "A rule-based summary of a session: counts, files touched, tools, decisions, last "
-     "messages. Good for handing work over."},
+     "messages. Good for handing work over.", NULL, 0},
     {"memory_suggestions", "memory_suggestions", true,
      "Candidate memories found in a session (decisions, 'always', 'never', 'use X instead "
-     "of Y', config facts), with their source. Nothing is saved."},
+     "of Y', config facts), with their source. Nothing is saved.", NULL, 0},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
@@ -363,6 +372,31 @@ static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_token
     cn_jw_finish(&w);
 }
 
+/* A tool's whole answer, then a note on what it left out, as a second text. */
+static void tool_result_note(req *r, cairn_str text, const char *note)
+{
+    cn_jw w;
+    begin(&w, r->b, r->id);
+    cn_jw_key(&w, "result");
+    cn_jw_obj(&w);
+    cn_jw_key(&w, "content");
+    cn_jw_arr(&w);
+    for (int k = 0; k < 2; k++) {
+        cn_jw_obj(&w);
+        cn_jw_key(&w, "type");
+        cn_jw_cstr(&w, "text");
+        cn_jw_key(&w, "text");
+        cn_jw_str(&w, k ? cn_str(note) : text);
+        cn_jw_obj_end(&w);
+    }
+    cn_jw_arr_end(&w);
+    cn_jw_key(&w, "isError");
+    cn_jw_bool(&w, false);
+    cn_jw_obj_end(&w);
+    cn_jw_obj_end(&w);
+    cn_jw_finish(&w);
+}
+
 /* The first key of args that is no argument of op (a typo must not pass unseen). */
 static cairn_str unknown_field(const cn_op *op, bool bounded, cn_jval args, cn_arena *a)
 {
@@ -376,6 +410,19 @@ static cairn_str unknown_field(const cn_op *op, bool bounded, cn_jval args, cn_a
             return cn_json_str_or(key, a);
     }
     return (cairn_str){NULL, 0};
+}
+
+/* The call of tool t with args, validated; the project defaults to the session's. */
+static cairn_rc prepare(req *r, size_t t, cn_jval args, cn_call *c)
+{
+    cn_call_init(c, find_op(tools[t].op), r->m->store);
+    cairn_rc rc = cn_call_validate_object(c, args);
+    /* the project comes from the arguments, else from where the client runs */
+    if (rc == CAIRN_INVAL && !cn_arg(c, "project_id") && strstr(c->err.msg, "'project_id'")) {
+        cn_call_set_text(c, "project_id", cn_str(r->m->project));
+        rc = cn_call_validate_object(c, args);
+    }
+    return rc;
 }
 
 static void tools_call(req *r)
@@ -414,13 +461,7 @@ static void tools_call(req *r)
         return;
     }
     cn_call c;
-    cn_call_init(&c, find_op(tools[t].op), r->m->store);
-    cairn_rc rc = cn_call_validate_object(&c, args);
-    /* the project comes from the arguments, else from where the client runs */
-    if (rc == CAIRN_INVAL && !cn_arg(&c, "project_id") && strstr(c.err.msg, "'project_id'")) {
-        cn_call_set_text(&c, "project_id", cn_str(r->m->project));
-        rc = cn_call_validate_object(&c, args);
-    }
+    cairn_rc rc = prepare(r, t, args, &c);
     if (rc) {
         char msg[320];
         snprintf(msg, sizeof msg, "invalid params: %s", c.err.msg);
@@ -429,12 +470,33 @@ static void tools_call(req *r)
         return;
     }
     rc = cn_call_run(&c);
+    /* over the budget: fewer items, while there are some to drop */
+    size_t max = (size_t)max_tokens * BYTES_PER_TOKEN;
+    int64_t asked = tools[t].count ? cn_arg_i64(&c, tools[t].count, tools[t].count_default) : 0,
+            n = asked;
+    while (!rc && tools[t].count && c.out.len > max && n > 1) {
+        int64_t fewer = (int64_t)((double)n * (double)max / (double)c.out.len * 0.9);
+        n = fewer >= n ? n - 1 : fewer < 1 ? 1 : fewer;
+        char v[24];
+        snprintf(v, sizeof v, "%lld", (long long)n);
+        cn_call_release(&c);
+        if (!(rc = prepare(r, t, args, &c)) && !(rc = cn_call_set_text(&c, tools[t].count, cn_str(v))))
+            rc = cn_call_run(&c);
+    }
     if (rc) {
         cn_buf e;
         cn_buf_init(&e, 1 << 16);
         cn_api_error_json(&e, rc, c.err.msg, NULL);
         tool_result(r, cn_buf_str(&e), true, max_tokens);
         cn_buf_release(&e);
+    } else if (n < asked && c.out.len <= max) {
+        char note[200];
+        snprintf(note, sizeof note,
+                 "[%lld of the %lld %s asked fit in max_tokens=%lld; pass a larger max_tokens "
+                 "for more]",
+                 (long long)n, (long long)asked,
+                 strcmp(tools[t].count, "messages") ? "items" : "messages", (long long)max_tokens);
+        tool_result_note(r, cn_buf_str(&c.out), note);
     } else {
         tool_result(r, cn_buf_str(&c.out), false, tools[t].bounded ? max_tokens : INT32_MAX);
     }

@@ -79,6 +79,7 @@ EOF
     call 18 session_list '{}'
     call 27 session_get "{\"session_id\":\"$S\",\"messages\":2}"
     call 28 session_get "{\"session_id\":\"$S\",\"messages\":1000,\"max_tokens\":50}"
+    call 29 session_get "{\"session_id\":\"$S\",\"messages\":1000,\"max_tokens\":250}"
     call 19 context_append "{\"session_id\":\"$S\",\"file_path\":\"src/cart.c\",\"file_importance\":0.9,\"decision\":\"Use WAL mode for the store.\"}"
     call 20 context_get "{\"session_id\":\"$S\"}"
     call 21 session_summary "{\"session_id\":\"$S\"}"
@@ -112,7 +113,7 @@ EOF
 mcp main
 assert_eq "$RC" 0 "EOF: cairn mcp exits 0"
 all_jsonrpc main
-assert_eq "$(grep -c "" "$OUT")" 38 "one answer line per request, none for notifications"
+assert_eq "$(grep -c "" "$OUT")" 39 "one answer line per request, none for notifications"
 crash=$(crash_report "$WORK/main.err")
 assert_eq "$crash" "" "no sanitizer report"
 
@@ -159,6 +160,12 @@ assert_eq "$(text 17 'has("last_messages")')" false "session_get: no messages un
 assert_eq "$(text 27 '[.session_id, (.last_messages | length)]')" "[\"$S\",2]" "session_get messages=2: its last two messages"
 assert_match "$(ans 28 .result.content[0].text)" "cut at max_tokens=50" "session_get messages=1000 max_tokens=50: cut, and says so"
 assert_eq "$(ans 28 '.result.content[0].text | length <= 200 + 120')" true "session_get max_tokens=50: at most 200 bytes and the note"
+# over the budget, a tool that only reads answers with fewer items rather than cut JSON
+assert_eq "$(ans 29 '[(.result.content[0].text | length <= 1000), (.result.content[0].text | fromjson | .last_messages | length | . >= 1 and . < 6)]')" \
+    '[true,true]' "session_get messages=1000 max_tokens=250: whole JSON within the budget, with fewer messages"
+assert_eq "$(ans 29 '.result.content[0].text | fromjson | .last_messages[-1]')" "$(ans 27 '.result.content[0].text | fromjson | .last_messages[-1]')" \
+    "session_get: the messages kept are the newest"
+assert_match "$(ans 29 '.result.content[1].text')" "of the 1000 messages asked fit in max_tokens=250" "session_get: a second text says how many fit"
 assert_eq "$(text 18 '.sessions | length')" 4 "session_list: the four sessions"
 assert_eq "$(ans 19 .result.isError)" false "context_append: isError false"
 assert_eq "$(text 19 '[.session_id, .context.files_accessed[0].path, .context.decisions[0].decision]')" \

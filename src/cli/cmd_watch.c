@@ -65,10 +65,13 @@ static void changed(void *ud, const cairn_source *s, const cairn_ingest_stats *s
     fflush(stdout);
 }
 
+static bool caught_up; /* ready() was called */
+
 /* Caught up: from now on every change is one line. */
 static void ready(void *ud, const cn_live_status *st)
 {
     const cli *c = ud;
+    caught_up = true;
     bool poll = !strcmp(st->backend, "poll");
     if (!c->quiet)
         fprintf(stderr, "cairn: watching %zu %s with %s (Ctrl-C stops)\n", st->dirs,
@@ -133,6 +136,9 @@ int cmd_watch(cli *c)
     if (cn_live_run(l, &stop_flag, &e)) {
         cli_error("%s", e.msg);
         status = EXIT_FATAL;
+    } else if (stop_flag && !caught_up) { /* as ingest: what was indexed stays */
+        cli_error("interrupted before catching up; run again to resume");
+        status = 130;
     }
     cn_live_close(l);
 out:

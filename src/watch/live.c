@@ -231,6 +231,8 @@ cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
         ingest(l, i, NULL, 0, cn_mono_ns(), stop);
     sync_status(l);
     publish(l);
+    if (stop && *stop)
+        return CAIRN_OK; /* stopped while catching up: never ready */
     if (l->o.ready) {
         cn_live_status st;
         cn_live_status_get(l, &st);

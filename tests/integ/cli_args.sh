@@ -87,6 +87,32 @@ assert_eq "$(jq -r '.session_id' "$OUT" 2>/dev/null)" "$SID" "context --quiet st
 c context "$SID" --add-decision "use tabs" --quiet --data-dir "$ST"
 assert_eq "$RC:$(wc -c <"$OUT")" "0:0" "context --add-* --quiet appends and prints nothing"
 
+# ---- watch stopped before it has caught up: says so, 130, as ingest ----
+python3 - "$WORK/big/projects/-w" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+os.makedirs(d)
+for i in range(600):
+    sid = "00000000-0000-4000-8000-%012d" % i
+    with open(os.path.join(d, sid + ".jsonl"), "w") as f:
+        for k in range(300):
+            f.write(json.dumps({"type": "user", "uuid": "u%d-%d" % (i, k), "parentUuid": None if k == 0 else "u%d-%d" % (i, k - 1),
+                                "sessionId": sid, "timestamp": "2026-11-21T06:00:00.000Z", "cwd": "/w",
+                                "message": {"role": "user", "content": "line %d of session %d with some words to index" % (k, i)}}) + "\n")
+PY
+RC=0
+timeout 60 "$CAIRN" watch --source "claude=$WORK/big" --data-dir "$WORK/wst" --watch poll >"$OUT" 2>"$ERR" &
+WPID=$!
+sleep 0.15
+kill -INT "$WPID"
+wait "$WPID" || RC=$?
+if grep -q "watching" "$ERR"; then
+    assert_eq "$RC" 0 "watch stopped after catching up exits 0"
+else
+    assert_eq "$RC $(grep -c 'interrupted before catching up' "$ERR")" "130 1" \
+        "watch stopped while catching up exits 130 and says so"
+fi
+
 # ---- errors that say what is wrong ----
 c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"
 expect_rc "a query over 64 KiB exits 1" 1

@@ -311,8 +311,10 @@ static enum MHD_Result reply_take(struct MHD_Connection *conn, int status, const
     return ok;
 }
 
-static enum MHD_Result send_error(server *sv, struct MHD_Connection *conn, size_t route,
-                                  uint64_t t0, int status, cairn_rc rc, const char *message)
+/* send_error() with one more header (name NULL: none): a 405's Allow. */
+static enum MHD_Result send_error_h(server *sv, struct MHD_Connection *conn, size_t route,
+                                    uint64_t t0, int status, cairn_rc rc, const char *message,
+                                    const char *name, const char *value)
 {
     /* the statuses the transport decides get codes of their own */
     static const struct {
@@ -346,11 +348,19 @@ static enum MHD_Result send_error(server *sv, struct MHD_Connection *conn, size_
         MHD_add_response_header(r, "Content-Type", "application/json");
         if (status == 401)
             MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+        if (name)
+            MHD_add_response_header(r, name, value);
         ok = MHD_queue_response(conn, (unsigned)status, r);
         MHD_destroy_response(r);
     }
     cn_buf_release(&b);
     return ok;
+}
+
+static enum MHD_Result send_error(server *sv, struct MHD_Connection *conn, size_t route,
+                                  uint64_t t0, int status, cairn_rc rc, const char *message)
+{
+    return send_error_h(sv, conn, route, t0, status, rc, message, NULL, NULL);
 }
 
 /* Split the path into segments (no empty ones); -1 if there are too many. */
@@ -633,8 +643,8 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     if (n == 1 && (cn_str_eqc(seg[0], "openapi.json") || cn_str_eqc(seg[0], "metrics"))) {
         bool api = seg[0].ptr[0] == 'o';
         if (strcmp(method, "GET"))
-            return send_error(sv, conn, cn_nops + !api, rq->t0, 405, CAIRN_INVAL,
-                              "method not allowed");
+            return send_error_h(sv, conn, cn_nops + !api, rq->t0, 405, CAIRN_INVAL,
+                                "method not allowed", "Allow", "GET");
         cn_buf b;
         cn_buf_init(&b, 1 << 22);
         cairn_err e;
@@ -649,19 +659,24 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
         cn_buf_release(&b);
         return ok;
     }
-    size_t i;
-    bool path_known = false;
+    size_t i, known = cn_nops; /* the first route of the path, whatever its method */
+    char allow[64] = "";
     for (i = 0; i < cn_nops; i++) {
         if (!match(&cn_ops[i], seg, n, NULL))
             continue;
-        path_known = true;
+        if (known == cn_nops)
+            known = i;
         if (!strcmp(cn_ops[i].method, method))
             break;
+        if (!strstr(allow, cn_ops[i].method)) /* RFC 9110: a 405 says what is allowed */
+            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s",
+                     *allow ? ", " : "", cn_ops[i].method);
     }
+    if (i == cn_nops && known < cn_nops)
+        return send_error_h(sv, conn, known, rq->t0, 405, CAIRN_INVAL,
+                            "method not allowed on this route", "Allow", allow);
     if (i == cn_nops)
-        return send_error(sv, conn, cn_nops + 2, rq->t0, path_known ? 405 : 404,
-                          path_known ? CAIRN_INVAL : CAIRN_NOTFOUND,
-                          path_known ? "method not allowed on this route" : "no such route");
+        return send_error(sv, conn, cn_nops + 2, rq->t0, 404, CAIRN_NOTFOUND, "no such route");
     if (rq->too_big)
         return send_error(sv, conn, i, rq->t0, 413, CAIRN_TOOBIG, "the body is over the limit");
     if (rq->body.len && !is_json(conn))

@@ -137,6 +137,12 @@ DELETE /openapi.json
 EOT
 req PUT /sessions '{"tool_id":"t","workspace_path":"/w","project_id":"p"}'
 expect_error "PUT /sessions with a valid body: 405" 405
+# RFC 9110: a 405 says which methods the route takes
+assert_match "$(grep -i '^allow:' "$HDR_F" | tr -d '\r')" '^[Aa]llow: (POST, GET|GET, POST)$' "PUT /sessions: 405 with Allow: GET, POST"
+req GET "/projects/p/memories/k"
+assert_match "$(grep -i '^allow:' "$HDR_F" | tr -d '\r')" '^[Aa]llow: DELETE$' "GET /projects/p/memories/k: 405 with Allow: DELETE"
+req POST /metrics
+assert_match "$(grep -i '^allow:' "$HDR_F" | tr -d '\r')" '^[Aa]llow: GET$' "POST /metrics: 405 with Allow: GET"
 
 # ---- 3. ids in paths ----
 

@@ -71,6 +71,11 @@ size_t cli_pick_sources(cli *c);
 /** Load every source (given or discovered); issues collected in l->rep. 0 or EXIT_FATAL. */
 int cli_load_all(cli *c, cli_load *l);
 void cli_load_free(cli_load *l);
+/**
+ * a is a newer copy than b of one session that several sources (or files) hold:
+ * updated later, as ingest keeps the copy updated last (store/ingest.c).
+ */
+bool cli_newer_copy(const cairn_session *a, const cairn_session *b);
 /** Print the report's issues to stderr (all with --verbose, else the first 20). */
 void cli_print_issues(const cli *c, const cairn_report *rep);
 /** The exit status for a finished command: EXIT_ISSUES when the report is not empty. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/map.h"
 #include "base/str.h"
 #include "cli/cli.h"
 #include "json/write.h"
@@ -216,18 +217,32 @@ static void jw_session(cn_jw *w, const cairn_batch *b, const cairn_session *s)
     cn_jw_str_or_null(w, s->source_path);
 }
 
+/* The sessions that pass the filters, each once: a session several sources hold, newest copy. */
 static size_t collect(cli *c, const cli_load *l, sref **out)
 {
     size_t n = 0, cap = 0;
+    cn_map ids;
     for (size_t i = 0; i < l->n; i++)
         cap += l->batches[i]->nsessions;
     *out = calloc(cap + 1, sizeof **out);
     if (!*out)
         return 0;
+    cn_map_init(&ids);
     for (size_t i = 0; i < l->n; i++)
-        for (size_t k = 0; k < l->batches[i]->nsessions; k++)
-            if (matches(c, l->batches[i], &l->batches[i]->sessions[k]))
-                (*out)[n++] = (sref){l->batches[i], &l->batches[i]->sessions[k]};
+        for (size_t k = 0; k < l->batches[i]->nsessions; k++) {
+            const cairn_session *s = &l->batches[i]->sessions[k];
+            if (!matches(c, l->batches[i], s))
+                continue;
+            uint32_t at = cn_map_get(&ids, s->id);
+            if (at != UINT32_MAX) { /* another copy */
+                if (cli_newer_copy(s, (*out)[at].s))
+                    (*out)[at] = (sref){l->batches[i], s};
+                continue;
+            }
+            (void)cn_map_put(&ids, s->id, (uint32_t)n); /* out of memory: a copy listed twice */
+            (*out)[n++] = (sref){l->batches[i], s};
+        }
+    cn_map_release(&ids);
     return n;
 }
 

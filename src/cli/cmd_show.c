@@ -14,22 +14,32 @@ typedef struct found {
     size_t matches;
 } found;
 
+/*
+ * The session whose id is id, else the one it is a prefix of (matches counts
+ * them).  A session several sources hold is one match: its newest copy.
+ */
 static void find_session(const cli_load *l, cairn_str id, found *f)
 {
+    bool exact = false;
     memset(f, 0, sizeof *f);
     for (size_t i = 0; i < l->n; i++) {
         const cairn_batch *b = l->batches[i];
         for (size_t k = 0; k < b->nsessions; k++) {
             const cairn_session *s = &b->sessions[k];
-            if (cn_str_eq(s->id, id)) {
+            bool is_exact = cn_str_eq(s->id, id);
+            if (!is_exact && (exact || s->id.len <= id.len || memcmp(s->id.ptr, id.ptr, id.len)))
+                continue;
+            if (f->s && cn_str_eq(f->s->id, s->id)) { /* another copy of the one found */
+                if (cli_newer_copy(s, f->s))
+                    *f = (found){b, s, f->matches};
+                continue;
+            }
+            if (is_exact && !exact) { /* the id itself beats every prefix */
+                exact = true;
                 *f = (found){b, s, 1};
-                return;
+                continue;
             }
-            if (s->id.len > id.len && !memcmp(s->id.ptr, id.ptr, id.len)) {
-                f->b = b;
-                f->s = s;
-                f->matches++;
-            }
+            *f = (found){b, s, f->matches + 1};
         }
     }
 }

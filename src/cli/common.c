@@ -130,6 +130,11 @@ const char *cli_time(int64_t ms, char *buf, size_t n)
     return buf;
 }
 
+bool cli_newer_copy(const cairn_session *a, const cairn_session *b)
+{
+    return a->time_updated_ms > b->time_updated_ms;
+}
+
 int cli_open_store(cli *c, unsigned flags, cairn_store **s)
 {
     cairn_err e;

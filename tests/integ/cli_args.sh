@@ -113,6 +113,20 @@ else
         "watch stopped while catching up exits 130 and says so"
 fi
 
+# ---- a session two sources hold: listed once, shown from its newest copy, as stored ----
+OC=$SHARED/fixtures/opencode
+ONE=(--source "opencode=$OC/json-then-sqlite-no-import" --source "opencode=$OC/json-1.1.65")
+TWO=(--source "opencode=$OC/json-1.1.65" --source "opencode=$OC/json-then-sqlite-no-import")
+c sessions "${ONE[@]}" --json
+assert_eq "$(jq '[.[].id] | length == (unique | length)' "$OUT")" true "sessions over two copies of a session lists it once"
+DUP=ses_e035d5419ffekS23Vk2VrZei3I
+c show "${DUP:0:13}" "${ONE[@]}" --json
+A=$(jq -c '[.id, (.messages | length)]' "$OUT" 2>&1)
+c show "${DUP:0:13}" "${TWO[@]}" --json
+B=$(jq -c '[.id, (.messages | length)]' "$OUT" 2>&1)
+assert_eq "$A $B" "[\"$DUP\",9] [\"$DUP\",9]" \
+    "show by a prefix, either order of --source: the newest copy (9 messages; ingest keeps that one too)"
+
 # ---- errors that say what is wrong ----
 c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"
 expect_rc "a query over 64 KiB exits 1" 1

@@ -145,6 +145,16 @@ CAIRN_API cairn_rc cairn_store_ingest(cairn_store *s, const cairn_ingest_opts *o
                                       cairn_ingest_stats *out, cairn_report *rep,
                                       cairn_err *err);
 
+/**
+ * The agent source a stored session was read from (its kind and directory), the
+ * session named by its id or a unique prefix of it, whose id goes to id_out
+ * (id_size bytes).  CAIRN_NOTFOUND when no session read from an agent has it
+ * (sessions made over the API have no source), CAIRN_INVAL when the prefix is
+ * ambiguous.
+ */
+CAIRN_API cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source *out,
+                                              char *id_out, size_t id_size, cairn_err *err);
+
 /** Delete the sessions marked gone, with their text; *n receives how many. */
 CAIRN_API cairn_rc cairn_store_prune(cairn_store *s, size_t *n, cairn_err *err);
 

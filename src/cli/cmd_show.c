@@ -334,6 +334,29 @@ static void show_text(const cli_load *l, const found *f, const cairn_str *files,
     }
 }
 
+/*
+ * The session is in none of the histories read: when the store has it (read
+ * with --source, say), read the source it came from instead.  True when l was
+ * loaded again; id (size bytes) then holds the session's full id.
+ */
+static bool from_store(cli *c, cli_load *l, char *id, size_t size)
+{
+    cairn_store *s;
+    cairn_err e;
+    cairn_source src;
+    if (cairn_store_open(c->data_dir, CAIRN_STORE_READONLY, &s, &e))
+        return false; /* no store: nothing to add to "no session" */
+    cairn_rc rc = cairn_store_session_source(s, c->args[0], &src, id, size, &e);
+    cairn_store_close(s);
+    if (rc)
+        return false;
+    cli_load_free(l);
+    c->sources[0] = src;
+    c->nsources = 1;
+    c->sources_given = true;
+    return cli_load_all(c, l) == 0;
+}
+
 int cmd_show(cli *c)
 {
     cli_load l;
@@ -350,6 +373,9 @@ int cmd_show(cli *c)
         return EXIT_FATAL;
     }
     find_session(&l, cn_str(c->args[0]), &f);
+    char stored[512];
+    if (!f.matches && from_store(c, &l, stored, sizeof stored))
+        find_session(&l, cn_str(stored), &f);
     if (f.matches != 1) {
         cli_print_issues(c, l.rep);
         if (f.matches)

@@ -124,10 +124,12 @@ static const cli_cmd commands[] = {
      "  --since T           updated at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
      "  --until T           updated before T\n"
      "%s  --json              machine-readable output\n"},
-    {"show", cmd_show, "SESSION_ID [--source KIND=DIR]... [--json]",
+    {"show", cmd_show, "SESSION_ID [--source KIND=DIR]... [--data-dir DIR] [--json]",
      "show one session as a tree: messages, parts, tool calls, files, tokens, cost",
-     "  SESSION_ID          a session id, or a unique prefix of one\n"
-     "%s  --json              machine-readable output\n"},
+     "  SESSION_ID          a session id, or a unique prefix of one; one the store holds is\n"
+     "                      read from the agent files it was indexed from\n"
+     "%s  --data-dir DIR      cairn's store (default $CAIRN_DATA_DIR, else $XDG_DATA_HOME/cairn)\n"
+     "  --json              machine-readable output\n"},
 };
 
 static const cli_cmd *find_cmd(const char *name)

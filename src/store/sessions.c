@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/random.h"
+#include "base/str.h"
 #include "json/write.h"
 #include "store/db.h"
 
@@ -209,4 +210,37 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
     if (cn_jw_take(&w, json, len))
         return cn_err_set(err, CAIRN_TOOBIG, "too many sessions for one answer");
     return CAIRN_OK;
+}
+
+cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source *out,
+                                    char *id_out, size_t id_size, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    cairn_rc rc = CAIRN_OK;
+    int n = 0;
+    /* the id itself first, then the ids it is a prefix of (a range, so that '%' and '_' are
+     * only characters) */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT x.session_id, src.agent, src.path FROM sessions x JOIN sources"
+                           " src ON src.id = x.source_id WHERE x.session_id = ?1 UNION ALL"
+                           " SELECT * FROM (SELECT x.session_id, src.agent, src.path FROM"
+                           " sessions x JOIN sources src ON src.id = x.source_id WHERE"
+                           " x.session_id > ?1 AND x.session_id < ?1 || x'f4908080' AND NOT"
+                           " EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1) LIMIT 2)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read sessions");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW && ++n == 1) {
+        const char *agent = (const char *)sqlite3_column_text(st, 1);
+        memset(out, 0, sizeof *out);
+        out->agent = cairn_agent_parse(cn_str(agent ? agent : ""));
+        snprintf(out->path, sizeof out->path, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(id_out, id_size, "%s", (const char *)sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    if (!n)
+        rc = cn_err_set(err, CAIRN_NOTFOUND, "the store has no session '%s' read from an agent", id);
+    else if (n > 1)
+        rc = cn_err_set(err, CAIRN_INVAL, "'%s' matches several sessions in the store", id);
+    return rc;
 }

@@ -127,6 +127,13 @@ B=$(jq -c '[.id, (.messages | length)]' "$OUT" 2>&1)
 assert_eq "$A $B" "[\"$DUP\",9] [\"$DUP\",9]" \
     "show by a prefix, either order of --source: the newest copy (9 messages; ingest keeps that one too)"
 
+# ---- show of a session indexed with --source: read from where the store says ----
+mkdir -p "$WORK/nohome"
+HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show "${SID:0:8}" --data-dir "$ST" --json
+assert_eq "$RC $(jq -r '.id' "$OUT" 2>&1)" "0 $SID" "show PREFIX --data-dir: a session read with --source is shown from the source the store names"
+HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show nosuchsession --data-dir "$ST"
+assert_eq "$RC $(grep -c "no session 'nosuchsession'" "$ERR")" "1 1" "show of an id neither the histories nor the store hold: exit 1, no session"
+
 # ---- errors that say what is wrong ----
 c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"
 expect_rc "a query over 64 KiB exits 1" 1

@@ -126,6 +126,7 @@ typedef struct mcp {
     unsigned roots_asked; /* roots/list requests sent; the last one's id is awaited */
     bool roots_waiting;   /* its answer has not come */
     bool holding;         /* lines read meanwhile are held (for ROOTS_WAIT_MS at most) */
+    bool in_batch;        /* the message handled is one of a batch */
     char cwd_project[4096]; /* the default when the client has no (more) roots */
     cn_buf held;            /* lines read while the roots are awaited, each ending '\n' */
     uint64_t roots_deadline_ns; /* then they run without them */
@@ -204,6 +205,12 @@ typedef struct req {
 static void initialize(req *r)
 {
     const char *want = NULL;
+    if (r->m->in_batch || r->m->version) { /* MCP: the first message, and alone */
+        error_answer(r->b, r->id, -32600,
+                     r->m->version ? "invalid request: the session is already initialized"
+                                   : "invalid request: initialize cannot be part of a batch");
+        return;
+    }
     cn_jval v = cn_json_get(r->params, "protocolVersion");
     for (size_t i = 0; i < sizeof versions / sizeof versions[0]; i++)
         if (cn_json_str_eq(v, versions[i]))
@@ -835,6 +842,7 @@ static void answer_line(mcp *m, cairn_str text)
     bool any = false;
     cn_jiter it = cn_json_iter(root);
     cn_jval v;
+    m->in_batch = true;
     while (cn_json_next(&it, NULL, &v)) {
         cn_buf_reset(&one);
         handle(m, v, &one);
@@ -845,6 +853,7 @@ static void answer_line(mcp *m, cairn_str text)
         cn_buf_addstr(&m->out, cn_buf_str(&one));
         any = true;
     }
+    m->in_batch = false;
     cn_buf_release(&one);
     if (any)
         cn_buf_addc(&m->out, ']');

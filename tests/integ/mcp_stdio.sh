@@ -383,13 +383,16 @@ BIG=$(python3 -c 'print("w" * 3000)')
     req 22 resources/read '{"uri":"cairn://project/%2Fhome%2Fdev%2Fmy%20proj/memories"}'
     printf '\t\n'
     req 23 ping
+    # initialize is the first message, once, and never in a batch
+    req 30 initialize '{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}'
+    printf '%s\n' '[{"jsonrpc":"2.0","id":31,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}]'
 } >"$WORK/paths.in"
 OUT=$WORK/paths.out
 RC=0
 { timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/paths.in" >"$OUT" 2>"$WORK/paths.err" || RC=$?; } 2>/dev/null
 assert_eq "$RC" 0 "paths: exit 0 at EOF"
 all_jsonrpc paths
-assert_eq "$(jq -c 'select(type == "array") | [.[] | has("method")] | any' "$OUT")" false \
+assert_eq "$(jq -s -c '[.[] | select(type == "array") | .[] | has("method")] | any' "$OUT")" false \
     "paths: a batch's answer holds no request of ours"
 assert_eq "$(jq -c 'select(type == "object" and .method == "roots/list") | .id' "$OUT")" '"cairn-roots-1"' \
     "paths: roots/list asked on a line of its own"
@@ -409,6 +412,9 @@ assert_eq "$(ans 20 '.result.content[0].text | fromjson | [.context.decisions[-5
 assert_eq "$(ans 22 '[(.result.contents[0].text | length <= 8000), .result.contents[0].mimeType]')" '[true,"text/plain"]' \
     "paths: a resource's text is bounded too (cut, it is plain text)"
 assert_eq "$(ans 23 .result)" '{}' "paths: a line of only a tab is skipped, like a blank one"
-assert_eq "$(grep -c '"error"' "$OUT")" 2 "paths: no other errors (only ids 6 and 7)"
+assert_eq "$(ans 30 '.error.code')" -32600 "paths: a second initialize is refused (-32600)"
+assert_eq "$(jq -c 'select(type == "array") | .[] | select(.id == 31) | .error.code' "$OUT")" -32600 \
+    "paths: initialize in a batch is refused (-32600)"
+assert_eq "$(grep -c '"error"' "$OUT")" 4 "paths: no other errors (only ids 6, 7, 30 and 31)"
 
 done_testing

@@ -79,6 +79,11 @@ int cli_ingest(cli *c, bool quiet_summary)
     if (rc == CAIRN_INTERRUPTED) {
         cli_error("%s; run 'cairn ingest' again to resume", e.msg);
         status = 130;
+    } else if (rc == CAIRN_BUSY) { /* waited CN_STORE_BUSY_MS for the lock */
+        cli_error("%s (another cairn - an ingest, watch or serve - held the store for 5 s); "
+                  "what was indexed stays, run it again",
+                  e.msg);
+        status = EXIT_FATAL;
     } else if (rc) {
         cli_error("%s", e.msg);
         status = EXIT_FATAL;

@@ -134,6 +134,19 @@ assert_eq "$RC $(jq -r '.id' "$OUT" 2>&1)" "0 $SID" "show PREFIX --data-dir: a s
 HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show nosuchsession --data-dir "$ST"
 assert_eq "$RC $(grep -c "no session 'nosuchsession'" "$ERR")" "1 1" "show of an id neither the histories nor the store hold: exit 1, no session"
 
+# ---- an ingest that cannot get the store's write lock says who may hold it ----
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(8)' "$ST/cairn.db" "$WORK/locked" &
+LOCKER=$!
+for _ in $(seq 1 50); do [ -e "$WORK/locked" ] && break; sleep 0.1; done
+c ingest --source "claude=$WORK/claude" --data-dir "$ST"
+kill "$LOCKER" 2>/dev/null
+wait "$LOCKER" 2>/dev/null
+assert_eq "$RC $(grep -c 'another cairn' "$ERR")" "1 1" "ingest while another holds the store: exit 1, and it says another cairn may hold it"
+
 # ---- errors that say what is wrong ----
 c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"
 expect_rc "a query over 64 KiB exits 1" 1

@@ -81,11 +81,14 @@ static const struct {
 } tools[] = {
     {"memory_save", "memory_save", false,
      "Remember a fact for a project (key, value, optional metadata and ttl_seconds). Saving a "
-     "key again keeps the old value as history. Use for decisions, conventions, config facts.", NULL, 0},
+     "key again keeps the old value as history. Use for decisions, conventions, config facts.",
+     NULL, 0},
     {"memory_recall", "memory_list", true,
      "Recall a project's memories, most recently used first, or one key's. Call at the start "
-     "of work on a project.", NULL, 0},
-    {"memory_search", "memory_search", true, "Full-text search over a project's memories.", NULL, 0},
+     "of work on a project.",
+     NULL, 0},
+    {"memory_search", "memory_search", true, "Full-text search over a project's memories.", NULL,
+     0},
     {"memory_forget", "memory_forget", false, "Forget a memory (recoverable).", NULL, 0},
     {"memory_history", "memory_history", true, "Every version of a memory, newest first.", NULL, 0},
     {"session_search", "search", true,
@@ -99,14 +102,18 @@ static const struct {
     {"session_list", "session_list", true, "Sessions, most recent activity first.", "limit", 50},
     {"context_append", "context_append", true,
      "Record in a session's context a file worked on (with importance 0-1), a search, a "
-     "decision, or a memory used.", NULL, 0},
-    {"context_get", "context_get", true, "A session's context: files, searches, decisions.", NULL, 0},
+     "decision, or a memory used.",
+     NULL, 0},
+    {"context_get", "context_get", true, "A session's context: files, searches, decisions.", NULL,
+     0},
     {"session_summary", "session_summary", true,
      "A rule-based summary of a session: counts, files touched, tools, decisions, last "
-     "messages. Good for handing work over.", NULL, 0},
+     "messages. Good for handing work over.",
+     NULL, 0},
     {"memory_suggestions", "memory_suggestions", true,
      "Candidate memories found in a session (decisions, 'always', 'never', 'use X instead "
-     "of Y', config facts), with their source. Nothing is saved.", NULL, 0},
+     "of Y', config facts), with their source. Nothing is saved.",
+     NULL, 0},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])
 
@@ -123,12 +130,12 @@ typedef struct mcp {
     cn_buf answers; /* a group's answer lines, sent after its commit */
     bool index_failed; /* indexing the saves failed: not tried again before more input */
     bool roots_due;    /* ask the client for its roots after this line's answer */
-    unsigned roots_asked; /* roots/list requests sent; the last one's id is awaited */
-    bool roots_waiting;   /* its answer has not come */
-    bool holding;         /* lines read meanwhile are held (for ROOTS_WAIT_MS at most) */
-    bool in_batch;        /* the message handled is one of a batch */
-    char cwd_project[4096]; /* the default when the client has no (more) roots */
-    cn_buf held;            /* lines read while the roots are awaited, each ending '\n' */
+    unsigned roots_asked;       /* roots/list requests sent; the last one's id is awaited */
+    bool roots_waiting;         /* its answer has not come */
+    bool holding;               /* lines read meanwhile are held (for ROOTS_WAIT_MS at most) */
+    bool in_batch;              /* the message handled is one of a batch */
+    char cwd_project[4096];     /* the default when the client has no (more) roots */
+    cn_buf held;                /* lines read while the roots are awaited, each ending '\n' */
     uint64_t roots_deadline_ns; /* then they run without them */
 } mcp;
 
@@ -347,8 +354,8 @@ static bool put_bounded(cn_jw *w, cairn_str text, int64_t max_tokens, const char
     cn_buf t;
     cn_buf_init(&t, max + 512);
     char note[256];
-    int n = snprintf(note, sizeof note, "\n[... cut at max_tokens=%lld; %s]",
-                     (long long)max_tokens, hint);
+    int n = snprintf(note, sizeof note, "\n[... cut at max_tokens=%lld; %s]", (long long)max_tokens,
+                     hint);
     cn_buf_addstr(&t, cn_str_cut(text, max > (size_t)n ? max - (size_t)n : 0));
     cn_buf_adds(&t, note);
     cn_jw_str(w, cn_buf_str(&t));
@@ -487,7 +494,8 @@ static void tools_call(req *r)
         char v[24];
         snprintf(v, sizeof v, "%lld", (long long)n);
         cn_call_release(&c);
-        if (!(rc = prepare(r, t, args, &c)) && !(rc = cn_call_set_text(&c, tools[t].count, cn_str(v))))
+        if (!(rc = prepare(r, t, args, &c)) &&
+            !(rc = cn_call_set_text(&c, tools[t].count, cn_str(v))))
             rc = cn_call_run(&c);
     }
     if (rc) {
@@ -886,7 +894,8 @@ static cairn_rc refuse_line(mcp *m, int fd, cairn_err *err)
 
 static cairn_str trim(cairn_str l)
 {
-    while (l.len && (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' ' || l.ptr[l.len - 1] == '\t'))
+    while (l.len &&
+           (l.ptr[l.len - 1] == '\r' || l.ptr[l.len - 1] == ' ' || l.ptr[l.len - 1] == '\t'))
         l.len--;
     return l;
 }

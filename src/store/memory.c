@@ -167,7 +167,8 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
     if (ttl_seconds < 0 || ttl_seconds > CAIRN_TTL_MAX_SECONDS)
         return cn_err_set(err, CAIRN_RANGE,
                           "ttl_seconds must be from 1 to %lld seconds (100 years), or 0 for no "
-                          "expiry", (long long)CAIRN_TTL_MAX_SECONDS);
+                          "expiry",
+                          (long long)CAIRN_TTL_MAX_SECONDS);
     if (metadata_json) {
         cn_json j;
         cairn_err je;

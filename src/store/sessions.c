@@ -212,8 +212,8 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
     return CAIRN_OK;
 }
 
-cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source *out,
-                                    char *id_out, size_t id_size, cairn_err *err)
+cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source *out, char *id_out,
+                                    size_t id_size, cairn_err *err)
 {
     sqlite3_stmt *st;
     cairn_rc rc = CAIRN_OK;
@@ -239,7 +239,8 @@ cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source
     }
     sqlite3_finalize(st);
     if (!n)
-        rc = cn_err_set(err, CAIRN_NOTFOUND, "the store has no session '%s' read from an agent", id);
+        rc =
+            cn_err_set(err, CAIRN_NOTFOUND, "the store has no session '%s' read from an agent", id);
     else if (n > 1)
         rc = cn_err_set(err, CAIRN_INVAL, "'%s' matches several sessions in the store", id);
     return rc;

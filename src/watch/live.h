@@ -53,7 +53,8 @@ typedef struct cn_live_opts {
      * re-planned, or the whole source when npaths is 0 */
     void (*changed)(void *ud, const cairn_source *src, const cairn_ingest_stats *st, size_t npaths,
                     double lag_ms);
-    void (*ready)(void *ud, const cn_live_status *st); /* caught up (never when stopped before); NULL: none */
+    /* caught up (never called when stopped before it); NULL: none */
+    void (*ready)(void *ud, const cn_live_status *st);
     void (*issues)(void *ud, const cairn_report *rep); /* NULL: dropped */
     void (*warn)(void *ud, const char *msg);           /* NULL: dropped */
     void *ud;

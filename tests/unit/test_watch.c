@@ -408,12 +408,11 @@ static void test_ingest_beside_writers(void **state)
     for (int round = 0; round < 3; round++) {
         /* another connection commits, then the session grows and is indexed again */
         assert_int_equal(cairn_memory_save(other, "p", "k", "v", NULL, 0, NULL, &e), CAIRN_OK);
-        put("c/projects/-w/one.jsonl", round == 0 ? LINE("one", "alpha") LINE("one", "beta")
-                                       : round == 1
-                                           ? LINE("one", "alpha") LINE("one", "beta")
-                                                 LINE("one", "gamma")
-                                           : LINE("one", "alpha") LINE("one", "beta")
-                                                 LINE("one", "gamma") LINE("one", "delta"));
+        put("c/projects/-w/one.jsonl",
+            round == 0   ? LINE("one", "alpha") LINE("one", "beta")
+            : round == 1 ? LINE("one", "alpha") LINE("one", "beta") LINE("one", "gamma")
+                         : LINE("one", "alpha") LINE("one", "beta") LINE("one", "gamma")
+                               LINE("one", "delta"));
         const char *changed[] = {"projects/-w/one.jsonl"};
         assert_int_equal(ingest(s, round == 2 ? NULL : changed, round == 2 ? 0 : 1, &st), 0);
         assert_int_equal(st.sessions_changed, 1);
@@ -450,8 +449,8 @@ static long messages_of(cairn_store *s, const char *sid)
 }
 
 #define TURN_LINE(uuid, text)                                                                      \
-    "{\"type\":\"user\",\"uuid\":\"" uuid "\",\"parentUuid\":null,\"sessionId\":\"t1\","        \
-    "\"timestamp\":\"2026-11-21T06:00:00.000Z\",\"cwd\":\"/w\",\"message\":{\"role\":\"user\","     \
+    "{\"type\":\"user\",\"uuid\":\"" uuid "\",\"parentUuid\":null,\"sessionId\":\"t1\","           \
+    "\"timestamp\":\"2026-11-21T06:00:00.000Z\",\"cwd\":\"/w\",\"message\":{\"role\":\"user\","    \
     "\"content\":\"" text "\"}}\n"
 
 /*
@@ -472,8 +471,8 @@ static void test_turn_in_agent_session(void **state)
     assert_int_equal(cairn_store_open(data, 0, &s, &e), CAIRN_OK);
     assert_int_equal(ingest(s, NULL, 0, &st), 0);
     assert_int_equal(st.sessions_new, 1);
-    cairn_turn t = {.user_message = "a marimba question", .assistant_message = "an answer",
-                    .session_id = "t1"};
+    cairn_turn t = {
+        .user_message = "a marimba question", .assistant_message = "an answer", .session_id = "t1"};
     assert_int_equal(cairn_turn_enqueue(s, &t, tid, sizeof tid, &e), CAIRN_OK);
     assert_int_equal(cairn_turns_index(s, 0, &n, &e), CAIRN_OK);
     assert_int_equal(n, 1);

@@ -363,8 +363,12 @@ static bool put_bounded(cn_jw *w, cairn_str text, int64_t max_tokens, const char
     return true;
 }
 
-/* A tool's answer as text content, cut to max_tokens. */
-static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_tokens)
+/*
+ * A tool's answer as text content, cut to max_tokens; then, when note is not
+ * NULL, a second text saying what the answer left out.
+ */
+static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_tokens,
+                        const char *note)
 {
     cn_jw w;
     begin(&w, r->b, r->id);
@@ -372,40 +376,21 @@ static void tool_result(req *r, cairn_str text, bool is_error, int64_t max_token
     cn_jw_obj(&w);
     cn_jw_key(&w, "content");
     cn_jw_arr(&w);
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "type");
-    cn_jw_cstr(&w, "text");
-    cn_jw_key(&w, "text");
-    put_bounded(&w, text, max_tokens, "pass a larger max_tokens (or a narrower call) for more");
-    cn_jw_obj_end(&w);
-    cn_jw_arr_end(&w);
-    cn_jw_key(&w, "isError");
-    cn_jw_bool(&w, is_error);
-    cn_jw_obj_end(&w);
-    cn_jw_obj_end(&w);
-    cn_jw_finish(&w);
-}
-
-/* A tool's whole answer, then a note on what it left out, as a second text. */
-static void tool_result_note(req *r, cairn_str text, const char *note)
-{
-    cn_jw w;
-    begin(&w, r->b, r->id);
-    cn_jw_key(&w, "result");
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "content");
-    cn_jw_arr(&w);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < (note ? 2 : 1); k++) {
         cn_jw_obj(&w);
         cn_jw_key(&w, "type");
         cn_jw_cstr(&w, "text");
         cn_jw_key(&w, "text");
-        cn_jw_str(&w, k ? cn_str(note) : text);
+        if (k)
+            cn_jw_cstr(&w, note);
+        else
+            put_bounded(&w, text, max_tokens,
+                        "pass a larger max_tokens (or a narrower call) for more");
         cn_jw_obj_end(&w);
     }
     cn_jw_arr_end(&w);
     cn_jw_key(&w, "isError");
-    cn_jw_bool(&w, false);
+    cn_jw_bool(&w, is_error);
     cn_jw_obj_end(&w);
     cn_jw_obj_end(&w);
     cn_jw_finish(&w);
@@ -502,7 +487,7 @@ static void tools_call(req *r)
         cn_buf e;
         cn_buf_init(&e, 1 << 16);
         cn_api_error_json(&e, rc, c.err.msg, NULL);
-        tool_result(r, cn_buf_str(&e), true, max_tokens);
+        tool_result(r, cn_buf_str(&e), true, max_tokens, NULL);
         cn_buf_release(&e);
     } else if (n < asked && c.out.len <= max) {
         char note[200];
@@ -511,9 +496,10 @@ static void tools_call(req *r)
                  "for more]",
                  (long long)n, (long long)asked,
                  strcmp(tools[t].count, "messages") ? "items" : "messages", (long long)max_tokens);
-        tool_result_note(r, cn_buf_str(&c.out), note);
+        tool_result(r, cn_buf_str(&c.out), false, max_tokens, note);
     } else {
-        tool_result(r, cn_buf_str(&c.out), false, tools[t].bounded ? max_tokens : INT32_MAX);
+        tool_result(r, cn_buf_str(&c.out), false, tools[t].bounded ? max_tokens : INT32_MAX,
+                    NULL);
     }
     cn_call_release(&c);
 }

@@ -236,7 +236,9 @@ typedef enum cairn_context_kind {
 
 typedef struct cairn_context_item {
     cairn_context_kind kind;
-    const char *text;      /* file path, search query, decision, or memory id */
+    /* file path, search query, decision, or memory id: NULL with a memory_key is the id of
+     * the session's project's memory of that key, else the key itself */
+    const char *text;
     const char *memory_key; /* CAIRN_CONTEXT_MEMORY: the memory's key, or NULL */
     double importance;     /* CAIRN_CONTEXT_FILE: 0.0-1.0 (CAIRN_RANGE otherwise) */
 } cairn_context_item;

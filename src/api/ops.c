@@ -158,9 +158,8 @@ static cairn_rc context_append(cn_call *c)
         items[n++] = (cairn_context_item){CAIRN_CONTEXT_SEARCH, cn_arg(c, "search_query"), NULL, 0};
     if (cn_arg(c, "decision"))
         items[n++] = (cairn_context_item){CAIRN_CONTEXT_DECISION, cn_arg(c, "decision"), NULL, 0};
-    if (mem || cn_arg(c, "memory_key"))
-        items[n++] = (cairn_context_item){CAIRN_CONTEXT_MEMORY, mem ? mem : cn_arg(c, "memory_key"),
-                                          cn_arg(c, "memory_key"), 0};
+    if (mem || cn_arg(c, "memory_key")) /* no id: the store finds it by the key */
+        items[n++] = (cairn_context_item){CAIRN_CONTEXT_MEMORY, mem, cn_arg(c, "memory_key"), 0};
     if (!file && cn_arg(c, "file_importance"))
         return cn_err_set(&c->err, CAIRN_INVAL, "field 'file_importance' needs 'file_path'");
     if (!n)

@@ -73,6 +73,27 @@ static size_t memory_key(cairn_store *s, sqlite3_stmt *ins, const char *memory_i
     return n;
 }
 
+/*
+ * Bind the id of the memory of the session's project (session row) whose key is key:
+ * its latest live version, else the key itself (a memory saved elsewhere, or later).
+ */
+static void memory_id(cairn_store *s, sqlite3_stmt *ins, int64_t row, const char *key)
+{
+    sqlite3_stmt *st = cn_store_cached(s,
+                                       "SELECT memory_id FROM memories WHERE project_id = (SELECT"
+                                       " project_id FROM sessions WHERE id = ?1) AND key = ?2 AND"
+                                       " deleted_at IS NULL ORDER BY version DESC LIMIT 1",
+                                       NULL);
+    sqlite3_bind_text(ins, 7, key, -1, SQLITE_TRANSIENT);
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, row);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        sqlite3_bind_text(ins, 7, (const char *)sqlite3_column_text(st, 0), -1, SQLITE_TRANSIENT);
+    sqlite3_reset(st);
+}
+
 /* ---- the events of a session ---- */
 
 typedef struct events {
@@ -382,7 +403,9 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
 
     for (size_t i = 0; i < n; i++) {
         const cairn_context_item *it = &items[i];
-        if ((unsigned)it->kind > CAIRN_CONTEXT_MEMORY || !it->text || !*it->text)
+        bool by_key = it->kind == CAIRN_CONTEXT_MEMORY && !it->text && it->memory_key &&
+                      *it->memory_key; /* the id is looked up */
+        if (!by_key && ((unsigned)it->kind > CAIRN_CONTEXT_MEMORY || !it->text || !*it->text))
             return cn_err_set(err, CAIRN_INVAL, "context item %zu: %s needs a value", i + 1,
                               (unsigned)it->kind <= CAIRN_CONTEXT_MEMORY ? kind_names[it->kind]
                                                                          : "item");
@@ -418,8 +441,11 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
         sqlite3_clear_bindings(st);
         sqlite3_bind_int64(st, 1, row);
         sqlite3_bind_text(st, 2, kind_names[it->kind], -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, text_param[it->kind], it->text, -1, SQLITE_STATIC);
-        bytes += (int64_t)strlen(it->text);
+        if (it->text)
+            sqlite3_bind_text(st, text_param[it->kind], it->text, -1, SQLITE_STATIC);
+        else /* a memory named by its key */
+            memory_id(s, st, row, it->memory_key);
+        bytes += (int64_t)strlen(it->text ? it->text : it->memory_key);
         if (it->kind == CAIRN_CONTEXT_FILE)
             sqlite3_bind_double(st, 4, it->importance);
         if (it->kind == CAIRN_CONTEXT_MEMORY && it->memory_key) {

@@ -256,6 +256,13 @@ req POST "/sessions/$SA/context" '{"memory_id":"mem_0123456789ab","memory_key":"
 expect "POST context {memory_id, memory_key}: 200" 200
 assert_eq "$(jb '.context.saved_memories | map([.memory_id, .memory_key])')" '[["mem_0123456789ab","db"]]' \
     "POST context {memory_id, memory_key}: in saved_memories"
+# a memory named by its key alone: the id of the session's project's memory of that key
+req POST /projects/pA/memories '{"key":"ctxkey","value":"v"}'
+CTXMEM=$(jq -r .memory_id "$BODY_F")
+req POST "/sessions/$SB/context" '{"memory_key":"ctxkey"}'
+req POST "/sessions/$SB/context" '{"memory_key":"nokey"}'
+assert_eq "$(jb '.context.saved_memories | map([.memory_id, .memory_key])')" "[[\"$CTXMEM\",\"ctxkey\"],[\"nokey\",\"nokey\"]]" \
+    "POST context {memory_key}: the id of the project's memory of that key (the key itself when there is none)"
 req POST "/sessions/$SA/context" '{"file_path":"src/util.c"}'
 expect "POST context {file_path} without importance: 200" 200
 assert_eq "$(jb '.context.files_accessed[1] | [.path, .importance, .order]')" '["src/util.c",0.5,2]' \

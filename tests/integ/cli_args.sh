@@ -103,7 +103,15 @@ PY
 RC=0
 timeout 60 "$CAIRN" watch --source "claude=$WORK/big" --data-dir "$WORK/wst" --watch poll >"$OUT" 2>"$ERR" &
 WPID=$!
-sleep 0.15
+# once its first chunk is committed, the handlers are in place and the catch-up goes on
+python3 -c 'import os, sqlite3, sys, time
+for _ in range(300):
+    try:
+        if os.path.exists(sys.argv[1]) and sqlite3.connect(sys.argv[1], timeout=0.1).execute("SELECT count(*) FROM sessions").fetchone()[0]:
+            break
+    except sqlite3.Error:
+        pass
+    time.sleep(0.02)' "$WORK/wst/cairn.db"
 kill -INT "$WPID"
 wait "$WPID" || RC=$?
 if grep -q "watching" "$ERR"; then

@@ -191,8 +191,15 @@ static cairn_rc take_json(cn_call *c, int i, cn_jval v)
     } else {
         s = cn_json_raw(v);
     }
-    if (a->type == CN_ARG_INT && (cn_json_raw(v).len && memchr(s.ptr, '.', s.len)))
-        return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be an integer", a->name);
+    char whole[24];
+    if (a->type == CN_ARG_INT && t == CN_JSON_NUMBER &&
+        (memchr(s.ptr, '.', s.len) || memchr(s.ptr, 'e', s.len) || memchr(s.ptr, 'E', s.len))) {
+        /* JSON Schema's integer: any number with a zero fraction (2.0, 1e3) */
+        double d;
+        if (cn_json_f64(v, &d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+            return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be an integer", a->name);
+        s = (cairn_str){whole, (size_t)snprintf(whole, sizeof whole, "%.0f", d)};
+    }
     c->jval[i] = v;
     c->present[i] = true;
     c->sval[i] = cn_arena_cstr(&c->arena, s.ptr, s.len);

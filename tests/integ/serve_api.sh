@@ -367,6 +367,10 @@ req POST /projects/pm/memories '{"key":"k\u0000x","value":"v"}'
 expect_error "POST memories with a NUL in key: 400 naming key (it would cut it to k)" 400 "'key'"
 req POST /projects/pm/memories '{"key":"k","value":"a\u0000b"}'
 expect_error "POST memories with a NUL in value: 400 naming value" 400 "'value'"
+req POST /projects/pf/memories '{"key":"kf","value":"v","ttl_seconds":6e1}'
+assert_eq "$CODE $(jb .key)" '201 "kf"' "POST memories with ttl_seconds 6e1: an integer in JSON Schema's sense (a zero fraction), 201"
+req GET '/projects/pf/memories?key=kf'
+assert_eq "$(jb .memory.ttl_seconds)" 60 "ttl_seconds 6e1 is stored as 60"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":1.5}'
 expect_error "POST memories with ttl_seconds 1.5: 400 naming ttl_seconds" 400 "'ttl_seconds'"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":"60"}'

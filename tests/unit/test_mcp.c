@@ -318,8 +318,11 @@ static void test_bad_params(void **state)
         CALL(18, "memory_recall", "{\"key\":\"k\"}")                                //
         CALL(19, "memory_save", "{\"key\":\"k\\u0000x\",\"value\":\"nul\"}") // k, cut
         CALL(20, "memory_save", "{\"key\":\"k\",\"value\":\"a\\u0000b\"}")   //
-        CALL(21, "memory_recall", "{\"key\":\"k\"}"));
-    assert_int_equal(R.n, 21);
+        CALL(21, "memory_recall", "{\"key\":\"k\"}")                                  //
+        CALL(22, "memory_recall", "{\"limit\":2.0}") // JSON Schema: an integer
+        CALL(23, "memory_recall", "{\"limit\":1e1}")                                   //
+        CALL(24, "memory_recall", "{\"limit\":2.5}"));
+    assert_int_equal(R.n, 24);
     expect_error("1", -32602, "'key'");
     expect_error("2", -32602, "'arguments'");
     expect_error("3", -32602, "max_tokens");
@@ -345,6 +348,9 @@ static void test_bad_params(void **state)
     expect_error("19", -32602, "field 'key' must not contain NUL");
     expect_error("20", -32602, "field 'value' must not contain NUL");
     assert_non_null(strstr(answer("21"), "\\\"memory_value\\\":\\\"v\\\"")); /* neither saved */
+    assert_non_null(strstr(answer("22"), "\"isError\":false"));
+    assert_non_null(strstr(answer("23"), "\"isError\":false"));
+    expect_error("24", -32602, "field 'limit' must be an integer");
 }
 
 static void test_over_long_line(void **state)

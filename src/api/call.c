@@ -149,12 +149,17 @@ static cairn_rc check_text(cn_call *c, int i)
             d = (double)n;
             goto range;
         }
+        /* digits too many for 64 bits: a number, out of range (422, not 400) */
+        if (*v && strspn(v + (*v == '-'), "0123456789") == strlen(v + (*v == '-')))
+            goto huge;
         break;
     }
     case CN_ARG_NUM:
         d = strtod(v, &end);
         if (*v && !*end && isfinite(d))
             goto range;
+        if (*v && !*end && !isnan(d)) /* 1e400: a number, out of range */
+            goto huge;
         break;
     default:
         break;
@@ -162,10 +167,15 @@ static cairn_rc check_text(cn_call *c, int i)
     return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be %s", a->name,
                       type_names[a->type]);
 range:
-    if (a->min < a->max && (d < a->min || d > a->max)) /* bounds in full: 4294967295, not 4.3e9 */
+    if (a->min < a->max && (d < a->min || d > a->max)) /* bounds in full: 4294967295 */
         return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %.15g and %.15g",
                           a->name, a->min, a->max);
     return CAIRN_OK;
+huge:
+    if (a->min < a->max)
+        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %.15g and %.15g",
+                          a->name, a->min, a->max);
+    return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' is out of range", a->name);
 }
 
 /* A body value: type-checked, and kept as text for the handlers. */

@@ -309,6 +309,12 @@ req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":1.5}'
 expect_error "POST context file_importance 1.5: 422 naming file_importance" 422 "'file_importance'"
 req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":-0.1}'
 expect_error "POST context file_importance -0.1: 422 naming file_importance" 422 "'file_importance'"
+req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":1e400}'
+expect_error "POST context file_importance 1e400 (a number past a double): 422 naming file_importance" 422 "'file_importance'"
+req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":99999999999999999999}'
+expect_error "POST memories with ttl_seconds past 64 bits: 422 naming ttl_seconds" 422 "'ttl_seconds'"
+req GET '/sessions?limit=99999999999999999999'
+expect_error "GET /sessions?limit= past 64 bits: 422 naming limit" 422 "'limit'"
 req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":"high"}'
 expect_error "POST context file_importance a string: 400 naming file_importance" 400 "'file_importance'"
 req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":0}'

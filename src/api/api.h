@@ -99,6 +99,8 @@ cairn_rc cn_call_set_text(cn_call *c, const char *name, cairn_str value);
  * CAIRN_RANGE (422) with err naming the field.
  */
 cairn_rc cn_call_validate(cn_call *c, cairn_str body);
+/** op reads a JSON body: one of its arguments comes in it (a body sent to another is ignored). */
+bool cn_op_takes_body(const cn_op *op);
 /**
  * Take every argument, whatever its place in HTTP (path, query, body), from
  * the JSON object args (MCP's tools/call arguments), then check them all as

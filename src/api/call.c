@@ -238,14 +238,19 @@ cairn_rc cn_call_validate_object(cn_call *c, cn_jval args)
     return check_all(c);
 }
 
+bool cn_op_takes_body(const cn_op *op)
+{
+    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++)
+        if (op->args[i].flags & CN_IN_BODY)
+            return true;
+    return false;
+}
+
 cairn_rc cn_call_validate(cn_call *c, cairn_str body)
 {
     const cn_op *op = c->op;
-    bool wants_body = false;
     cairn_rc rc;
-    for (int i = 0; i < CN_OP_MAX_ARGS && op->args[i].name; i++)
-        wants_body |= (op->args[i].flags & CN_IN_BODY) != 0;
-    if (wants_body && body.len) {
+    if (cn_op_takes_body(op) && body.len) {
         cairn_err e;
         if (cn_json_parse(&c->body, body.ptr, body.len, &e))
             return cn_err_set(&c->err, CAIRN_PARSE, "malformed JSON body: %s", e.msg);

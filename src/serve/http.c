@@ -679,7 +679,7 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
         return send_error(sv, conn, cn_nops + 2, rq->t0, 404, CAIRN_NOTFOUND, "no such route");
     if (rq->too_big)
         return send_error(sv, conn, i, rq->t0, 413, CAIRN_TOOBIG, "the body is over the limit");
-    if (rq->body.len && !is_json(conn))
+    if (rq->body.len && cn_op_takes_body(&cn_ops[i]) && !is_json(conn)) /* others ignore it */
         return send_error(sv, conn, i, rq->t0, 415, CAIRN_INVAL,
                           "the body must be sent as application/json");
 

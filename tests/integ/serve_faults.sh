@@ -83,6 +83,8 @@ req POST "/sessions/$S/context" '' -H 'Content-Type:' --data-binary '{"decision"
 expect_error "POST context without a Content-Type: 415" 415
 req POST /projects/p/memories '' -H 'Content-Type: application/jsonx' --data-binary "$B_OK"
 expect_error "POST memories as application/jsonx: 415" 415
+req GET /health '' --data-binary 'x' -X GET
+expect "GET /health with a text body: the route takes none, so no 415 (200)" 200
 req GET '/projects/p/memories?key=ct'
 expect_error "the refused bodies wrote nothing" 404
 req POST /projects/p/memories '' -H 'Content-Type: application/json; charset=utf-8' --data-binary "$B_OK"

@@ -164,6 +164,7 @@ typedef struct cairn_search_opts {
     const cairn_query *query;
     const char *project; /* project id or directory substring, or NULL */
     cairn_agent agent;   /* CAIRN_AGENT_NONE: all */
+    const char *tool_id; /* with agent NONE: sessions of this tool_id (a client's, "api"), or NULL */
     const char *session; /* session id, or NULL */
     int64_t since_ms, until_ms;
     const char *role; /* "user", "assistant", or NULL */

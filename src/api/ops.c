@@ -364,9 +364,8 @@ static cairn_rc search(cn_call *c)
                            .agent = agent ? cairn_agent_parse(cn_str(agent)) : CAIRN_AGENT_NONE,
                            .session = cn_arg(c, "session_id"),
                            .limit = (size_t)cn_arg_i64(c, "limit", 20)};
-    if (agent && !o.agent)
-        return cn_err_set(&c->err, CAIRN_INVAL, "field 'agent' must be opencode, claude-code or"
-                                                " codex");
+    if (agent && !o.agent) /* a hit's "agent" of a session made over the API: its tool_id */
+        o.tool_id = agent;
     if ((rc = cairn_store_search(c->store, &o, &h, &c->err)))
         return rc;
     cn_api_hits_json(&c->w, h);
@@ -493,7 +492,8 @@ const cn_op cn_ops[] = {
     {"search", "GET", "/search", 200, false,
      {{"q", CN_ARG_STR, Q | R, 0, 0, "words, \"phrases\", prefix*, -excluded, a OR b"},
       {"project_id", CN_ARG_STR, Q, 0, 0, "project id or a part of its directory"},
-      {"agent", CN_ARG_STR, Q, 0, 0, "opencode, claude-code or codex"},
+      {"agent", CN_ARG_STR, Q, 0, 0,
+       "opencode, claude-code, codex, or the tool_id of sessions made over the API (api: turns)"},
       {"session_id", CN_ARG_STR, Q, 0, 0, "one session"},
       {"limit", CN_ARG_INT, Q, 1, 10000, "at most this many (default 20)"}},
      search, "full-text search over every indexed session"},

@@ -80,7 +80,7 @@ static void filters(cn_buf *sql, const cairn_search_opts *o, bool parts)
 {
     if (o->project)
         cn_buf_adds(sql, " AND (s.project_id = :project OR instr(s.directory, :project) > 0)");
-    if (o->agent)
+    if (o->agent || o->tool_id)
         cn_buf_adds(sql, " AND s.tool_id = :agent");
     if (o->session)
         cn_buf_adds(sql, " AND s.session_id = :session");
@@ -112,7 +112,7 @@ static void bind_filters(sqlite3_stmt *st, const cairn_search_opts *o, const cha
 {
     bind_named(st, ":q", expr);
     bind_named(st, ":project", o->project);
-    bind_named(st, ":agent", o->agent ? cairn_agent_name(o->agent) : NULL);
+    bind_named(st, ":agent", o->agent ? cairn_agent_name(o->agent) : o->tool_id);
     bind_named(st, ":session", o->session);
     bind_named(st, ":role", o->role);
     bind_named(st, ":tool", o->tool);

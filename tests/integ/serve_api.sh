@@ -572,7 +572,7 @@ assert_eq "$(jb '.hits')" "$(jq -c '.hits' "$WORK/cli.out")" \
 req GET /search
 expect_error "GET /search without q: 400 naming q" 400 "'q'"
 req GET '/search?q=the&agent=vim'
-expect_error "GET /search?agent=vim: 400 naming agent" 400 "'agent'"
+assert_eq "$CODE $(jb '.hits')" '200 []' "GET /search?agent=vim: no session has that tool_id, no hits"
 req GET '/search?q=the&limit=0'
 expect_error "GET /search?limit=0: 422 naming limit" 422 "'limit'"
 

@@ -51,6 +51,11 @@ assert_eq "$(body .session_id)" '"turns-shop"' "a turn without a session goes to
 get '/search?q=zorblax' >/dev/null
 assert_eq "$(body '[.hits[] | .session_id] | unique')" '["turns-shop"]' "the turn is searchable"
 assert_eq "$(body '[.hits[] | .role] | sort')" '["user"]' "the user's words are found as the user's"
+assert_eq "$(body '[.hits[].agent] | unique')" '["api"]' "its hits have agent api"
+get '/search?q=zorblax&agent=api' >/dev/null
+assert_eq "$(body '[.hits[] | .session_id] | unique')" '["turns-shop"]' "search with agent=api (the hits' agent) finds it"
+get '/search?q=zorblax&agent=opencode' >/dev/null
+assert_eq "$(body '.hits | length')" 0 "search with agent=opencode does not"
 get '/search?q=vault' >/dev/null
 assert_eq "$(body '.hits[0].role')" '"assistant"' "the assistant's words as the assistant's"
 

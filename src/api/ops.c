@@ -263,21 +263,34 @@ static cairn_rc memory_history(cn_call *c)
     return CAIRN_OK;
 }
 
-static cairn_rc memory_forget(cn_call *c)
+/* forget (or, restore, bring back) a memory; the answer names it */
+static cairn_rc memory_forget_or_restore(cn_call *c, bool restore)
 {
-    cairn_rc rc = cairn_memory_forget(c->store, cn_arg(c, "project_id"), cn_arg(c, "key"),
-                                      &c->err);
+    const char *project = cn_arg(c, "project_id"), *key = cn_arg(c, "key");
+    cairn_rc rc = restore ? cairn_memory_restore(c->store, project, key, &c->err)
+                          : cairn_memory_forget(c->store, project, key, &c->err);
     if (rc)
         return rc;
     cn_jw_obj(&c->w);
     cn_jw_key(&c->w, "project_id");
-    cn_jw_cstr(&c->w, cn_arg(c, "project_id"));
+    cn_jw_cstr(&c->w, project);
     cn_jw_key(&c->w, "key");
-    cn_jw_cstr(&c->w, cn_arg(c, "key"));
+    cn_jw_cstr(&c->w, key);
     cn_jw_key(&c->w, "message");
-    cn_jw_cstr(&c->w, "Memory forgotten (recoverable)");
+    cn_jw_cstr(&c->w, restore ? "Memory restored"
+                              : "Memory forgotten (memory_restore brings it back)");
     cn_jw_obj_end(&c->w);
     return CAIRN_OK;
+}
+
+static cairn_rc memory_forget(cn_call *c)
+{
+    return memory_forget_or_restore(c, false);
+}
+
+static cairn_rc memory_restore(cn_call *c)
+{
+    return memory_forget_or_restore(c, true);
 }
 
 static cairn_rc memory_search(cn_call *c)
@@ -472,7 +485,10 @@ const cn_op cn_ops[] = {
      "every version of a memory"},
     {"memory_forget", "DELETE", "/projects/{project_id}/memories/{key}", 200, true,
      {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_forget,
-     "forget a memory (recoverable)"},
+     "forget a memory (recoverable: memory_restore)"},
+    {"memory_restore", "POST", "/projects/{project_id}/memories/{key}/restore", 200, true,
+     {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_restore,
+     "bring back what the last forget of a key removed"},
     {"turn_index", "POST", "/api/auto_index", 202, true,
      {{"user_message", CN_ARG_STR, B | R, 0, 0, "what the user said"},
       {"assistant_message", CN_ARG_STR, B | R, 0, 0, "what the assistant answered"},

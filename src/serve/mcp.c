@@ -89,7 +89,10 @@ static const struct {
      NULL, 0},
     {"memory_search", "memory_search", true, "Full-text search over a project's memories.", NULL,
      0},
-    {"memory_forget", "memory_forget", false, "Forget a memory (recoverable).", NULL, 0},
+    {"memory_forget", "memory_forget", false,
+     "Forget a memory (recoverable with memory_restore).", NULL, 0},
+    {"memory_restore", "memory_restore", false,
+     "Bring back a memory that memory_forget removed (its last forget).", NULL, 0},
     {"memory_history", "memory_history", true, "Every version of a memory, newest first.", NULL, 0},
     {"session_search", "search", true,
      "Full-text search over every coding-agent session on this machine (opencode, Claude "

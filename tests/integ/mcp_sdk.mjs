@@ -26,7 +26,7 @@ const eq = (a, b, desc) => {
     ok(ja === jb, desc, `expected: ${jb}\nactual:   ${ja}`);
 };
 
-const EXPECTED_TOOLS = ['context_append', 'context_get', 'memory_forget', 'memory_history', 'memory_recall',
+const EXPECTED_TOOLS = ['context_append', 'context_get', 'memory_forget', 'memory_history', 'memory_recall', 'memory_restore',
     'memory_save', 'memory_search', 'memory_suggestions', 'session_get', 'session_list', 'session_search',
     'session_summary'];
 
@@ -71,7 +71,7 @@ try {
     ok(!!caps.tools && !!caps.resources, 'capabilities tools and resources', caps);
 
     const { tools } = await client.listTools();
-    eq(tools.map((t) => t.name).sort(), EXPECTED_TOOLS, 'listTools: the twelve tools');
+    eq(tools.map((t) => t.name).sort(), EXPECTED_TOOLS, "listTools: the issue's twelve tools and memory_restore");
     ok(tools.every((t) => t.inputSchema && t.inputSchema.type === 'object' && t.description),
         'listTools: every tool has an object inputSchema and a description');
 
@@ -107,6 +107,9 @@ try {
     } catch (e) {
         ok(false, 'memory_recall of a forgotten key: isError true, not_found', String(e));
     }
+    await check('memory_restore', 'memory_restore', { key: 'db' }, (j) => j.key === 'db' && j.message === 'Memory restored');
+    await check('memory_recall after memory_restore', 'memory_recall', { key: 'db' },
+        (j) => j.memory && j.memory.memory_value === 'WAL mode zorblax');
 
     // invalid arguments: a JSON-RPC error -32602 naming the field
     try {

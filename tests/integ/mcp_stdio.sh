@@ -88,6 +88,8 @@ EOF
     call 24 memory_recall '{}'
     call 25 memory_forget '{"key":"db"}'
     call 26 memory_recall '{"key":"db"}'
+    call 70 memory_restore '{"key":"db"}'
+    call 71 memory_recall '{"key":"db"}'
     # failing tools
     call 30 memory_recall '{"key":"missing"}'
     call 31 context_get '{"session_id":"ses_nope"}'
@@ -113,7 +115,7 @@ EOF
 mcp main
 assert_eq "$RC" 0 "EOF: cairn mcp exits 0"
 all_jsonrpc main
-assert_eq "$(grep -c "" "$OUT")" 39 "one answer line per request, none for notifications"
+assert_eq "$(grep -c "" "$OUT")" 41 "one answer line per request, none for notifications"
 crash=$(crash_report "$WORK/main.err")
 assert_eq "$crash" "" "no sanitizer report"
 
@@ -126,8 +128,8 @@ assert_eq "$(ans 2 .result)" '{}' "ping: {}"
 
 # tools/list
 assert_eq "$(ans 3 '[.result.tools[].name] | sort')" \
-    "$(jq -cn '["memory_save","memory_recall","memory_search","memory_forget","memory_history","session_search","session_get","session_list","context_append","context_get","session_summary","memory_suggestions"] | sort')" \
-    "tools/list: exactly the twelve tools"
+    "$(jq -cn '["memory_save","memory_recall","memory_search","memory_forget","memory_restore","memory_history","session_search","session_get","session_list","context_append","context_get","session_summary","memory_suggestions"] | sort')" \
+    "tools/list: exactly the thirteen tools (the issue's twelve and memory_restore)"
 assert_eq "$(ans 3 '[.result.tools[] | select(.inputSchema.type != "object")] | length')" 0 \
     "tools/list: every inputSchema is of type object"
 assert_eq "$(ans 3 '[.result.tools[] | .inputSchema.additionalProperties] | unique')" '[false]' \
@@ -177,8 +179,10 @@ assert_eq "$(text 22 '[.suggestions[] | {rule, text}]')" '[{"rule":"decision","t
     "memory_suggestions: the decision"
 assert_eq "$(text 23 .project_id)" '"q"' "memory_save with project_id: that project"
 assert_eq "$(text 24 '[.memories[].memory_key]')" '["db"]' "project p does not see project q's memory"
-assert_eq "$(text 25 '[.key, .message]')" '["db","Memory forgotten (recoverable)"]' "memory_forget"
+assert_eq "$(text 25 '[.key, .message]')" '["db","Memory forgotten (memory_restore brings it back)"]' "memory_forget"
 assert_eq "$(ans 26 .result.isError)" true "memory_recall of a forgotten key: isError true"
+assert_eq "$(text 70 '[.key, .message]')" '["db","Memory restored"]' "memory_restore"
+assert_eq "$(ans 71 '.result.isError')" false "memory_recall after memory_restore: the memory is back"
 
 # failing tools: results with isError, not JSON-RPC errors
 assert_eq "$(ans 30 '[has("error"), .result.isError]')" '[false,true]' "memory_recall of a missing key: isError true"

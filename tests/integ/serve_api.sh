@@ -511,6 +511,14 @@ assert_eq "$(jb '[.memories[].memory_key] | index("database")')" null "after DEL
 req GET /projects/pm/memories/database/history
 assert_eq "$(jb '[.count, (.versions[0].memory_id == "'"$M2"'"), (.versions[0].deleted_at | type)]')" '[2,true,"string"]' \
     "after DELETE: history keeps both versions, the live one marked deleted (soft delete)"
+req POST /projects/pm/memories/database/restore
+assert_eq "$CODE $(jb '[.key, .message]')" '200 ["database","Memory restored"]' "POST .../{key}/restore: 200, the DELETE undone"
+req GET '/projects/pm/memories?key=database'
+assert_eq "$CODE $(jb '.memory.memory_id == "'"$M2"'"')" "200 true" "after restore: GET ?key=database is the version deleted"
+req POST /projects/pm/memories/database/restore
+expect_error "restore with nothing forgotten: 404" 404
+req DELETE /projects/pm/memories/database
+expect "DELETE once more: 200" 200
 req DELETE /projects/pm/memories/database
 expect_error "DELETE again: 404" 404
 req DELETE /projects/pm/memories/never

@@ -30,6 +30,8 @@ typedef struct cli {
     const char *data_dir;
     /* filters */
     cairn_agent agent;
+    const char *agent_tool; /* --agent naming no agent: a tool_id (search only; others refuse) */
+    const char *cmd;        /* the command's name */
     const char *project;
     int64_t since_ms, until_ms;
     const char *session, *role, *tool, *type;

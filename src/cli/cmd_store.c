@@ -170,6 +170,7 @@ int cmd_search(cli *c)
         return status;
     }
     cairn_search_opts o = {.query = &q, .project = c->project, .agent = c->agent,
+                           .tool_id = c->agent_tool,
                            .session = c->session, .since_ms = c->since_ms,
                            .until_ms = c->until_ms, .role = c->role, .tool = c->tool,
                            .type = c->type, .limit = c->limit};

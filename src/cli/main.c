@@ -31,7 +31,8 @@ static const cli_cmd commands[] = {
      "full-text search over everything indexed, best matches first",
      "  QUERY               words (all must match), \"a phrase\", prefix*, -excluded, a OR b\n"
      "  --project P         project id, or a part of the project directory\n"
-     "  --agent A           opencode, claude-code or codex\n"
+     "  --agent A           opencode, claude-code, codex, or the tool_id of sessions made over\n"
+     "                      the REST API (api: posted turns)\n"
      "  --session S         one session id\n"
      "  --since T           at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
      "  --until T           before T\n"
@@ -205,7 +206,9 @@ static int set_value(cli *c, const char *opt, const char *val)
         c->sources_given = true;
     } else if (!strcmp(opt, "--agent")) {
         c->agent = cairn_agent_parse(cn_str(val));
-        if (!c->agent) {
+        if (!c->agent && !strcmp(c->cmd, "search")) { /* as GET /search: a session's tool_id */
+            c->agent_tool = val;
+        } else if (!c->agent) {
             cli_error("unknown agent '%s' (opencode, claude-code, codex)", val);
             return -1;
         }
@@ -357,6 +360,7 @@ int main(int argc, char **argv)
         free(pos);
         return EXIT_FATAL;
     }
+    c.cmd = cmd->name;
     for (int i = first; i < argc; i++) {
         char *a = argv[i], *eq;
         if (strncmp(a, "--", 2) && strcmp(a, "-h")) { /* "-word" is a word */

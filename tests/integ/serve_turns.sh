@@ -54,6 +54,9 @@ assert_eq "$(body '[.hits[] | .role] | sort')" '["user"]' "the user's words are 
 assert_eq "$(body '[.hits[].agent] | unique')" '["api"]' "its hits have agent api"
 get '/search?q=zorblax&agent=api' >/dev/null
 assert_eq "$(body '[.hits[] | .session_id] | unique')" '["turns-shop"]' "search with agent=api (the hits' agent) finds it"
+run_cairn "$WORK/cli.out" "$WORK/cli.err" search zorblax --agent api --json --data-dir "$D"
+assert_eq "$(jq -c '[.hits[] | .session_id] | unique' "$WORK/cli.out" 2>&1)" '["turns-shop"]' \
+    "cairn search --agent api finds it too (the same as GET /search)"
 get '/search?q=zorblax&agent=opencode' >/dev/null
 assert_eq "$(body '.hits | length')" 0 "search with agent=opencode does not"
 get '/search?q=vault' >/dev/null

@@ -17,6 +17,24 @@
 #include "json/write.h"
 #include "store/db.h"
 
+/* A turn for a session that exists names its project, or none: CAIRN_EXISTS otherwise. */
+static cairn_rc same_project(cairn_store *s, const cairn_turn *t, cairn_err *err)
+{
+    sqlite3_stmt *st;
+    cairn_rc rc = CAIRN_OK;
+    if (sqlite3_prepare_v2(s->db, "SELECT project_id FROM sessions WHERE session_id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot queue the turn");
+    sqlite3_bind_text(st, 1, t->session_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+        strcmp((const char *)sqlite3_column_text(st, 0), t->project_id))
+        rc = cn_err_set(err, CAIRN_EXISTS,
+                        "field 'project_id': session '%s' is of project '%s', not '%s'",
+                        t->session_id, (const char *)sqlite3_column_text(st, 0), t->project_id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 cairn_rc cairn_turn_enqueue(cairn_store *s, const cairn_turn *t, char *id, size_t id_size,
                             cairn_err *err)
 {
@@ -40,6 +58,10 @@ cairn_rc cairn_turn_enqueue(cairn_store *s, const cairn_turn *t, char *id, size_
         return cn_err_set(err, CAIRN_INVAL, "cannot make a turn id");
     if ((rc = cn_store_begin_durable(s, err)))
         return rc;
+    if (t->session_id && t->project_id && (rc = same_project(s, t, err))) {
+        cn_store_rollback_durable(s);
+        return rc;
+    }
     if (sqlite3_prepare_v2(s->db, "INSERT INTO turns(turn_id, session_id, project_id,"
                                   " user_message, assistant_message, metadata_json, received_at,"
                                   " status) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued')",

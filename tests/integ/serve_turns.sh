@@ -80,6 +80,12 @@ wait_indexed "$T2" && ok "after a SIGKILL and a restart the acknowledged turn is
     not_ok "after a SIGKILL and a restart the acknowledged turn is indexed" "$(cat "$WORK/body")"
 get '/search?q=quokkafish' >/dev/null
 assert_eq "$(body '[.hits[].session_id] | unique')" '["ses_kill"]' "it is searchable in the session it named"
+# a turn for that session in another project is refused (it would be filed under the session's)
+assert_eq "$(post /api/auto_index '{"user_message":"u","assistant_message":"a","session_id":"ses_kill","project_id":"other"}')" \
+    409 "a turn naming a session of another project: 409"
+assert_contains "$(cat "$WORK/body")" "project_id" "the error names project_id"
+assert_eq "$(post /api/auto_index '{"user_message":"u","assistant_message":"a","session_id":"ses_kill","project_id":"shop"}')" \
+    202 "the same turn naming the session's own project: 202"
 
 # summaries and suggestions of a session with context
 post /sessions '{"tool_id":"t","workspace_path":"/w","project_id":"shop"}' >/dev/null

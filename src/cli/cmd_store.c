@@ -183,6 +183,11 @@ int cmd_search(cli *c)
     cn_buf_init(&snip, 1 << 20);
     if (c->json)
         hits_json(h);
+    else if (!h->n && c->agent_tool) /* a typo of an agent's name reads as a tool_id */
+        fprintf(stderr,
+                "no hits for '%.200s%s' in sessions of tool_id '%s' (the agents: opencode, "
+                "claude-code, codex)\n",
+                cn_buf_cstr(&qs), qs.len > 200 ? "..." : "", c->agent_tool);
     else if (!h->n)
         fprintf(stderr, "no hits for '%.200s%s'\n", cn_buf_cstr(&qs), qs.len > 200 ? "..." : "");
     else

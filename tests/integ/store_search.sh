@@ -217,7 +217,10 @@ for a in claude-code codex; do
     assert_eq "$(q '.hits | length')" "0" "ALL: --agent $a: no hit (only opencode is indexed)"
 done
 search "$ALL" hello --agent nosuch
-assert_eq "$RC" "1" "ALL: --agent nosuch exits 1"
+assert_eq "$RC $(q '.hits | length')" "0 0" "ALL: --agent nosuch (a tool_id no session has, as GET /search's agent=): no hits"
+run_cairn "$OUT" "$ERR" search hello --agent nosuch --data-dir "$ALL"
+assert_contains "$(cat "$ERR")" "tool_id 'nosuch' (the agents: opencode, claude-code, codex)" \
+    "ALL: --agent nosuch, no hits: the message says what it was taken for and names the agents"
 
 web=$(nhits "$ALL" hello --project webshop)
 assert_eq "$(q '[.hits[].project_id] | unique')" \

@@ -155,10 +155,12 @@ cairn_rc cn_store_source_id(cairn_store *s, cairn_agent agent, const char *path,
 /**
  * Write session i of batch b (replacing what was stored for it), with its
  * messages and parts and their full-text entries.  fp_meta / fp_content
- * are the fingerprints ingest compares next time.
+ * are the fingerprints ingest compares next time.  *existed (NULL allowed):
+ * the store held the session already (from this source or another).
  */
 cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_batch *b,
-                                size_t i, int64_t fp_meta, int64_t fp_content, cairn_err *err);
+                                size_t i, int64_t fp_meta, int64_t fp_content, bool *existed,
+                                cairn_err *err);
 /** Write message m of batch b (with its parts and their index) as row seq of session srow. */
 cairn_rc cn_store_write_message(cairn_store *s, int64_t srow, uint32_t seq, const cairn_batch *b,
                                 const cairn_message *m, cairn_err *err);

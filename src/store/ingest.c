@@ -291,12 +291,13 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
             r->st->sessions_unchanged++;
             continue;
         }
+        bool existed = false; /* another source's copy, replaced: not a new session */
         rc = cn_store_write_session(r->s, r->source_id, b, i, (int64_t)meta,
-                                    (int64_t)(e->content & INT64_MAX), err);
+                                    (int64_t)(e->content & INT64_MAX), &existed, err);
         if (rc)
             break;
         e->state = e->known ? S_CHANGED : S_NEW;
-        *(e->known ? &r->st->sessions_changed : &r->st->sessions_new) += 1;
+        *(e->known || existed ? &r->st->sessions_changed : &r->st->sessions_new) += 1;
         r->st->messages += x->nmessages;
         r->st->parts += got - x->nmessages;
     }

@@ -687,7 +687,8 @@ static void bind_session(sqlite3_stmt *st, int64_t source_id, const cairn_batch 
 }
 
 cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_batch *b,
-                                size_t i, int64_t fp_meta, int64_t fp_content, cairn_err *err)
+                                size_t i, int64_t fp_meta, int64_t fp_content, bool *existed,
+                                cairn_err *err)
 {
     const cairn_session *x = &b->sessions[i];
     sqlite3_stmt *st = cn_store_stmt(s, ST_SESSION_FIND, err);
@@ -703,6 +704,8 @@ cairn_rc cn_store_write_session(cairn_store *s, int64_t source_id, const cairn_b
     cn_buf_init(&model, 1024);
     bind_str(st, 1, x->id);
     bool exists = sqlite3_step(st) == SQLITE_ROW;
+    if (existed)
+        *existed = exists;
     if (exists) {
         srow = sqlite3_column_int64(st, 0);
         sqlite3_stmt *del = cn_store_stmt(s, ST_SESSION_FTS_DELETE, err);

@@ -162,6 +162,8 @@ ALLSRC=(--source "opencode=$WORK/src/$SQLITE" --source "opencode=$WORK/src/$MERG
 ingest "$ALL" "${ALLSRC[@]}"
 expect_rc "all sets in one store: ingest exits 0" 0
 assert_eq "$(counts "$ALL" | jq -c '[.[0], .[3]]')" "[9,0]" "all sets in one store: 9 distinct sessions, 0 gone"
+assert_eq "$(echo "$SUMMARY" | cut -d' ' -f1)" 9 \
+    "all sets in one store: the summary counts 9 new, not a session held twice as new twice"
 assert_eq "$(timeout 20 "$CAIRN" stats --json --data-dir "$ALL" | jq -c --arg p "$WEBSHOP_PID" \
     '[.by_project[] | select(.project_id == $p) | [.sessions, .messages, .parts]]')" "[[4,14,49]]" \
     "all sets in one store: webshop project 4 sessions, 14 messages, 49 parts"

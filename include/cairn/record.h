@@ -212,7 +212,7 @@ typedef struct cairn_todo {
 
 /** "opencode", "claude-code", "codex"; "none" otherwise. Static. */
 CAIRN_API const char *cairn_agent_name(cairn_agent a);
-/** The agent for a name ("claude" and "claude-code" both work); CAIRN_AGENT_NONE if unknown. */
+/** The agent for a name in any case ("claude", "Claude-Code"); CAIRN_AGENT_NONE if unknown. */
 CAIRN_API cairn_agent cairn_agent_parse(cairn_str name);
 CAIRN_API const char *cairn_origin_name(cairn_origin o);
 /** "text", "tool", ... Static. */

@@ -129,6 +129,15 @@ cairn_rc cn_call_set_text(cn_call *c, const char *name, cairn_str value)
 static const char *const type_names[] = {"a string", "an integer", "a number", "a boolean",
                                           "an object"};
 
+/* A number that no value of a's type can be (past 64 bits, past a double): 422. */
+static cairn_rc out_of_range(cn_call *c, const cn_arg_spec *a)
+{
+    if (a->min < a->max)
+        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %.15g and %.15g",
+                          a->name, a->min, a->max);
+    return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' is out of range", a->name);
+}
+
 static cairn_rc check_text(cn_call *c, int i)
 {
     const cn_arg_spec *a = &c->op->args[i];
@@ -172,10 +181,7 @@ range:
                           a->name, a->min, a->max);
     return CAIRN_OK;
 huge:
-    if (a->min < a->max)
-        return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' must be between %.15g and %.15g",
-                          a->name, a->min, a->max);
-    return cn_err_set(&c->err, CAIRN_RANGE, "field '%s' is out of range", a->name);
+    return out_of_range(c, a);
 }
 
 /* A body value: type-checked, and kept as text for the handlers. */
@@ -206,8 +212,11 @@ static cairn_rc take_json(cn_call *c, int i, cn_jval v)
         (memchr(s.ptr, '.', s.len) || memchr(s.ptr, 'e', s.len) || memchr(s.ptr, 'E', s.len))) {
         /* JSON Schema's integer: any number with a zero fraction (2.0, 1e3) */
         double d;
-        if (cn_json_f64(v, &d) || d != floor(d) || fabs(d) > 9007199254740992.0)
+        bool num = !cn_json_f64(v, &d) && isfinite(d); /* not: past a double (1e400) */
+        if (num && d != floor(d))
             return cn_err_set(&c->err, CAIRN_INVAL, "field '%s' must be an integer", a->name);
+        if (!num || fabs(d) > 9007199254740992.0) /* 1e19: a whole number, out of range */
+            return out_of_range(c, a);
         s = (cairn_str){whole, (size_t)snprintf(whole, sizeof whole, "%.0f", d)};
     }
     c->jval[i] = v;

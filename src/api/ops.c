@@ -277,8 +277,7 @@ static cairn_rc memory_forget_or_restore(cn_call *c, bool restore)
     cn_jw_key(&c->w, "key");
     cn_jw_cstr(&c->w, key);
     cn_jw_key(&c->w, "message");
-    cn_jw_cstr(&c->w, restore ? "Memory restored"
-                              : "Memory forgotten (memory_restore brings it back)");
+    cn_jw_cstr(&c->w, restore ? "Memory restored" : "Memory forgotten (a restore brings it back)");
     cn_jw_obj_end(&c->w);
     return CAIRN_OK;
 }

@@ -78,6 +78,11 @@ void cli_load_free(cli_load *l);
  * updated later, as ingest keeps the copy updated last (store/ingest.c).
  */
 bool cli_newer_copy(const cairn_session *a, const cairn_session *b);
+/**
+ * Print a store error; a store still locked after the wait says who may hold it.
+ * (Writes of cairn's own data are whole or nothing: nothing of it was saved.)
+ */
+void cli_store_error(const cairn_err *e);
 /** Print the report's issues to stderr (all with --verbose, else the first 20). */
 void cli_print_issues(const cli *c, const cairn_report *rep);
 /** The exit status for a finished command: EXIT_ISSUES when the report is not empty. */

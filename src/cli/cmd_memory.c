@@ -69,7 +69,7 @@ int cmd_remember(cli *c)
     if ((st = cli_open_store(c, 0, &s)))
         return st;
     if (cairn_memory_save(s, c->args[0], c->args[1], c->args[2], c->meta, ttl, &m, &e)) {
-        cli_error("%s", e.msg);
+        cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;
     }
@@ -124,7 +124,7 @@ int cmd_recall(cli *c)
     else
         rc = cairn_memory_recall(s, c->args[0], key, c->limit, &m, &e);
     if (rc) {
-        cli_error("%s", e.msg);
+        cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;
     }
@@ -150,7 +150,7 @@ int cmd_forget(cli *c)
     cairn_rc rc = c->undo ? cairn_memory_restore(s, c->args[0], c->args[1], &e)
                           : cairn_memory_forget(s, c->args[0], c->args[1], &e);
     if (rc)
-        cli_error("%s", e.msg);
+        cli_store_error(&e);
     else if (!c->quiet)
         printf("%s %s in %s%s\n", c->undo ? "restored" : "forgot", c->args[1], c->args[0],
                c->undo ? "" : " ('cairn forget --undo' brings it back)");
@@ -174,12 +174,12 @@ int cmd_context(cli *c)
     if ((st = cli_open_store(c, CAIRN_STORE_EXISTING, &s)))
         return st;
     if (c->nadd && cairn_context_append(s, c->args[0], c->add, c->nadd, &e)) {
-        cli_error("%s", e.msg);
+        cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;
     }
     if (cairn_context_get(s, c->args[0], &json, &len, &e)) {
-        cli_error("%s", e.msg);
+        cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;
     }

@@ -68,7 +68,7 @@ int cli_ingest(cli *c, bool quiet_summary)
     signal(SIGTERM, SIG_DFL);
     if (o.progress)
         fputs("\r\033[K", stderr);
-    if (!c->quiet && !quiet_summary)
+    if (!c->quiet && !quiet_summary && (!rc || rc == CAIRN_INTERRUPTED)) /* what was done */
         printf("ingest: %zu new, %zu changed, %zu unchanged, %zu gone, %zu issues"
                " (%zu messages, %zu parts, %zu unknown records skipped, %.1f MB read,"
                " %.2f s)\n",
@@ -79,13 +79,8 @@ int cli_ingest(cli *c, bool quiet_summary)
     if (rc == CAIRN_INTERRUPTED) {
         cli_error("%s; run 'cairn ingest' again to resume", e.msg);
         status = 130;
-    } else if (rc == CAIRN_BUSY) { /* waited CN_STORE_BUSY_MS for the lock */
-        cli_error("%s (another cairn - an ingest, watch or serve - held the store for 5 s); "
-                  "what was indexed stays, run it again",
-                  e.msg);
-        status = EXIT_FATAL;
-    } else if (rc) {
-        cli_error("%s", e.msg);
+    } else if (rc) { /* what was indexed stays */
+        cli_store_error(&e);
         status = EXIT_FATAL;
     } else {
         status = cli_status(rep);

@@ -130,6 +130,16 @@ const char *cli_time(int64_t ms, char *buf, size_t n)
     return buf;
 }
 
+void cli_store_error(const cairn_err *e)
+{
+    if (e->rc == CAIRN_BUSY)
+        cli_error("%s (another cairn - an ingest, watch or serve - held the store for 5 s); "
+                  "run it again",
+                  e->msg);
+    else
+        cli_error("%s", e->msg);
+}
+
 bool cli_newer_copy(const cairn_session *a, const cairn_session *b)
 {
     return a->time_updated_ms > b->time_updated_ms;

@@ -388,8 +388,10 @@ int main(int argc, char **argv)
         }
         bool global = !strcmp(opt, "--quiet") || !strcmp(opt, "--verbose");
         if (!global && !allowed(cmd, opt)) {
-            if (bare)
-                cli_error("unknown option '%s'; see 'cairn --help'", opt);
+            if (bare) /* `cairn --data-dir D search ...`: the options went first */
+                cli_error("unknown option '%s' (the command comes first: cairn COMMAND "
+                          "[OPTIONS]); see 'cairn --help'",
+                          opt);
             else
                 cli_error("'%s' does not take option '%s'; see 'cairn %s --help'", cmd->name,
                           opt, cmd->name);
@@ -433,7 +435,9 @@ int main(int argc, char **argv)
     c.nargs = npos;
     if (npos && (bare || !takes_args(cmd))) {
         if (bare)
-            cli_error("unexpected argument '%s'; see 'cairn --help'", pos[0]);
+            cli_error("unexpected argument '%s' (the command comes first: cairn COMMAND "
+                      "[OPTIONS]); see 'cairn --help'",
+                      pos[0]);
         else
             cli_error("'%s' takes no arguments, not '%s'; see 'cairn %s --help'", cmd->name,
                       pos[0], cmd->name);

@@ -480,9 +480,10 @@ static bool authorized(server *sv, struct MHD_Connection *conn)
         return true;
     const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     size_t tl = strlen(sv->o->token);
-    if (!h || strncasecmp(h, "Bearer ", 7) || strlen(h + 7) != tl) /* the scheme: any case */
+    if (!h || strncasecmp(h, "Bearer ", 7)) /* RFC 7235: the scheme in any case, then spaces */
         return false;
-    return sodium_memcmp(h + 7, sv->o->token, tl) == 0;
+    h += 7 + strspn(h + 7, " ");
+    return strlen(h) == tl && sodium_memcmp(h, sv->o->token, tl) == 0;
 }
 
 /* The live index's counters and gauges, as its state in the store records them. */

@@ -734,8 +734,10 @@ static void take_roots(mcp *m, cn_jval result)
         if (u.len < sizeof scheme || memcmp(u.ptr, scheme, sizeof scheme - 1))
             continue;
         char path[sizeof m->project];
-        size_t n = 0, i;
-        for (i = sizeof scheme - 1; i < u.len && n + 1 < sizeof path; i++) {
+        size_t n = 0, i = sizeof scheme - 1;
+        if (u.len > i + 9 && !memcmp(u.ptr + i, "localhost/", 10)) /* RFC 8089: this host */
+            i += 9;
+        for (; i < u.len && n + 1 < sizeof path; i++) {
             int hi, lo;
             if (u.ptr[i] == '%' && i + 2 < u.len && (hi = cn_hex_digit(u.ptr[i + 1])) >= 0 &&
                 (lo = cn_hex_digit(u.ptr[i + 2])) >= 0) {

@@ -1,5 +1,6 @@
 /* source/record.c - names of the record enums, from their X-macro lists. */
 #include <string.h>
+#include <strings.h>
 
 #include "base/str.h"
 #include "cairn/source.h"
@@ -46,9 +47,13 @@ const char *cairn_agent_name(cairn_agent a)
 
 cairn_agent cairn_agent_parse(cairn_str s)
 {
-    if (cn_str_eqc(s, "claude"))
+    /* a name a person types: any case (Claude-Code) */
+    if (s.len == 6 && !strncasecmp(s.ptr, "claude", 6))
         return CAIRN_AGENT_CLAUDE;
-    return (cairn_agent)find(agent_names, COUNT(agent_names), s);
+    for (unsigned i = 1; i < COUNT(agent_names); i++)
+        if (strlen(agent_names[i]) == s.len && !strncasecmp(s.ptr, agent_names[i], s.len))
+            return (cairn_agent)i;
+    return CAIRN_AGENT_NONE;
 }
 
 const char *cairn_origin_name(cairn_origin o)

@@ -205,7 +205,8 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
         if (!create && rc == CAIRN_PERM && access(s->path, F_OK) != 0)
             rc = cn_err_set(err, CAIRN_NOTFOUND,
                             s->readonly ? "no store at '%s' yet: run 'cairn ingest'"
-                                        : "no store at '%s' yet: nothing was saved there",
+                                        : "no store at '%s' yet (nothing was saved or indexed "
+                                          "there: is --data-dir right?)",
                             s->path);
         goto out;
     }

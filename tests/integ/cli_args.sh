@@ -60,6 +60,8 @@ assert_contains "$(cat "$ERR")" "'-full'" "the error names the word"
 BASH=$(nhits hello --tool Bash)
 if [ "$BASH" -gt 0 ] 2>/dev/null; then ok "search hello --tool Bash finds Claude Code's Bash calls ($BASH)"; else not_ok "search hello --tool Bash finds hits" "$BASH"; fi
 assert_eq "$(nhits hello --tool bash) $(nhits hello --tool BASH)" "$BASH $BASH" "--tool bash and --tool BASH find the same calls"
+CC=$(nhits hello --agent claude-code)
+assert_eq "$(nhits hello --agent Claude-Code) $(nhits hello --agent CLAUDE)" "$CC $CC" "--agent in any case names the agent ($CC hits)"
 
 # ---- flags with values, arguments where none are taken ----
 c stats --json=0 --data-dir "$ST"
@@ -147,13 +149,16 @@ python3 -c 'import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
-time.sleep(8)' "$ST/cairn.db" "$WORK/locked" &
+time.sleep(13)' "$ST/cairn.db" "$WORK/locked" &
 LOCKER=$!
 for _ in $(seq 1 50); do [ -e "$WORK/locked" ] && break; sleep 0.1; done
 c ingest --source "claude=$WORK/claude" --data-dir "$ST"
+assert_eq "$RC $(grep -c 'another cairn' "$ERR") $(wc -c <"$OUT")" "1 1 0" \
+    "ingest while another holds the store: exit 1, it says another cairn may hold it, no summary"
+c remember p locked v --data-dir "$ST"
 kill "$LOCKER" 2>/dev/null
 wait "$LOCKER" 2>/dev/null
-assert_eq "$RC $(grep -c 'another cairn' "$ERR")" "1 1" "ingest while another holds the store: exit 1, and it says another cairn may hold it"
+assert_eq "$RC $(grep -c 'another cairn' "$ERR")" "1 1" "remember while another holds the store: the same"
 
 # ---- errors that say what is wrong ----
 c search "$(python3 -c 'print("a" * 70000)')" --data-dir "$ST"

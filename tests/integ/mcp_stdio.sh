@@ -179,7 +179,7 @@ assert_eq "$(text 22 '[.suggestions[] | {rule, text}]')" '[{"rule":"decision","t
     "memory_suggestions: the decision"
 assert_eq "$(text 23 .project_id)" '"q"' "memory_save with project_id: that project"
 assert_eq "$(text 24 '[.memories[].memory_key]')" '["db"]' "project p does not see project q's memory"
-assert_eq "$(text 25 '[.key, .message]')" '["db","Memory forgotten (memory_restore brings it back)"]' "memory_forget"
+assert_eq "$(text 25 '[.key, .message]')" '["db","Memory forgotten (a restore brings it back)"]' "memory_forget"
 assert_eq "$(ans 26 .result.isError)" true "memory_recall of a forgotten key: isError true"
 assert_eq "$(text 70 '[.key, .message]')" '["db","Memory restored"]' "memory_restore"
 assert_eq "$(ans 71 '.result.isError')" false "memory_recall after memory_restore: the memory is back"
@@ -365,6 +365,18 @@ RC=0
 assert_eq "$RC $(text 2 .project_id)" "0 \"$(pwd -P)\"" \
     "roots: without an answer within 1 s the held call runs in the working directory's project"
 assert_eq "$(text 3 .project_id)" '"/srv/late"' "roots: an answer that comes late still sets the project"
+
+# RFC 8089: file://localhost/PATH is a local path too
+{
+    req 1 initialize '{"protocolVersion":"2025-06-18","capabilities":{"roots":{}},"clientInfo":{"name":"t","version":"1"}}'
+    printf '%s\n' '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+    printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file://localhost/srv/lh"}]}}'
+    call 2 memory_save '{"key":"lh","value":"v"}'
+} >"$WORK/lh.in"
+OUT=$WORK/lh.out
+RC=0
+{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/lh.in" >"$OUT" 2>"$WORK/lh.err" || RC=$?; } 2>/dev/null
+assert_eq "$RC $(text 2 .project_id)" '0 "/srv/lh"' "roots: file://localhost/srv/lh is the path /srv/lh"
 
 # ---- resources of a project that is a path; answers that stay within the budget ----
 # the uri percent-encodes the id (a path has '/'), and reads back; uris that are not

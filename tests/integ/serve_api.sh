@@ -313,6 +313,10 @@ req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":1e400}'
 expect_error "POST context file_importance 1e400 (a number past a double): 422 naming file_importance" 422 "'file_importance'"
 req POST /projects/pm/memories '{"key":"k","value":"v","ttl_seconds":99999999999999999999}'
 expect_error "POST memories with ttl_seconds past 64 bits: 422 naming ttl_seconds" 422 "'ttl_seconds'"
+for big in 1e19 1e400 -1e400; do
+    req POST /projects/pm/memories "{\"key\":\"k\",\"value\":\"v\",\"ttl_seconds\":$big}"
+    expect_error "POST memories with ttl_seconds $big: 422 naming ttl_seconds" 422 "'ttl_seconds'"
+done
 req GET '/sessions?limit=99999999999999999999'
 expect_error "GET /sessions?limit= past 64 bits: 422 naming limit" 422 "'limit'"
 req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":"high"}'
@@ -712,6 +716,8 @@ if start_server "$D" --host 127.0.0.1 --token-file "$WORK/token"; then
     expect_error "token server: the token without 'Bearer ': 401" 401
     req GET /health '' -H "Authorization: bearer $TOKEN"
     expect "token server: the scheme in any case ('bearer'): 200" 200
+    req GET /health '' -H "Authorization: Bearer   $TOKEN"
+    expect "token server: spaces after the scheme (RFC 7235: one or more): 200" 200
     req GET /health '' -H "Authorization: Bearer $TOKEN"
     expect "token server: the right token: 200" 200
     assert_eq "$(jb .status)" '"ok"' "token server: the right token gets the health document"

@@ -354,7 +354,8 @@ static bool from_store(cli *c, cli_load *l, char *id, size_t size)
     c->sources[0] = src;
     c->nsources = 1;
     c->sources_given = true;
-    return cli_load_all(c, l) == 0;
+    cli_load_all(c, l); /* a source gone is said below, as "not there now" */
+    return true;
 }
 
 int cmd_show(cli *c)
@@ -374,12 +375,18 @@ int cmd_show(cli *c)
     }
     find_session(&l, cn_str(c->args[0]), &f);
     char stored[512];
-    if (!f.matches && from_store(c, &l, stored, sizeof stored))
+    bool in_store = !f.matches && from_store(c, &l, stored, sizeof stored);
+    if (in_store)
         find_session(&l, cn_str(stored), &f);
     if (f.matches != 1) {
         cli_print_issues(c, l.rep);
         if (f.matches)
             cli_error("'%s' matches %zu sessions; give more of the id", c->args[0], f.matches);
+        else if (in_store)
+            cli_error("session '%s' is in the store, read from '%s', but its files are not "
+                      "there now (moved or deleted; 'cairn search --session %s' still finds its "
+                      "text)",
+                      stored, c->sources[0].path, stored);
         else
             cli_error("no session '%s'; 'cairn sessions' lists them", c->args[0]);
         cli_load_free(&l);

@@ -641,6 +641,11 @@ static enum MHD_Result route(server *sv, struct MHD_Connection *conn, const char
     char decoded[4096];
     if ((why = decode_segments(seg, n, decoded, sizeof decoded)) || (why = bad_segment(seg, n)))
         return send_error(sv, conn, cn_nops + 2, rq->t0, 400, CAIRN_INVAL, why);
+    /* HEAD of the service routes (a probe's curl -I): their GET, libmicrohttpd sends no body */
+    if (n == 1 && !strcmp(method, "HEAD") &&
+        (cn_str_eqc(seg[0], "health") || cn_str_eqc(seg[0], "metrics") ||
+         cn_str_eqc(seg[0], "openapi.json")))
+        method = "GET";
     if (n == 1 && (cn_str_eqc(seg[0], "openapi.json") || cn_str_eqc(seg[0], "metrics"))) {
         bool api = seg[0].ptr[0] == 'o';
         if (strcmp(method, "GET"))

@@ -141,6 +141,11 @@ assert_eq "$A $B" "[\"$DUP\",9] [\"$DUP\",9]" \
 mkdir -p "$WORK/nohome"
 HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show "${SID:0:8}" --data-dir "$ST" --json
 assert_eq "$RC $(jq -r '.id' "$OUT" 2>&1)" "0 $SID" "show PREFIX --data-dir: a session read with --source is shown from the source the store names"
+mv "$WORK/claude" "$WORK/claude.moved"
+HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show "${SID:0:8}" --data-dir "$ST"
+assert_eq "$RC $(grep -c "is in the store, read from '$WORK/claude', but its files are not there now" "$ERR")" "1 1" \
+    "show of a session whose files have moved: exit 1, says the store has it and where it was read from"
+mv "$WORK/claude.moved" "$WORK/claude"
 HOME=$WORK/nohome XDG_DATA_HOME=$WORK/nohome run_cairn "$OUT" "$ERR" show nosuchsession --data-dir "$ST"
 assert_eq "$RC $(grep -c "no session 'nosuchsession'" "$ERR")" "1 1" "show of an id neither the histories nor the store hold: exit 1, no session"
 

@@ -145,6 +145,11 @@ req GET "/projects/p/memories/k"
 assert_match "$(grep -i '^allow:' "$HDR_F" | tr -d '\r')" '^[Aa]llow: DELETE$' "GET /projects/p/memories/k: 405 with Allow: DELETE"
 req POST /metrics
 assert_match "$(grep -i '^allow:' "$HDR_F" | tr -d '\r')" '^[Aa]llow: GET$' "POST /metrics: 405 with Allow: GET"
+# a probe's HEAD (curl -I) of the service routes: their headers, no body
+for p in /health /metrics /openapi.json; do
+    assert_eq "$(curl -sI --max-time 10 "$B$p" | head -1 | tr -d '\r')" "HTTP/1.1 200 OK" "HEAD $p: 200"
+done
+assert_eq "$(curl -sI --max-time 10 -o /dev/null -w '%{http_code}' "$B/sessions")" 405 "HEAD of another route: 405"
 
 # ---- 3. ids in paths ----
 

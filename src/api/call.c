@@ -159,7 +159,8 @@ static cairn_rc check_text(cn_call *c, int i)
             goto range;
         }
         /* digits too many for 64 bits: a number, out of range (422, not 400) */
-        if (*v && strspn(v + (*v == '-'), "0123456789") == strlen(v + (*v == '-')))
+        const char *digits = v + (*v == '-');
+        if (*digits && strspn(digits, "0123456789") == strlen(digits))
             goto huge;
         break;
     }

@@ -317,6 +317,8 @@ for big in 1e19 1e400 -1e400; do
     req POST /projects/pm/memories "{\"key\":\"k\",\"value\":\"v\",\"ttl_seconds\":$big}"
     expect_error "POST memories with ttl_seconds $big: 422 naming ttl_seconds" 422 "'ttl_seconds'"
 done
+req GET '/sessions?limit=-'
+expect_error "GET /sessions?limit=- (no digits): 400 naming limit" 400 "'limit'"
 req GET '/sessions?limit=99999999999999999999'
 expect_error "GET /sessions?limit= past 64 bits: 422 naming limit" 422 "'limit'"
 req POST "/sessions/$SA/context" '{"file_path":"x.c","file_importance":"high"}'

@@ -426,6 +426,8 @@ static cairn_rc health(cn_call *c)
 
 #define SID {"session_id", CN_ARG_STR, P | R, 0, 0, "the session"}
 #define PID {"project_id", CN_ARG_STR, P | R, 0, 0, "the project"}
+#define QPID(where)                                                                                \
+    {"project_id", CN_ARG_STR, (where) | R, 0, 0, "the project: any id, a path too"}
 
 const cn_op cn_ops[] = {
     {"health", "GET", "/health", 200, false, {{0}}, health, "service status, version, store, counts"},
@@ -488,6 +490,32 @@ const cn_op cn_ops[] = {
     {"memory_restore", "POST", "/projects/{project_id}/memories/{key}/restore", 200, true,
      {PID, {"key", CN_ARG_STR, P | R, 0, 0, "the memory's key"}}, memory_restore,
      "bring back what the last forget of a key removed"},
+    /* the same with the project (and key) in the query or body: any id, a path too (the
+     * default project of `cairn mcp`), which a path segment cannot hold */
+    {"memory_save_q", "POST", "/memories", 201, true,
+     {QPID(B), {"key", CN_ARG_STR, B | R, 0, 0, "the memory's key"},
+      {"value", CN_ARG_STR, B | R, 0, 0, "what to remember"},
+      {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},
+      {"ttl_seconds", CN_ARG_INT, B, 1, CAIRN_TTL_MAX_SECONDS,
+       "forget it after this many seconds (at most 100 years)"}},
+     memory_save, "memory_save, the project in the body"},
+    {"memory_list_q", "GET", "/memories", 200, false,
+     {QPID(Q), {"key", CN_ARG_STR, Q, 0, 0, "only this key"},
+      {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
+     memory_list, "memory_list, the project in the query"},
+    {"memory_search_q", "GET", "/memories/search", 200, false,
+     {QPID(Q), {"q", CN_ARG_STR, Q | R, 0, 0, "words to find"},
+      {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
+     memory_search, "memory_search, the project in the query"},
+    {"memory_history_q", "GET", "/memories/history", 200, false,
+     {QPID(Q), {"key", CN_ARG_STR, Q | R, 0, 0, "the memory's key"}}, memory_history,
+     "memory_history, the project and key in the query"},
+    {"memory_forget_q", "DELETE", "/memories", 200, true,
+     {QPID(Q), {"key", CN_ARG_STR, Q | R, 0, 0, "the memory's key"}}, memory_forget,
+     "memory_forget, the project and key in the query"},
+    {"memory_restore_q", "POST", "/memories/restore", 200, true,
+     {QPID(Q), {"key", CN_ARG_STR, Q | R, 0, 0, "the memory's key"}}, memory_restore,
+     "memory_restore, the project and key in the query"},
     {"turn_index", "POST", "/api/auto_index", 202, true,
      {{"user_message", CN_ARG_STR, B | R, 0, 0, "what the user said"},
       {"assistant_message", CN_ARG_STR, B | R, 0, 0, "what the assistant answered"},

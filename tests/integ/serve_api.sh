@@ -532,6 +532,27 @@ expect_error "DELETE an unknown key: 404" 404
 req GET '/projects/other/memories?key=database'
 assert_eq "$(jb '.memory.memory_value')" '"sqlite"' "DELETE in pm left the other project's key alone"
 
+# a project that is a path (cairn mcp's default): the routes with the project in the query
+PP='/home/dev/my%20proj'
+req POST /memories '{"project_id":"/home/dev/my proj","key":"pk","value":"path project zebu"}'
+assert_eq "$CODE $(jb '[.project_id, .key]')" '201 ["/home/dev/my proj","pk"]' "POST /memories: saved in a project that is a path"
+req GET "/memories?project_id=$PP&key=pk"
+assert_eq "$CODE $(jb '.memory.memory_value')" '200 "path project zebu"' "GET /memories?project_id=PATH&key=pk"
+req GET "/memories?project_id=$PP"
+assert_eq "$(jb '[.project_id, .count]')" '["/home/dev/my proj",1]' "GET /memories?project_id=PATH: its list"
+req GET "/memories/search?project_id=$PP&q=zebu"
+assert_eq "$CODE $(jb '[.memories[].memory_key]')" '200 ["pk"]' "GET /memories/search?project_id=PATH&q=zebu"
+req DELETE "/memories?project_id=$PP&key=pk"
+expect "DELETE /memories?project_id=PATH&key=pk: 200" 200
+req GET "/memories/history?project_id=$PP&key=pk"
+assert_eq "$CODE $(jb '[.count, (.versions[0].deleted_at | type)]')" '200 [1,"string"]' "GET /memories/history: the version, deleted"
+req POST "/memories/restore?project_id=$PP&key=pk"
+expect "POST /memories/restore?project_id=PATH&key=pk: 200" 200
+req GET "/memories?project_id=$PP&key=pk"
+expect "after the restore the memory is back: 200" 200
+req GET "/memories?key=pk"
+expect_error "GET /memories without project_id: 400 naming it" 400 "'project_id'"
+
 # search
 req POST /projects/pm/memories '{"key":"deploy","value":"blue green rollout","metadata":{"owner":"platypus"}}'
 req GET '/projects/pm/memories/search?q=zebra'

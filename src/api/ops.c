@@ -426,6 +426,13 @@ static cairn_rc health(cn_call *c)
 
 #define SID {"session_id", CN_ARG_STR, P | R, 0, 0, "the session"}
 #define PID {"project_id", CN_ARG_STR, P | R, 0, 0, "the project"}
+/* what a save takes after its project, in the body */
+#define SAVE_ARGS                                                                                  \
+    {"key", CN_ARG_STR, B | R, 0, 0, "the memory's key"},                                          \
+    {"value", CN_ARG_STR, B | R, 0, 0, "what to remember"},                                        \
+    {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},                               \
+    {"ttl_seconds", CN_ARG_INT, B, 1, CAIRN_TTL_MAX_SECONDS,                                       \
+     "forget it after this many seconds (at most 100 years)"}
 #define QPID(where)                                                                                \
     {"project_id", CN_ARG_STR, (where) | R, 0, 0, "the project: any id, a path too"}
 
@@ -471,11 +478,7 @@ const cn_op cn_ops[] = {
       {"limit", CN_ARG_INT, Q, 1, 1000, "at most this many (default 20)"}},
      memory_search, "full-text search over a project's memories"},
     {"memory_save", "POST", "/projects/{project_id}/memories", 201, true,
-     {PID, {"key", CN_ARG_STR, B | R, 0, 0, "the memory's key"},
-      {"value", CN_ARG_STR, B | R, 0, 0, "what to remember"},
-      {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},
-      {"ttl_seconds", CN_ARG_INT, B, 1, CAIRN_TTL_MAX_SECONDS,
-       "forget it after this many seconds (at most 100 years)"}},
+     {PID, SAVE_ARGS},
      memory_save, "remember a key and value in a project (a new version if the key exists)"},
     {"memory_list", "GET", "/projects/{project_id}/memories", 200, false,
      {PID, {"key", CN_ARG_STR, Q, 0, 0, "only this key"},
@@ -493,11 +496,7 @@ const cn_op cn_ops[] = {
     /* the same with the project (and key) in the query or body: any id, a path too (the
      * default project of `cairn mcp`), which a path segment cannot hold */
     {"memory_save_q", "POST", "/memories", 201, true,
-     {QPID(B), {"key", CN_ARG_STR, B | R, 0, 0, "the memory's key"},
-      {"value", CN_ARG_STR, B | R, 0, 0, "what to remember"},
-      {"metadata", CN_ARG_OBJ, B, 0, 0, "a JSON object kept with it"},
-      {"ttl_seconds", CN_ARG_INT, B, 1, CAIRN_TTL_MAX_SECONDS,
-       "forget it after this many seconds (at most 100 years)"}},
+     {QPID(B), SAVE_ARGS},
      memory_save, "memory_save, the project in the body"},
     {"memory_list_q", "GET", "/memories", 200, false,
      {QPID(Q), {"key", CN_ARG_STR, Q, 0, 0, "only this key"},

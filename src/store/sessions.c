@@ -218,24 +218,25 @@ cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source
     sqlite3_stmt *st;
     cairn_rc rc = CAIRN_OK;
     int n = 0;
-    /* the id itself first, then the ids it is a prefix of (a range, so that '%' and '_' are
-     * only characters) */
+    /* the ids id is a prefix of (a range: '%' and '_' are only characters), the id itself
+     * first; an exact match is the one */
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT x.session_id, src.agent, src.path FROM sessions x JOIN sources"
-                           " src ON src.id = x.source_id WHERE x.session_id = ?1 UNION ALL"
-                           " SELECT * FROM (SELECT x.session_id, src.agent, src.path FROM"
+                           "SELECT x.session_id, src.agent, src.path, x.session_id = ?1 FROM"
                            " sessions x JOIN sources src ON src.id = x.source_id WHERE"
-                           " x.session_id > ?1 AND x.session_id < ?1 || x'f4908080' AND NOT"
-                           " EXISTS (SELECT 1 FROM sessions WHERE session_id = ?1) LIMIT 2)",
+                           " x.session_id >= ?1 AND x.session_id < ?1 || x'f4908080' ORDER BY"
+                           " x.session_id = ?1 DESC LIMIT 2",
                            -1, &st, NULL) != SQLITE_OK)
         return cn_store_error(s, err, "cannot read sessions");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW && ++n == 1) {
+        bool exact = sqlite3_column_int(st, 3) != 0;
         const char *agent = (const char *)sqlite3_column_text(st, 1);
         memset(out, 0, sizeof *out);
         out->agent = cairn_agent_parse(cn_str(agent ? agent : ""));
         snprintf(out->path, sizeof out->path, "%s", (const char *)sqlite3_column_text(st, 2));
         snprintf(id_out, id_size, "%s", (const char *)sqlite3_column_text(st, 0));
+        if (exact)
+            break;
     }
     sqlite3_finalize(st);
     if (!n)

@@ -20,10 +20,10 @@
 /* A turn for a session that exists names its project, or none: CAIRN_EXISTS otherwise. */
 static cairn_rc same_project(cairn_store *s, const cairn_turn *t, cairn_err *err)
 {
-    sqlite3_stmt *st;
     cairn_rc rc = CAIRN_OK;
-    if (sqlite3_prepare_v2(s->db, "SELECT project_id FROM sessions WHERE session_id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
+    sqlite3_stmt *st = /* kept: a server queues turns all day */
+        cn_store_cached(s, "SELECT project_id FROM sessions WHERE session_id = ?1", err);
+    if (!st)
         return cn_store_error(s, err, "cannot queue the turn");
     sqlite3_bind_text(st, 1, t->session_id, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
@@ -31,7 +31,7 @@ static cairn_rc same_project(cairn_store *s, const cairn_turn *t, cairn_err *err
         rc = cn_err_set(err, CAIRN_EXISTS,
                         "field 'project_id': session '%s' is of project '%s', not '%s'",
                         t->session_id, (const char *)sqlite3_column_text(st, 0), t->project_id);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc;
 }
 

@@ -162,7 +162,8 @@ CAIRN_API cairn_rc cairn_session_set(cairn_store *s, const char *session_id,
 typedef struct cairn_session_filter {
     const char *project_id, *workspace_path;
     int active; /* -1 any, 1 not ended, 0 ended */
-    size_t limit; /* 0: 50 */
+    size_t limit;  /* 0: 50 */
+    size_t offset; /* sessions skipped first (a page after the first) */
 } cairn_session_filter;
 
 /**

@@ -63,7 +63,7 @@ static cairn_rc session_list(cn_call *c)
     const char *active = cn_arg(c, "active");
     cairn_session_filter f = {cn_arg(c, "project_id"), cn_arg(c, "workspace_path"),
                               active ? (!strcmp(active, "true") || !strcmp(active, "1")) : -1,
-                              (size_t)cn_arg_i64(c, "limit", 50)};
+                              (size_t)cn_arg_i64(c, "limit", 50), 0};
     char *json;
     size_t len;
     cairn_rc rc = cairn_session_json(c->store, NULL, &f, &json, &len, &c->err);

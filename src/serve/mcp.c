@@ -565,12 +565,58 @@ static bool resource_id(cairn_str uri, const char *kind, const char *leaf, char 
     return n > 0;
 }
 
+/* A page of resources/list: this project's memories, then sessions, newest first. */
+#define RES_PAGE 50
+
+/* One entry of resources/list. */
+static void put_resource(cn_jw *w, cairn_str uri, cairn_str name)
+{
+    cn_jw_obj(w);
+    cn_jw_key(w, "uri");
+    cn_jw_str(w, uri);
+    cn_jw_key(w, "name");
+    cn_jw_str(w, name);
+    cn_jw_key(w, "mimeType");
+    cn_jw_cstr(w, "application/json");
+    cn_jw_obj_end(w);
+}
+
+/*
+ * The page params.cursor names (the sessions to skip: a cursor is an offset
+ * in decimal, as nextCursor gave it), 0 without one; -1 for a cursor this
+ * server cannot have given.
+ */
+static long long list_cursor(req *r)
+{
+    cn_jval v = cn_json_get(r->params, "cursor");
+    if (!cn_json_exists(v) || cn_json_is(v, CN_JSON_NULL))
+        return 0;
+    cairn_str c = cn_json_str_or(v, &r->m->a);
+    long long off = 0;
+    if (!c.ptr || !c.len || c.len > 12)
+        return -1;
+    for (size_t i = 0; i < c.len; i++) {
+        if (c.ptr[i] < '0' || c.ptr[i] > '9')
+            return -1;
+        off = off * 10 + (c.ptr[i] - '0');
+    }
+    return off;
+}
+
 static void resources_list(req *r)
 {
     cn_jw w;
     char *json = NULL;
-    size_t len;
-    cairn_session_filter f = {NULL, NULL, -1, 50};
+    size_t len, n = 0;
+    long long off = list_cursor(r);
+    if (off < 0) {
+        error_answer(r->b, r->id, -32602,
+                     "invalid params: field 'cursor' is not a cursor this server gave "
+                     "(resources/list's nextCursor)");
+        return;
+    }
+    /* one more than a page: whether there is a next one */
+    cairn_session_filter f = {NULL, NULL, -1, RES_PAGE + 1, (size_t)off};
     begin(&w, r->b, r->id);
     cn_jw_key(&w, "result");
     cn_jw_obj(&w);
@@ -578,35 +624,23 @@ static void resources_list(req *r)
     cn_jw_arr(&w);
     cn_buf uri;
     cn_buf_init(&uri, 0);
-    resource_uri(&uri, "project", cn_str(r->m->project), "memories");
-    cn_jw_obj(&w);
-    cn_jw_key(&w, "uri");
-    cn_jw_str(&w, cn_buf_str(&uri));
-    cn_jw_key(&w, "name");
-    cn_jw_cstr(&w, "this project's memories");
-    cn_jw_key(&w, "mimeType");
-    cn_jw_cstr(&w, "application/json");
-    cn_jw_obj_end(&w);
+    if (!off) {
+        resource_uri(&uri, "project", cn_str(r->m->project), "memories");
+        put_resource(&w, cn_buf_str(&uri), cn_str("this project's memories"));
+    }
     if (cairn_session_json(r->m->store, NULL, &f, &json, &len, NULL) == CAIRN_OK) {
         cn_json sj;
         cn_json_init(&sj);
         if (!cn_json_parse(&sj, json, len, NULL)) {
             cn_jiter it = cn_json_iter(cn_json_root(&sj));
             cn_jval s;
-            while (cn_json_next(&it, NULL, &s)) {
+            while (cn_json_next(&it, NULL, &s) && ++n <= RES_PAGE) {
                 cairn_str id = cn_json_str_or(cn_json_get(s, "session_id"), &r->m->a);
                 cairn_str title = cn_json_str_or(cn_json_get(s, "title"), &r->m->a);
                 if (!id.len)
                     continue;
                 resource_uri(&uri, "session", id, "summary");
-                cn_jw_obj(&w);
-                cn_jw_key(&w, "uri");
-                cn_jw_str(&w, cn_buf_str(&uri));
-                cn_jw_key(&w, "name");
-                cn_jw_str(&w, title.ptr ? title : cn_buf_str(&uri));
-                cn_jw_key(&w, "mimeType");
-                cn_jw_cstr(&w, "application/json");
-                cn_jw_obj_end(&w);
+                put_resource(&w, cn_buf_str(&uri), title.ptr ? title : cn_buf_str(&uri));
             }
         }
         cn_json_release(&sj);
@@ -614,6 +648,12 @@ static void resources_list(req *r)
     }
     cn_buf_release(&uri);
     cn_jw_arr_end(&w);
+    if (n > RES_PAGE) {
+        char next[32];
+        snprintf(next, sizeof next, "%lld", off + RES_PAGE);
+        cn_jw_key(&w, "nextCursor");
+        cn_jw_cstr(&w, next);
+    }
     cn_jw_obj_end(&w);
     cn_jw_obj_end(&w);
     cn_jw_finish(&w);

@@ -173,7 +173,7 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
             cn_buf_adds(&sql, " AND s.ended_at IS NULL");
         if (f && f->active == 0)
             cn_buf_adds(&sql, " AND s.ended_at IS NOT NULL");
-        cn_buf_adds(&sql, " ORDER BY s.last_activity DESC, s.id DESC LIMIT :limit");
+        cn_buf_adds(&sql, " ORDER BY s.last_activity DESC, s.id DESC LIMIT :limit OFFSET :offset");
     }
     if (sqlite3_prepare_v2(s->db, sql.ptr, -1, &st, NULL) != SQLITE_OK) {
         cn_buf_release(&sql);
@@ -189,6 +189,8 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
         sqlite3_bind_text(st, i, f->workspace_path, -1, SQLITE_STATIC);
     if ((i = sqlite3_bind_parameter_index(st, ":limit")))
         sqlite3_bind_int64(st, i, f && f->limit ? (int64_t)f->limit : 50);
+    if ((i = sqlite3_bind_parameter_index(st, ":offset")))
+        sqlite3_bind_int64(st, i, !f ? 0 : f->offset < INT64_MAX ? (int64_t)f->offset : INT64_MAX);
     cn_buf_init(&out, (size_t)256 << 20);
     cn_jw_init(&w, &out, false);
     if (session_id) {

@@ -588,6 +588,56 @@ static int wal_commits(const live *l, uint32_t *salt)
     return commits;
 }
 
+/* resources/list pages: 50 sessions a page, nextCursor to the next; a made-up cursor is -32602 */
+static void test_resource_pages(void **state)
+{
+    (void)state;
+    live l = {.data = ""};
+    cairn_store *s;
+    char id[64];
+    live_dir(&l);
+    assert_int_equal(cairn_store_open(l.data, 0, &s, NULL), CAIRN_OK);
+    cairn_session_new n = {"t", "/w", "p", NULL, 0};
+    for (int i = 0; i < 120; i++)
+        assert_int_equal(cairn_session_create(s, &n, id, sizeof id, NULL), CAIRN_OK);
+    cairn_store_close(s);
+    live_start(&l);
+    int sessions = 0, pages = 0;
+    char cursor[64] = "";
+    do {
+        char req[256];
+        if (cursor[0])
+            snprintf(req, sizeof req,
+                     "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/list\",\"params\":"
+                     "{\"cursor\":\"%s\"}}\n",
+                     cursor);
+        else
+            snprintf(req, sizeof req, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"resources/list\"}\n");
+        live_ask(&l, req, 1);
+        int here = 0;
+        for (const char *p = R.line[0]; (p = strstr(p, "\"uri\":\"cairn://session/")); p++)
+            here++;
+        assert_true(here <= 50);
+        /* the project's memories come first, on the first page only */
+        assert_int_equal(strstr(R.line[0], "cairn://project/p/memories") != NULL, pages == 0);
+        sessions += here;
+        pages++;
+        const char *c = strstr(R.line[0], "\"nextCursor\":\"");
+        cursor[0] = '\0';
+        if (c)
+            sscanf(c + strlen("\"nextCursor\":\""), "%63[0-9]", cursor);
+        assert_true(!c || cursor[0]);
+    } while (cursor[0] && pages < 10);
+    assert_int_equal(pages, 3);
+    assert_int_equal(sessions, 120);
+    live_ask(&l,
+             "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/list\",\"params\":"
+             "{\"cursor\":\"x1\"}}\n",
+             1);
+    expect_error("2", -32602, "cursor");
+    live_stop(&l);
+}
+
 #define SAVE(id, key) CALL(id, "memory_save", "{\"key\":\"" key "\",\"value\":\"v " key "\"}")
 
 static void test_group_commit(void **state)
@@ -793,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_resource_uri_escapes), cmocka_unit_test(test_group_commit),
         cmocka_unit_test(test_group_failure),        cmocka_unit_test(test_index_deferred),
         cmocka_unit_test(test_index_idle),           cmocka_unit_test(test_group_context),
+        cmocka_unit_test(test_resource_pages),
     };
     return cmocka_run_group_tests_name("mcp", tests, setup, teardown);
 }

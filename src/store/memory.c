@@ -366,10 +366,28 @@ cairn_rc cairn_memory_forget(cairn_store *s, const char *project, const char *ke
 cairn_rc cairn_memory_restore(cairn_store *s, const char *project, const char *key,
                               cairn_err *err)
 {
-    return one_change(s, "UPDATE memories SET deleted_at = NULL WHERE project_id = ?1 AND key ="
-                         " ?2 AND superseded_at IS NULL AND deleted_at IS NOT NULL AND"
-                         " (expires_at IS NULL OR expires_at > ?9)",
-                      project, key, "to restore", err);
+    cairn_rc rc = one_change(s, "UPDATE memories SET deleted_at = NULL WHERE project_id = ?1 AND"
+                                " key = ?2 AND superseded_at IS NULL AND deleted_at IS NOT NULL"
+                                " AND (expires_at IS NULL OR expires_at > ?9)",
+                             project, key, "to restore", err);
+    if (rc != CAIRN_NOTFOUND)
+        return rc;
+    /* saved again since it was forgotten: the live version is the one to keep */
+    sqlite3_stmt *st = cn_store_cached(s,
+                                       "SELECT version FROM memories WHERE project_id = ?1 AND"
+                                       " key = ?2 AND superseded_at IS NULL AND deleted_at IS NULL"
+                                       " AND (expires_at IS NULL OR expires_at > ?9)",
+                                       NULL);
+    if (!st)
+        return rc;
+    cn_memories_bind(st, project, key, cn_now_ms());
+    if (sqlite3_step(st) == SQLITE_ROW)
+        cn_err_set(err, CAIRN_NOTFOUND,
+                   "memory '%s' in project '%s' is not forgotten: version %lld is live (its "
+                   "history lists the earlier ones)",
+                   key, project, (long long)sqlite3_column_int64(st, 0));
+    done(st);
+    return rc;
 }
 
 cairn_rc cairn_memory_sweep(cairn_store *s, int64_t grace_ms, size_t *n, cairn_err *err)

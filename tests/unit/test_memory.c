@@ -544,6 +544,7 @@ static void test_forget_restore(void **state)
     cairn_memories_free(h);
     assert_int_equal(cairn_memory_restore(s, "p", "k", &e), CAIRN_NOTFOUND); /* nothing to undo */
     assert_non_null(strstr(e.msg, "'k'"));
+    assert_non_null(strstr(e.msg, "version 1 is live")); /* not "no memory": it is there */
 
     OK(cairn_memory_forget(s, "p", "k", E));
     assert_int_equal(cairn_memory_forget(s, "p", "k", &e), CAIRN_NOTFOUND);
@@ -558,6 +559,7 @@ static void test_forget_restore(void **state)
     assert_int_equal(r->items[0].version, 2);
     cairn_memories_free(r);
     assert_int_equal(cairn_memory_restore(s, "p", "k", &e), CAIRN_NOTFOUND);
+    assert_non_null(strstr(e.msg, "version 2 is live"));
     r = recall(s, "p", "k", 0);
     assert_int_equal(r->n, 1);
     assert_string_equal(r->items[0].value, "two");

@@ -246,8 +246,40 @@ static int held_elsewhere(run *r, const cairn_session *x, uint64_t meta, cairn_e
     return held == 1;
 }
 
-/* Write the sessions of one hydrated chunk in one transaction. */
-static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
+/*
+ * The stored copies of chunk's sessions that its batch does not hold: read
+ * whole without an issue (clean), their files hold no session now (a
+ * transcript cut back to lines that are no conversation), so they are gone.
+ */
+static cairn_rc gone_in_chunk(run *r, uint32_t chunk, cairn_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    for (size_t k = 0; k < r->nss; k++) {
+        sess *e = &r->ss[k];
+        if (e->chunk != chunk || e->state != S_UNKNOWN || !e->known)
+            continue;
+        if (!st && sqlite3_prepare_v2(r->s->db,
+                                      "UPDATE sessions SET gone_at = ?3 WHERE source_id = ?1 AND"
+                                      " source_key = ?2 AND gone_at IS NULL",
+                                      -1, &st, NULL) != SQLITE_OK)
+            return cn_store_error(r->s, err, "cannot mark gone sessions");
+        sqlite3_bind_int64(st, 1, r->source_id);
+        sqlite3_bind_text(st, 2, e->id.ptr, (int)e->id.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, cn_now_ms());
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            sqlite3_finalize(st);
+            return cn_store_error(r->s, err, "cannot mark gone sessions");
+        }
+        r->st->sessions_gone += (size_t)sqlite3_changes(r->s->db);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    return CAIRN_OK;
+}
+
+/* Write the sessions of one hydrated chunk in one transaction (clean: read without an issue). */
+static cairn_rc write_chunk(run *r, const cairn_batch *b, uint32_t chunk, bool clean,
+                            cairn_err *err)
 {
     cairn_rc rc = cn_store_begin(r->s, err);
     if (rc)
@@ -301,6 +333,8 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, cairn_err *err)
         r->st->messages += x->nmessages;
         r->st->parts += got - x->nmessages;
     }
+    if (!rc && clean)
+        rc = gone_in_chunk(r, chunk, err);
     if (rc) {
         cn_store_rollback(r->s);
         return rc;
@@ -354,6 +388,7 @@ static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
     cairn_batch *b;
     cairn_rc rc;
 
+    size_t issues = cairn_report_count(r->rep);
     select_chunk(r, chunk);
     if ((rc = cairn_resolve(r->plan, &res, r->rep, err)))
         return rc;
@@ -368,7 +403,7 @@ static cairn_rc read_chunk(run *r, uint32_t chunk, cairn_err *err)
     if ((rc = cairn_hydrate_take(res, &b, r->rep, err)))
         return rc;
     r->st->skipped += b->skipped;
-    rc = write_chunk(r, b, err);
+    rc = write_chunk(r, b, chunk, cairn_report_count(r->rep) == issues, err);
     for (size_t k = 0; k < r->nss; k++)
         r->done += r->ss[k].chunk == chunk;
     cairn_batch_free(b);

@@ -86,6 +86,19 @@ assert_eq "$(snapshot "$db")" "$(snapshot "$tmp/fresh/cairn.db")" \
 run_cairn "$tmp/out" "$tmp/err" search zanzibar --data-dir "$tmp/s" --json
 assert_eq "$(jq '.hits | length' "$tmp/out")" 0 "text cut from the file is no longer found"
 
+# cut back to lines that are no conversation: the file holds no session now, so it is gone
+cp "$f" "$tmp/kept"
+printf '{"type":"file-history-snapshot","messageId":"m1","snapshot":{"messageId":"m1","trackedFileBackups":{},"timestamp":"2026-11-21T06:00:00.000Z"},"isSnapshotUpdate":false}\n' >"$f"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+assert_contains "$(cat "$tmp/out")" "0 new, 0 changed, 2 unchanged, 1 gone" \
+    "a transcript left with no conversation: its session is gone"
+assert_eq "$(q "SELECT gone_at > 0 FROM sessions WHERE session_id = '$S'")" 1 "and marked so"
+mv "$tmp/kept" "$f"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/c" --data-dir "$tmp/s"
+assert_contains "$(cat "$tmp/out")" "0 new, 1 changed, 2 unchanged, 0 gone" \
+    "its conversation written back: the session is back"
+assert_eq "$(q "SELECT gone_at IS NULL FROM sessions WHERE session_id = '$S'")" 1 "and no longer gone"
+
 # Codex: each real rollout cut in half, ingested, then grown back to its whole
 mkdir -p "$tmp/cx"
 cp -R "$SHARED/fixtures/codex/localpush/sessions" "$tmp/cx/"

@@ -177,6 +177,15 @@ CAIRN_API cairn_rc cairn_session_json(cairn_store *s, const char *session_id,
                                       const cairn_session_filter *f, char **json, size_t *len,
                                       cairn_err *err);
 
+/**
+ * The id of the session that id is, or is a unique prefix of, into out
+ * (out_size bytes): any session, made over the API or read from an agent.
+ * CAIRN_NOTFOUND when none has it, CAIRN_INVAL when several do (the message
+ * names two).
+ */
+CAIRN_API cairn_rc cairn_session_resolve(cairn_store *s, const char *id, char *out, size_t out_size,
+                                         cairn_err *err);
+
 /* ---- conversation turns (a chat backend posts each exchange) ---- */
 
 typedef struct cairn_turn {

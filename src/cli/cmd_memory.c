@@ -173,12 +173,14 @@ int cmd_context(cli *c)
     }
     if ((st = cli_open_store(c, CAIRN_STORE_EXISTING, &s)))
         return st;
-    if (c->nadd && cairn_context_append(s, c->args[0], c->add, c->nadd, &e)) {
+    char id[256]; /* the session's id, from a unique prefix of it too (as show takes) */
+    if (cairn_session_resolve(s, c->args[0], id, sizeof id, &e) ||
+        (c->nadd && cairn_context_append(s, id, c->add, c->nadd, &e))) {
         cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;
     }
-    if (cairn_context_get(s, c->args[0], &json, &len, &e)) {
+    if (cairn_context_get(s, id, &json, &len, &e)) {
         cli_store_error(&e);
         cairn_store_close(s);
         return EXIT_FATAL;

@@ -80,6 +80,7 @@ static const cli_cmd commands[] = {
      "SESSION [--add-file P [--importance X]] [--add-search Q] [--add-decision TEXT]"
      " [--add-memory ID]",
      "a session's context (files, searches, decisions, memories) as JSON; --add-* appends",
+     "  SESSION             a session's id, or a start of it that no other id has\n"
      "  --add-file P        a file the session worked on (repeatable)\n"
      "  --importance X      0.0-1.0, for the --add-file before it (default 0.5)\n"
      "  --add-search Q      a search the session made\n"

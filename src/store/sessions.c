@@ -214,6 +214,45 @@ cairn_rc cairn_session_json(cairn_store *s, const char *session_id, const cairn_
     return CAIRN_OK;
 }
 
+cairn_rc cairn_session_resolve(cairn_store *s, const char *id, char *out, size_t out_size,
+                               cairn_err *err)
+{
+    sqlite3_stmt *st;
+    char first[256] = "";
+    int n = 0;
+    if (!*id)
+        return cn_err_set(err, CAIRN_NOTFOUND, "no session '' (an empty id)");
+    /* as cairn_store_session_source: the ids id begins, the id itself first */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT session_id, session_id = ?1 FROM sessions WHERE session_id >="
+                           " ?1 AND session_id < ?1 || x'f4908080' ORDER BY session_id = ?1"
+                           " DESC, session_id LIMIT 2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return cn_store_error(s, err, "cannot read sessions");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    cairn_rc rc = CAIRN_OK;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+        const char *sid = (const char *)sqlite3_column_text(st, 0);
+        if (n++ == 0) {
+            snprintf(first, sizeof first, "%s", sid);
+            if (sqlite3_column_int(st, 1))
+                break; /* the id itself */
+        } else {
+            rc = cn_err_set(err, CAIRN_INVAL,
+                            "'%s' is the start of several sessions' ids ('%s', '%s', ...)", id,
+                            first, sid);
+        }
+    }
+    sqlite3_finalize(st);
+    if (!rc && !n)
+        rc = cn_err_set(err, CAIRN_NOTFOUND, "no session '%s'", id);
+    if (!rc && strlen(first) >= out_size)
+        rc = cn_err_set(err, CAIRN_TOOBIG, "session id '%s' is too long", first);
+    if (!rc)
+        snprintf(out, out_size, "%s", first);
+    return rc;
+}
+
 cairn_rc cairn_store_session_source(cairn_store *s, const char *id, cairn_source *out, char *id_out,
                                     size_t id_size, cairn_err *err)
 {

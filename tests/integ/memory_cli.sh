@@ -327,6 +327,12 @@ c context "$S1"
 expect_rc "context of a session with no events exits 0" 0
 assert_eq "$(jqo '[.session_id, (.context | [.files_accessed, .recent_searches, .decisions, .saved_memories] | map(length)), .context.file_importance_scores, .compressed]')" \
     "[\"$S1\",[0,0,0,0],{},false]" "context of a session with no events (after the refused --add-*): empty lists, compressed false"
+c context ses_e035dec
+expect_rc "context takes a unique start of a session id, as show does" 0
+assert_eq "$(jqo '.session_id')" "\"$S1\"" "context of an id's start: the session it starts"
+c context ses_e035d --add-decision "not saved"
+expect_rc "context of an id's start that several sessions share exits 1" 1
+assert_contains "$(cat "$ERR")" "several" "context of an ambiguous start: the message says several sessions have it"
 ACT0=$(activity "$S1")
 c recall webshop database --json
 MIDNOW=$(jq -r '.memories[0].memory_id' "$OUT" 2>/dev/null)

@@ -186,4 +186,18 @@ czturn t3 '"t2-a"' bbbbbbbb-0000-4000-8000-00000000000b third >>"$fz"
 run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/cz" --data-dir "$tmp/zs"
 assert_eq "$(sqlite3 "$tmp/zs/cairn.db" "SELECT session_id, nmessages FROM sessions")" \
     "aaaaaaaa-0000-4000-8000-00000000000a|6" "claude, named by its first sessionId: one session after growing"
+
+# Claude: a prompt typed while a response streams sits between two lines of that response
+# (large-conversation.jsonl, lines 276-278); a read that stops after the prompt must not count
+# the response twice when the rest of it comes.  Cut at every line around it, then whole.
+mkdir -p "$tmp/cl/projects/p"
+large=$SHARED/fixtures/claude/episodic-memory/large-conversation.jsonl
+for n in 272 274 275 276 277 278 279 281 460; do
+    head -n $n "$large" >"$tmp/cl/projects/p/x.jsonl"
+    run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/cl" --data-dir "$tmp/ls"
+done
+run_cairn "$tmp/out" "$tmp/err" usage --data-dir "$tmp/ls" --json
+assert_eq "$(jq -c '.total | [.input, .output, .cache_read, .responses]' "$tmp/out")" \
+    "[360,22976,66925567,170]" \
+    "claude, a response split by a typed prompt, read in pieces: its usage counted once (EXPECTED.md)"
 done_testing

@@ -42,6 +42,13 @@ typedef struct chain_line {
     uint32_t msg; /* message that line belongs to, or CAIRN_NONE */
 } chain_line;
 
+/* Where a turn (a typed prompt) begins: its line's offset, lines and messages before it. */
+typedef struct turn {
+    int64_t off, line;
+    uint32_t msgs;
+    bool seen; /* a turn began in this read */
+} turn;
+
 typedef struct cc {
     cairn_batch *b;
     cn_arena *a;
@@ -64,10 +71,17 @@ typedef struct cc {
     double cost;
     bool have_cost;
     /* the last typed prompt read: where a later read of a grown file may resume */
-    int64_t line_off, turn_off, turn_line;
-    uint32_t turn_msgs;
-    bool turn_seen;
+    int64_t line_off;
+    turn turn;
+    turn resp_turn; /* the turn when the last new response began */
+    bool resp_seen; /* a response began in this read */
+    vec resp_turns; /* resp_start: each response's message and the turn it began in */
 } cc;
+
+typedef struct resp_start {
+    uint32_t msg;
+    turn at;
+} resp_start;
 
 #define AT(v, T, i) (&((T *)(v).p)[i])
 
@@ -244,10 +258,10 @@ static void chain_mark(cc *c, cairn_str uuid, uint32_t msg)
 static void turn_start(cc *c)
 {
     cairn_session *s = AT(c->sessions, cairn_session, c->session);
-    c->turn_seen = true;
-    c->turn_off = c->line_off;
-    c->turn_line = (int64_t)c->line_no - 1;
-    c->turn_msgs = s->nmessages - 1; /* the prompt's message is the turn's first */
+    c->turn.seen = true;
+    c->turn.off = c->line_off;
+    c->turn.line = (int64_t)c->line_no - 1;
+    c->turn.msgs = s->nmessages - 1; /* the prompt's message is the turn's first */
 }
 
 static int on_user(cc *c, cn_jval o, cairn_str uuid, int64_t t)
@@ -316,6 +330,28 @@ static void usage(cn_jval u, cairn_tokens *t)
         cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "cache_creation_input_tokens"), 0));
 }
 
+/*
+ * A later line of the response msg, after a prompt typed while it streamed:
+ * a read that began at that prompt would count the response twice, so the
+ * turn to resume at goes back to the one the response began in.
+ */
+static void straddled(cc *c, uint32_t msg)
+{
+    size_t lo = 0, hi = c->resp_turns.n; /* pushed in message order: a binary search */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (AT(c->resp_turns, resp_start, mid)->msg < msg)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == c->resp_turns.n || AT(c->resp_turns, resp_start, lo)->msg != msg)
+        return;
+    const turn *at = &AT(c->resp_turns, resp_start, lo)->at;
+    if (at->seen != c->turn.seen || at->off != c->turn.off)
+        c->turn = *at;
+}
+
 static int on_assistant(cc *c, cn_jval o, cairn_str uuid, int64_t t)
 {
     cn_jval msg = cn_json_get(o, "message");
@@ -347,6 +383,14 @@ static int on_assistant(cc *c, cn_jval o, cairn_str uuid, int64_t t)
             owner = c->resp;
             if (mid.len && cn_map_put(&c->responses, key, owner))
                 return -1;
+            resp_start *r = push(&c->resp_turns, sizeof *r);
+            if (!r)
+                return -1;
+            *r = (resp_start){owner, c->turn};
+            c->resp_turn = c->turn;
+            c->resp_seen = true;
+        } else {
+            straddled(c, owner);
         }
     }
     chain_mark(c, uuid, c->resp);
@@ -584,7 +628,7 @@ static int read_file(cc *c, const cn_unit *u)
     c->u = u;
     c->session = (uint32_t)(c->sessions.n - 1);
     c->resp = CAIRN_NONE;
-    c->chain.n = 0;
+    c->chain.n = c->resp_turns.n = 0;
     c->cwd = c->version = c->session_field = c->prompt_title = c->summary_title =
         (cairn_str){NULL, 0};
     c->have_cost = false;
@@ -607,7 +651,7 @@ static int read_file(cc *c, const cn_unit *u)
     cn_jsonl r;
     cairn_str ln;
     cairn_rc rc;
-    c->turn_seen = false;
+    c->turn.seen = c->resp_seen = false;
     cn_jsonl_init(&r, (cairn_str){u->content.ptr + base, u->content.len - (size_t)base});
     for (;;) {
         if ((rc = cn_jsonl_next(&r, &ln)) != CAIRN_OK)
@@ -623,9 +667,14 @@ static int read_file(cc *c, const cn_unit *u)
     s->first_seq = base ? u->resume_seq : 0;
     s->tail_offset = base + (int64_t)cn_jsonl_offset(&r);
     s->tail_hash = cn_hash64(u->content.ptr, (size_t)s->tail_offset);
-    s->resume_offset = c->turn_seen ? c->turn_off : base;
-    s->resume_line = c->turn_seen ? c->turn_line : (base ? u->resume_line : 0);
-    s->resume_seq = s->first_seq + (c->turn_seen ? c->turn_msgs : 0);
+    /* a prompt typed while the last response streamed: that response's later lines
+     * may still come, and they count with its earlier ones, so resume at its turn */
+    turn at = c->resp_seen && (c->resp_turn.seen != c->turn.seen || c->resp_turn.off != c->turn.off)
+                  ? c->resp_turn
+                  : c->turn;
+    s->resume_offset = at.seen ? at.off : base;
+    s->resume_line = at.seen ? at.line : (base ? u->resume_line : 0);
+    s->resume_seq = s->first_seq + (at.seen ? at.msgs : 0);
     if (base && u->resume_id.len) /* a resumed read did not see the lines that named it */
         s->id = u->resume_id;
     else if (!sub && !uuid_like(u->id) && c->session_field.len)
@@ -802,6 +851,7 @@ cairn_rc cn_claude_hydrate(cairn_resolved *res, cairn_batch *b, cairn_report *re
     free(c.messages.p);
     free(c.parts.p);
     free(c.chain.p);
+    free(c.resp_turns.p);
     free(c.projects.p);
     if (rc)
         return cn_err_set(err, rc, "out of memory reading Claude Code transcripts");

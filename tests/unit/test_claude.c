@@ -510,6 +510,10 @@ static void test_line_without_uuid(void **state)
     assert_str(part(f, 8, 0)->u.text.text, "no uuid");
 }
 
+#define PROMPT9                                                                                    \
+    "  {\"type\":\"user\"," ENV("u9", Q("as6"), "13.000") ",\"message\":{\"role\":"                 \
+    "\"user\",\"content\":\"after blank lines\"}}\n"
+
 /*
  * The resume point of a grown file is the start of its last typed prompt, with the
  * number of lines before it: blank lines before the prompt are before it, and so are
@@ -521,14 +525,37 @@ static void test_resume_after_blank_lines(void **state)
     struct stat st;
     write_text(f->file, "\n\n", "a");
     assert_int_equal(stat(f->file, &st), 0);
-    write_text(f->file, /* indented: the line starts before its blanks */
-               "  {\"type\":\"user\"," ENV("u9", Q("as6"), "13.000") ",\"message\":{\"role\":"
-               "\"user\",\"content\":\"after blank lines\"}}\n",
+    write_text(f->file, PROMPT9, "a"); /* indented: the line starts before its blanks */
+    write_text(f->file,                /* its answer has begun */
+               "{\"type\":\"assistant\"," ENV("as9", Q("u9"), "14.000") ",\"requestRef\":"
+               "\"req-9\",\"message\":{\"id\":\"msg_9\",\"role\":\"assistant\",\"content\":"
+               "[{\"type\":\"text\",\"text\":\"ok\"}]," USAGE(1, 1) "}}\n",
                "a");
     load(f);
     assert_int_equal(f->s->resume_offset, st.st_size);
     assert_int_equal(f->s->resume_line, (int64_t)(sizeof transcript / sizeof transcript[0]) + 2);
     assert_int_equal(f->s->resume_seq, 8);
+}
+
+/*
+ * A prompt after which no answer has begun yet may have been typed while the last
+ * response streamed, whose later lines then still come: the resume point stays at
+ * the turn that response began in, so that it is read whole again and counted once.
+ */
+static void test_resume_before_an_open_response(void **state)
+{
+    fx *f = *state;
+    load(f);
+    int64_t at = f->s->resume_offset, line = f->s->resume_line;
+    uint32_t seq = f->s->resume_seq;
+    cairn_batch_free(f->b);
+    cairn_report_free(f->rep);
+    write_text(f->file, PROMPT9, "a");
+    load(f);
+    assert_int_equal(f->s->nmessages, 9);
+    assert_int_equal(f->s->resume_offset, at);
+    assert_int_equal(f->s->resume_line, line);
+    assert_int_equal(f->s->resume_seq, seq);
 }
 
 /* Token counts past any real one (or below zero) are clamped: sums never overflow. */
@@ -609,6 +636,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_line_without_uuid, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resume_after_blank_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_before_an_open_response, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_clamped, setup, teardown),
         cmocka_unit_test(test_no_messages),
         cmocka_unit_test_setup_teardown(test_known_parent_of_later_response, setup, teardown),

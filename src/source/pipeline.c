@@ -115,6 +115,14 @@ cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it)
     return d;
 }
 
+bool cn_plan_has_path(const cairn_plan *p, const char *rel)
+{
+    for (size_t i = 0; p->partial && i < p->n; i++) /* a handful of items per change */
+        if (cn_str_eqc(p->items[i].path, rel))
+            return true;
+    return false;
+}
+
 bool cn_plan_cover(cairn_plan *p, cairn_str id, cairn_rc *rc)
 {
     for (size_t i = 0; i < p->ncovered; i++) /* a handful of paths per change */

@@ -70,6 +70,11 @@ extern const cn_reader cn_reader_codex;
 /** Append an item; its strings are copied into the plan's arena. NULL on OOM. */
 cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);
 /**
+ * Whether a partial plan holds an item of path rel already (two changed paths
+ * of one session can each plan its files; a whole plan lists each once).
+ */
+bool cn_plan_has_path(const cairn_plan *p, const char *rel);
+/**
  * Record that a partial plan speaks for session id (copied); false when it
  * already did.  CAIRN_NOMEM in *rc.
  */

@@ -32,6 +32,9 @@ struct cn_live {
     char roots[CN_WATCH_MAX_ROOTS][4200];
     size_t root_src[CN_WATCH_MAX_ROOTS]; /* root -> source */
     size_t nroots;
+    char missing[CN_WATCH_MAX_ROOTS][4200]; /* where an agent writes, not made yet */
+    size_t nmissing;
+    uint64_t checked_ns; /* when missing was last looked at */
     cn_live_opts o;
     cn_watch *w;
     cn_genclock clock;
@@ -50,10 +53,17 @@ static const struct {
     {CAIRN_AGENT_CODEX, {"sessions", "archived_sessions"}},
 };
 
+/*
+ * The roots of source i.  A listed place that does not exist yet goes to
+ * missing when another one does (Codex makes archived_sessions/ at its first
+ * archive); when none does, the source path itself is watched, below which
+ * they will be made.
+ */
 static void add_roots(cn_live *l, size_t i)
 {
     const cairn_source *s = &l->src[i];
     bool any = false;
+    size_t nmissing = l->nmissing;
     for (size_t k = 0; k < sizeof where / sizeof where[0]; k++) {
         if (where[k].agent != s->agent)
             continue;
@@ -64,13 +74,29 @@ static void add_roots(cn_live *l, size_t i)
             if (!stat(r, &st) && S_ISDIR(st.st_mode)) {
                 l->root_src[l->nroots++] = i;
                 any = true;
+            } else if (nmissing < CN_WATCH_MAX_ROOTS) {
+                memcpy(l->missing[nmissing++], r, sizeof l->missing[0]);
             }
         }
     }
+    if (any)
+        l->nmissing = nmissing;
     if (!any && l->nroots < CN_WATCH_MAX_ROOTS) { /* opencode, or a tree given as it is */
         snprintf(l->roots[l->nroots], sizeof l->roots[0], "%s", s->path);
         l->root_src[l->nroots++] = i;
     }
+}
+
+/* Every source's roots, watched with l's options; false (why in err) when they cannot be. */
+static cairn_rc watch_roots(cn_live *l, char *msg, size_t len, cairn_err *err)
+{
+    const char *rp[CN_WATCH_MAX_ROOTS];
+    l->nroots = l->nmissing = 0;
+    for (size_t i = 0; i < l->nsrc; i++)
+        add_roots(l, i);
+    for (size_t i = 0; i < l->nroots; i++)
+        rp[i] = l->roots[i];
+    return cn_watch_open(rp, l->nroots, &l->o.watch, &l->w, msg, len, err);
 }
 
 static void warn(cn_live *l, const char *msg)
@@ -121,7 +147,6 @@ static void publish(cn_live *l)
 cairn_rc cn_live_open(cairn_store *s, const cairn_source *sources, size_t n, const cn_live_opts *o,
                       cn_live **out, cairn_err *err)
 {
-    const char *rp[CN_WATCH_MAX_ROOTS];
     char msg[256];
     cairn_rc rc;
 
@@ -137,11 +162,7 @@ cairn_rc cn_live_open(cairn_store *s, const cairn_source *sources, size_t n, con
     memcpy(l->src, sources, n * sizeof *sources);
     pthread_mutex_init(&l->mu, NULL);
     cn_dirty_init(&l->dirty);
-    for (size_t i = 0; i < n; i++)
-        add_roots(l, i);
-    for (size_t i = 0; i < l->nroots; i++)
-        rp[i] = l->roots[i];
-    if ((rc = cn_watch_open(rp, l->nroots, &o->watch, &l->w, msg, sizeof msg, err))) {
+    if ((rc = watch_roots(l, msg, sizeof msg, err))) {
         cn_live_close(l);
         return rc;
     }
@@ -192,6 +213,37 @@ static void ingest(cn_live *l, size_t i, const char *const *paths, size_t n, uin
         warn(l, msg);
     } else if (!rc && l->o.changed && (st.sessions_new || st.sessions_changed || st.sessions_gone))
         l->o.changed(l->o.ud, &l->src[i], &st, st.sources_partial ? n : 0, lag);
+}
+
+/*
+ * Once a missing root exists, watch everything again and read every source
+ * whole: what was written there before its watch began is caught up.  The
+ * dirty entries' roots may name other sources now; each only widens an
+ * ingest to a whole one.
+ */
+static void recheck_missing(cn_live *l)
+{
+    struct stat st;
+    size_t i = 0;
+    while (i < l->nmissing && (stat(l->missing[i], &st) || !S_ISDIR(st.st_mode)))
+        i++;
+    if (i == l->nmissing)
+        return;
+    char msg[256], why[1200];
+    cairn_err e;
+    cn_watch *old = l->w;
+    if (watch_roots(l, msg, sizeof msg, &e)) {
+        snprintf(why, sizeof why, "cannot watch '%s': %s", l->missing[i], e.msg);
+        warn(l, why);
+        l->w = old; /* its roots are gone from l: marked whole below, so read whole */
+    } else {
+        cn_watch_close(old);
+        if (msg[0])
+            warn(l, msg);
+    }
+    l->nmissing = 0;
+    for (size_t r = 0; r < l->nroots; r++)
+        cn_dirty_mark(&l->dirty, (int)r, NULL, 0, cn_gen_now(&l->clock), cn_mono_ns());
 }
 
 /* Re-index what the taken entries name, source by source. */
@@ -256,6 +308,10 @@ cairn_rc cn_live_run(cn_live *l, volatile sig_atomic_t *stop, cairn_err *err)
         }
         if (before != cn_watch_backend(l->w))
             warn(l, cn_watch_note(l->w));
+        if (l->nmissing && cn_mono_ns() - l->checked_ns >= POLL_MS * 1000000ull) {
+            l->checked_ns = cn_mono_ns();
+            recheck_missing(l);
+        }
         if (events) {
             pthread_mutex_lock(&l->mu);
             l->st.events += events;

@@ -90,10 +90,15 @@ static int add_one(cn_watch *w, const char *path, int root)
         memset(n + w->cap, 0, (cap - w->cap) * sizeof *n);
         w->wds = n, w->cap = cap;
     }
-    if (!w->wds[wd].path) {
-        if (!(w->wds[wd].path = strdup(path)))
+    /* a directory renamed within the roots keeps its watch (inotify watches an
+     * inode): its events now name the new path */
+    if (!w->wds[wd].path || strcmp(w->wds[wd].path, path)) {
+        char *copy = strdup(path);
+        if (!copy)
             return -1;
-        w->ndirs++;
+        w->ndirs += !w->wds[wd].path;
+        free(w->wds[wd].path);
+        w->wds[wd].path = copy;
     }
     w->wds[wd].root = root;
     return 0;

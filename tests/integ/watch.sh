@@ -111,6 +111,29 @@ until_ok "[ \$(grep -c ' 1 gone' '$tmp/ino.out') -gt $gone ]"
 assert_eq "$?" 0 "inotify: a deleted transcript is reported gone"
 assert_eq "$(hits zanzibarthree "$tmp/d")" 1 "inotify: a gone session stays searchable until prune"
 
+# a transcript moved to another project folder: both paths come in one change, and the
+# session is not gone; then that folder renamed: its later writes are still seen
+live() { sqlite3 "$tmp/d/cairn.db" "SELECT count(*) FROM sessions WHERE session_id = '$1' AND gone_at IS NULL"; }
+S7=00000000-0000-4000-8000-000000000007
+mkdir "$tmp/cl/projects/-w-m" "$tmp/cl/projects/-w-n"
+copy_as "$tmp/cl/projects/-w-m/s7.jsonl" $S7
+append "$tmp/cl/projects/-w-m/s7.jsonl" zanzibarmoved
+until_ok "found zanzibarmoved '$tmp/d'"
+mv "$tmp/cl/projects/-w-m/s7.jsonl" "$tmp/cl/projects/-w-n/s7.jsonl"
+copy_as "$tmp/cl/projects/-w-m/s8.jsonl" 00000000-0000-4000-8000-000000000008 # after the move
+append "$tmp/cl/projects/-w-m/s8.jsonl" zanzibarmarker
+until_ok "found zanzibarmarker '$tmp/d'"
+assert_eq "$(live $S7)" 1 "inotify: a transcript moved to another project folder is not gone"
+mv "$tmp/cl/projects/-w-n" "$tmp/cl/projects/-w-r"
+append "$tmp/cl/projects/-w-r/s7.jsonl" zanzibarrenamed
+until_ok "found zanzibarrenamed '$tmp/d'"
+assert_eq "$?" 0 "inotify: an append in a renamed folder is searchable"
+copy_as "$tmp/cl/projects/-w-r/s10.jsonl" 00000000-0000-4000-8000-000000000010
+append "$tmp/cl/projects/-w-r/s10.jsonl" zanzibarnewfile
+until_ok "found zanzibarnewfile '$tmp/d'"
+assert_eq "$?" 0 "inotify: a new transcript in a renamed folder is searchable"
+assert_eq "$(live $S7)" 1 "inotify: the moved session is still not gone"
+
 kill -INT "$WPID"
 wait "$WPID"
 assert_eq "$?" 0 "inotify: SIGINT ends cairn watch with status 0"
@@ -236,6 +259,20 @@ assert_eq "$?" 0 "poll: a new transcript is searchable"
 kill -INT "$WPID"
 wait "$WPID"
 assert_eq "$?" 0 "poll: SIGINT ends it with status 0"
+
+# ---- codex: archived_sessions/ made while watching, a rollout archived into it ----
+cp -R "$SHARED/fixtures/codex/0.50.0/sessions" "$tmp/cx"
+mkdir -p "$tmp/codex" && mv "$tmp/cx" "$tmp/codex/sessions"
+start_watch cx --source "codex=$tmp/codex" --data-dir "$tmp/dx"
+CX=01a1fca5-6720-7992-8bd1-8472229a2fea
+mkdir "$tmp/codex/archived_sessions"
+mv "$tmp/codex/sessions/2026/11/21/"rollout-*.jsonl "$tmp/codex/archived_sessions/"
+# the watch of the new folder begins within a second or so; the source is then read whole
+until_ok "[ \"\$(sqlite3 '$tmp/dx/cairn.db' \"SELECT count(*) FROM sessions WHERE session_id = '$CX' AND gone_at IS NULL\")\" = 1 ] && grep -q 'watching' '$tmp/cx.err' && sleep 1.5 && [ \"\$(sqlite3 '$tmp/dx/cairn.db' \"SELECT count(*) FROM sessions WHERE session_id = '$CX' AND gone_at IS NULL\")\" = 1 ]"
+assert_eq "$?" 0 "codex: a rollout archived into a folder made while watching is not gone"
+kill -INT "$WPID"
+wait "$WPID"
+assert_eq "$?" 0 "codex: SIGINT ends it with status 0"
 
 # ---- opencode: another process writes opencode.db (WAL) while cairn watches ----
 cp -R "$SHARED/fixtures/opencode/sqlite-1.18.33" "$tmp/oc"

@@ -48,7 +48,7 @@ static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str 
                           .session_id = id,
                           .size = st->st_size,
                           .mtime_ns = cn_stat_mtime_ns(st)};
-    if (!cn_plan_add(w->plan, &it))
+    if (!cn_plan_has_path(w->plan, rel) && !cn_plan_add(w->plan, &it))
         w->rc = CAIRN_NOMEM;
 }
 
@@ -216,8 +216,10 @@ static cairn_rc plan_path(walk *w, bool tree, const char *rel)
     id[stem] = '\0';
     cairn_str project = tree ? cn_str(part[1]) : CAIRN_STR("");
     cairn_rc rc = CAIRN_OK;
+    /* covered already (a transcript moved from one folder to another: both paths
+     * come in one change): this path's files are planned too, once (add) */
     if (np == base + 1 && jsonl) { /* a transcript */
-        if (!cn_plan_cover(w->plan, cn_str(id), &rc))
+        if (!cn_plan_cover(w->plan, cn_str(id), &rc) && rc)
             return rc;
         if (exists && stat_file(w, w->rootfd, rel, rel, &st)) /* gone: not an issue */
             add(w, CAIRN_ITEM_SESSION, rel, cn_str(id), project, &st);
@@ -226,7 +228,7 @@ static cairn_rc plan_path(walk *w, bool tree, const char *rel)
     if (np != base + 3 || strcmp(part[base + 1], "subagents"))
         return CAIRN_OK; /* not a file the agent writes */
     /* a sub-agent: its transcript and its .meta.json together make its fingerprint */
-    if (!cn_plan_cover(w->plan, cn_str(id), &rc))
+    if (!cn_plan_cover(w->plan, cn_str(id), &rc) && rc)
         return rc;
     char dir[4096], path[4600];
     size_t dlen = (size_t)(name - buf) - 1; /* rel up to the last '/' */

@@ -95,7 +95,7 @@ static int rank(const cairn_plan_item *it)
 static void add(walk *w, const char *rel, const char *name, const struct stat *st)
 {
     cairn_str id;
-    if (!rollout_id(name, &id))
+    if (!rollout_id(name, &id) || cn_plan_has_path(w->plan, rel))
         return;
     cairn_plan_item it = {.kind = CAIRN_ITEM_SESSION,
                           .origin = CAIRN_ORIGIN_JSONL,
@@ -197,7 +197,7 @@ static cairn_rc plan_path(walk *w, int homefd, const char *rel)
     if (!rollout_id(name, &id))
         return !exists && !strchr(name, '.') ? CAIRN_AGAIN : CAIRN_OK;
     cairn_rc rc = CAIRN_OK;
-    if (!cn_plan_cover(w->plan, id, &rc))
+    if (!cn_plan_cover(w->plan, id, &rc) && rc) /* covered already: plan this path's files too */
         return rc;
     char path[4096];
     size_t dlen = (size_t)(name - rel),

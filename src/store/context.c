@@ -293,13 +293,17 @@ static cairn_rc fold(cairn_store *s, int64_t row, const char *session_id, cairn_
                         session_id, changes, e.n);
         goto out;
     }
-    /* the snapshot's last id and count, and what is left after it, in one write of the row */
+    /* the snapshot's last id, count and size, and what is left after it, in one write of
+     * the row (context_size_bytes: the snapshot's bytes uncompressed, for append's limit) */
+    const int64_t row_set[] = {row, e.last_id, (int64_t)e.n,
+                               (int64_t)cn_ctxsnap_size(blob.ptr, blob.len)};
     rc = exec_bound(s,
                     "UPDATE sessions SET context_folded_id = ?2, context_folded_events ="
-                    " context_folded_events + ?3, (context_pending_events,"
-                    " context_pending_bytes) = (SELECT count(*), coalesce(sum(" TEXT_BYTES "), 0)"
-                    " FROM context_events WHERE session_rowid = ?1 AND id > ?2) WHERE id = ?1",
-                    set, 3, NULL, NULL, "cannot fold context", err);
+                    " context_folded_events + ?3, context_size_bytes = ?4,"
+                    " (context_pending_events, context_pending_bytes) = (SELECT count(*),"
+                    " coalesce(sum(" TEXT_BYTES "), 0) FROM context_events WHERE session_rowid"
+                    " = ?1 AND id > ?2) WHERE id = ?1",
+                    row_set, 4, NULL, NULL, "cannot fold context", err);
 out:
     sqlite3_reset(st);
     cn_buf_release(&blob);
@@ -393,11 +397,29 @@ cairn_rc cairn_context_fold_due(cairn_store *s, uint64_t budget_us, size_t *left
 
 /* ---- the API ---- */
 
+/*
+ * A session's context document stays under CTX_LIMIT, with room for the answer
+ * around it (a server answers an append with the whole document, in a buffer of
+ * CN_CTX_MAX_BYTES): an append that would take it past is refused, whatever
+ * its path (a fold left for later included), so that the context stays readable.
+ */
+#define CTX_LIMIT (CN_CTX_MAX_BYTES - ((size_t)1 << 20))
+
+/*
+ * At least the bytes of the document of a snapshot of folded bytes and of
+ * events of text bytes: escaped, each byte may take 6 (\u00XX), and each
+ * event's fields ~200.
+ */
+static size_t doc_bound(int64_t folded, int64_t nevents, int64_t text)
+{
+    return (size_t)folded + (size_t)nevents * 200 + (size_t)text * 6 + 4096;
+}
+
 cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
                               const cairn_context_item *items, size_t n, cairn_err *err)
 {
     /* last: the session's last event id, folded or not; ids count on from it */
-    int64_t row = 0, now = cn_now_ms(), last, pending, pending_bytes, bytes = 0;
+    int64_t row = 0, now = cn_now_ms(), last, pending, pending_bytes, folded_bytes, bytes = 0;
     sqlite3_stmt *st = NULL;
     cairn_rc rc;
 
@@ -417,14 +439,15 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     if ((rc = find_session(s, session_id,
                            "SELECT id, max(context_folded_id, coalesce((SELECT max(id) FROM"
                            " context_events WHERE session_rowid = sessions.id), 0)),"
-                           " context_pending_events, context_pending_bytes FROM sessions"
-                           " WHERE session_id = ?1",
+                           " context_pending_events, context_pending_bytes,"
+                           " coalesce(context_size_bytes, 0) FROM sessions WHERE session_id = ?1",
                            &st, err)))
         goto fail;
     row = sqlite3_column_int64(st, 0);
     last = sqlite3_column_int64(st, 1);
     pending = sqlite3_column_int64(st, 2);
     pending_bytes = sqlite3_column_int64(st, 3);
+    folded_bytes = sqlite3_column_int64(st, 4);
     sqlite3_reset(st);
     if (!(st = cn_store_cached(s,
                                "INSERT INTO context_events(session_rowid, kind, path,"
@@ -463,6 +486,13 @@ cairn_rc cairn_context_append(cairn_store *s, const char *session_id,
     }
     sqlite3_reset(st);
     st = NULL;
+    if (doc_bound(folded_bytes, pending + (int64_t)n, pending_bytes + bytes) > CTX_LIMIT) {
+        rc = cn_err_set(err, CAIRN_TOOBIG,
+                        "the context of session '%s' is full: it would pass %zu MiB (nothing "
+                        "was added; start a new session)",
+                        session_id, CTX_LIMIT >> 20);
+        goto fail;
+    }
     const int64_t upd[] = {row, now, (int64_t)n, bytes};
     if ((rc = exec_bound(s,
                          "UPDATE sessions SET last_activity = max(coalesce(last_activity, 0), ?2),"

@@ -352,6 +352,14 @@ void cn_zstd_release(cn_zstd *z)
     z->d = NULL;
 }
 
+size_t cn_ctxsnap_size(const void *blob, size_t len)
+{
+    unsigned long long size = ZSTD_getFrameContentSize(blob, len);
+    return size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size > SIZE_MAX
+               ? 0
+               : (size_t)size;
+}
+
 /* Decompress the one zstd frame blob[0..len) into raw, with z's context. */
 static cairn_rc inflate(cn_zstd *z, cn_buf *raw, const void *blob, size_t len, cairn_err *err)
 {

@@ -111,4 +111,7 @@ cairn_rc cn_ctxsnap_write(cn_jw *w, const cn_ctxsnap *base, const cn_ctx_event *
 cairn_rc cn_ctxsnap_fold(cn_zstd *z, const cn_ctxsnap *base, const cn_ctx_event *ev, size_t n,
                          cn_buf *out, cairn_err *err);
 
+/** The bytes a compressed snapshot holds uncompressed (its frame says), 0 when unknown. */
+size_t cn_ctxsnap_size(const void *blob, size_t len);
+
 #endif

@@ -896,6 +896,45 @@ static void test_folds_left_for_later(void **state)
     cairn_store_close(s);
 }
 
+/*
+ * A context whose document would pass its limit takes no more appends, on any
+ * path (a fold left for later too): refused before anything is stored, and the
+ * context stays readable.  The fold records the snapshot's size for the check.
+ */
+static void test_context_full(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    char sid[64], sql[256];
+    ctxlog l = {0};
+    cairn_err e;
+    new_session(s, sid, sizeof sid);
+    for (int i = 0; i < CN_CTX_FOLD_EVENTS + 1; i++)
+        append1(s, sid, CAIRN_CONTEXT_FILE, "src/full.c", 0.5, &l);
+    int64_t size =
+        sql_i64(s, "SELECT context_size_bytes FROM sessions WHERE session_id = '%s'", sid);
+    assert_true(size > 0 && size < 65536); /* the folded snapshot's bytes, uncompressed */
+    /* as if the folded part were near the limit: a small append still fits */
+    snprintf(sql, sizeof sql, "UPDATE sessions SET context_size_bytes = %zu",
+             CN_CTX_MAX_BYTES - (3u << 20));
+    sql_exec(s, sql);
+    append1(s, sid, CAIRN_CONTEXT_DECISION, "fits", 0, &l);
+    snprintf(sql, sizeof sql, "UPDATE sessions SET context_size_bytes = %zu",
+             CN_CTX_MAX_BYTES - (1u << 20));
+    sql_exec(s, sql);
+    int64_t rows = sql_i64(s, ROWS, sid);
+    cairn_context_item it = {CAIRN_CONTEXT_DECISION, "one too many", NULL, 0};
+    assert_int_equal(cairn_context_append(s, sid, &it, 1, &e), CAIRN_TOOBIG);
+    assert_non_null(strstr(e.msg, "is full"));
+    OK(cairn_store_group_begin(s, E)); /* as a server's writer appends */
+    assert_int_equal(cairn_context_append(s, sid, &it, 1, &e), CAIRN_TOOBIG);
+    OK(cairn_store_group_end(s, E));
+    assert_int_equal(sql_i64(s, ROWS, sid), rows); /* nothing stored */
+    check_doc(s, sid, &l, true, "a full context is still read whole");
+    log_free(&l);
+    cairn_store_close(s);
+}
+
 #define NTHREADS 8
 #define NPER 80
 
@@ -1171,13 +1210,21 @@ static void test_migration_8(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fold_keeps_document), cmocka_unit_test(test_scores_after_fold),
-        cmocka_unit_test(test_thresholds),          cmocka_unit_test(test_rows_stay_bounded),
-        cmocka_unit_test(test_damaged_snapshot),    cmocka_unit_test(test_fold_is_atomic),
-        cmocka_unit_test(test_concurrent_folds),    cmocka_unit_test(test_migration_4),
-        cmocka_unit_test(test_prune_keeps_folded),  cmocka_unit_test(test_readers_see_folded),
-        cmocka_unit_test(test_migration_5_repairs), cmocka_unit_test(test_folds_left_for_later),
-        cmocka_unit_test(test_migration_8),         cmocka_unit_test(test_snapshot_parts_checked),
+        cmocka_unit_test(test_fold_keeps_document),
+        cmocka_unit_test(test_scores_after_fold),
+        cmocka_unit_test(test_thresholds),
+        cmocka_unit_test(test_rows_stay_bounded),
+        cmocka_unit_test(test_damaged_snapshot),
+        cmocka_unit_test(test_fold_is_atomic),
+        cmocka_unit_test(test_concurrent_folds),
+        cmocka_unit_test(test_migration_4),
+        cmocka_unit_test(test_prune_keeps_folded),
+        cmocka_unit_test(test_readers_see_folded),
+        cmocka_unit_test(test_migration_5_repairs),
+        cmocka_unit_test(test_folds_left_for_later),
+        cmocka_unit_test(test_context_full),
+        cmocka_unit_test(test_migration_8),
+        cmocka_unit_test(test_snapshot_parts_checked),
     };
     return cmocka_run_group_tests_name("context", tests, NULL, remove_temp_dirs);
 }

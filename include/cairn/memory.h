@@ -60,7 +60,9 @@ CAIRN_API void cairn_memories_free(cairn_memories *m);
  * Save key = value in project (a new version if the key exists).
  * metadata_json must be a JSON object or NULL (CAIRN_INVAL naming it);
  * ttl_seconds must be 0 (no expiry) to CAIRN_TTL_MAX_SECONDS (CAIRN_RANGE otherwise).
- * *out (NULL allowed) receives the saved memory as a one-item list.
+ * *out (NULL allowed) receives the saved memory as a one-item list, read back
+ * before the commit: CAIRN_CORRUPT, and nothing saved, when the store cannot give
+ * it back (a damaged index).
  */
 CAIRN_API cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
                                      const char *value, const char *metadata_json,

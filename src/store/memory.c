@@ -149,6 +149,30 @@ cairn_rc cn_memories_check(const char *project, const char *key, cairn_err *err)
     return CAIRN_OK;
 }
 
+/* The memory saved as id, as a one-item list into *out: CAIRN_CORRUPT unless that row is it. */
+static cairn_rc read_back(cairn_store *s, const char *id, const char *project, const char *key,
+                          cairn_memories **out, cairn_err *err)
+{
+    sqlite3_stmt *st =
+        cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE memory_id = ?1", err);
+    if (!st)
+        return CAIRN_IO;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    cairn_rc rc = cn_memories_collect(s, st, out, err);
+    done(st);
+    if (rc)
+        return rc;
+    const cairn_memory *m = (*out)->n == 1 ? &(*out)->items[0] : NULL;
+    if (m && !strcmp(m->memory_id, id) && !strcmp(m->project_id, project) && !strcmp(m->key, key))
+        return CAIRN_OK;
+    cairn_memories_free(*out);
+    *out = NULL;
+    return cn_err_set(err, CAIRN_CORRUPT,
+                      "store '%s' is damaged: the memory just saved cannot be read back by its "
+                      "id (nothing was saved; 'sqlite3 %s REINDEX' may repair the index)",
+                      s->path, s->path);
+}
+
 cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
                            const char *value, const char *metadata_json, int64_t ttl_seconds,
                            cairn_memories **out, cairn_err *err)
@@ -217,17 +241,18 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
     /* into the full-text index now, with any rows waiting, unless the connection defers */
     if (++s->fts_lag > s->fts_defer && (rc = cn_memfts_catch_up(s, err)))
         goto fail;
-    if ((rc = cn_store_commit_durable(s, err)))
+    /* read back before the commit: a store that cannot give the row back (a damaged
+     * index) keeps nothing, rather than a save its caller cannot see */
+    if (out && (rc = read_back(s, id, project, key, out, err)))
         goto fail;
-    if (!out)
-        return CAIRN_OK;
-    if (!(st = cn_store_cached(s, "SELECT " CN_MEMORY_COLS " FROM memories WHERE memory_id = ?1",
-                               err)))
-        return CAIRN_IO;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    rc = cn_memories_collect(s, st, out, err);
-    done(st);
-    return rc;
+    if ((rc = cn_store_commit_durable(s, err))) {
+        if (out) {
+            cairn_memories_free(*out);
+            *out = NULL;
+        }
+        goto fail;
+    }
+    return CAIRN_OK;
 fail:
     done(st);
     cn_store_rollback_durable(s);

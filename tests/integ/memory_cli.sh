@@ -552,4 +552,41 @@ assert_eq "$missing" "" "every acknowledged memory survived the random kills"
 assert_eq "$(jqo '[.memories[] | select(.memory_value != ("value " + (.memory_key | ltrimstr("k"))))] | length')" "0" \
     "every memory that made it has its whole value"
 
+# ---- 11. a damaged index: a clear error, never a crash, never another memory's echo ----
+# Some cells of the memory_id index get a length of 0 (a store damaged on disk): a save
+# whose read back by id finds nothing, or another row, must say so, and keep nothing.
+DMG=$WORK/damaged
+for i in $(seq 30); do
+    run_cairn "$OUT" "$ERR" remember P "k$i" "value $i, long enough to fill a page $(printf 'x%.0s' $(seq 150))" \
+        --quiet --data-dir "$DMG.good"
+done
+python3 - "$DMG.good/cairn.db" <<'PY'
+import sqlite3, sys
+db = sys.argv[1]
+c = sqlite3.connect(db)
+(pg,) = c.execute("SELECT pageno FROM dbstat WHERE name = 'sqlite_autoindex_memories_1'").fetchone()
+size = c.execute("PRAGMA page_size").fetchone()[0]
+c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+c.close()
+b = bytearray(open(db, "rb").read())
+page = b[(pg - 1) * size:pg * size]
+cells = [i for i in range(len(page) - 6) if page[i:i + 3] == b"\x03\x2d\x01" and page[i + 3:i + 7] == b"mem_"]
+for ci in cells[::3]:
+    b[(pg - 1) * size + ci + 1] = 0x0d  # the id's serial type: TEXT(16) -> TEXT(0)
+open(db, "wb").write(b)
+print(len(cells), file=sys.stderr)
+PY
+crashes=0 wrong=0 unclear=0
+for r in $(seq 20); do
+    rm -rf "$DMG" && cp -R "$DMG.good" "$DMG"
+    run_cairn "$OUT" "$ERR" remember P k3 new --data-dir "$DMG"
+    case $RC in
+    0) grep -q '^remembered k3 = new in P' "$OUT" || wrong=$((wrong + 1)) ;;
+    1) grep -q 'damaged' "$ERR" || unclear=$((unclear + 1)) ;;
+    *) crashes=$((crashes + 1)) ;;
+    esac
+done
+assert_eq "$crashes $wrong $unclear" "0 0 0" \
+    "a save into a store with a damaged id index: no crash, no other memory echoed, a clear error"
+
 done_testing

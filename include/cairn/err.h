@@ -37,7 +37,8 @@ extern "C" {
     X(SCHEMA, "unsupported schema")                                                               \
     X(AGAIN, "incomplete input")                                                                  \
     X(CHANGED, "changed while being read")                                                        \
-    X(INTERRUPTED, "interrupted")
+    X(INTERRUPTED, "interrupted")                                                                 \
+    X(FULL, "no space left on the disk")
 
 typedef enum cairn_rc {
 #define CAIRN_RC_ENUM_(name, text) CAIRN_##name,

@@ -26,6 +26,7 @@ static const struct {
     {CAIRN_PERM, 403, -32004, "forbidden"},
     {CAIRN_BUSY, 503, -32005, "unavailable"},
     {CAIRN_SCHEMA, 503, -32005, "unavailable"},
+    {CAIRN_FULL, 507, -32006, "insufficient_storage"}, /* RFC 4918: retry once there is room */
 };
 
 static int find_error(cairn_rc rc)

@@ -92,8 +92,10 @@ cairn_rc cn_err_from_errno(int e)
     case ENAMETOOLONG:
         return CAIRN_INVAL;
     case EFBIG:
-    case ENOSPC:
         return CAIRN_TOOBIG;
+    case ENOSPC:
+    case EDQUOT:
+        return CAIRN_FULL;
     case EINTR:
         return CAIRN_INTERRUPTED;
     case EBUSY:

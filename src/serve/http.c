@@ -52,7 +52,7 @@
 
 /* Prometheus counters: requests by route and status, and a latency histogram. */
 static const int statuses[] = {200, 201, 202, 400, 401, 403, 404, 405,
-                               409, 413, 414, 415, 422, 431, 500, 503};
+                               409, 413, 414, 415, 422, 431, 500, 503, 507};
 #define NSTATUS (sizeof statuses / sizeof statuses[0])
 #define NROUTES 40 /* ops + openapi, metrics, unknown */
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1};

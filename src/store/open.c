@@ -30,7 +30,7 @@ cairn_rc cn_store_error(cairn_store *s, cairn_err *err, const char *what)
     cairn_rc rc = code == SQLITE_BUSY || code == SQLITE_LOCKED ? CAIRN_BUSY
                   : code == SQLITE_NOTADB || code == SQLITE_CORRUPT ? CAIRN_CORRUPT
                   : code == SQLITE_NOMEM ? CAIRN_NOMEM
-                  : code == SQLITE_FULL ? CAIRN_TOOBIG
+                  : code == SQLITE_FULL ? CAIRN_FULL
                   : code == SQLITE_READONLY || code == SQLITE_PERM || code == SQLITE_CANTOPEN
                       ? CAIRN_PERM
                       : CAIRN_IO;

@@ -38,6 +38,7 @@
 
 #include <sqlite3.h>
 
+#include "api/api.h" /* cn_api_http_status */
 #include "base/arena.h"
 #include "base/clock.h"
 #include "cairn/memory.h"
@@ -1000,6 +1001,35 @@ static void test_sync_levels(void **state)
 
 /* A group whose transaction SQLite rolled back (as on a full disk): group_open says so,
  * group_abort ends it, and the writes made after it are not committed behind the caller. */
+/* A full disk is its own error, not "over the size limit" (REST answered 413 to it). */
+static void test_disk_full(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_err e;
+    save(s, "p", "k", "v", NULL, 0);
+    char sql[64];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(s->db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", sqlite3_column_int64(st, 0));
+    sqlite3_finalize(st);
+    OK(cn_store_exec(s, sql, E)); /* the file may not grow: as when the disk is full */
+    char *big = malloc(200000);
+    assert_non_null(big);
+    memset(big, 'x', 199999);
+    big[199999] = '\0';
+    assert_int_equal(cairn_memory_save(s, "p", "big", big, NULL, 0, NULL, &e), CAIRN_FULL);
+    assert_non_null(strstr(e.msg, "full"));
+    assert_string_equal(cairn_rc_text(CAIRN_FULL), "no space left on the disk");
+    assert_int_equal(cn_api_http_status(CAIRN_FULL), 507); /* Insufficient Storage: retry later */
+    free(big);
+    cairn_memories *m = recall(s, "p", "k", 0); /* what was there stays */
+    assert_string_equal(m->items[0].value, "v");
+    cairn_memories_free(m);
+    cairn_store_close(s);
+}
+
 static void test_group_lost(void **state)
 {
     (void)state;
@@ -1825,6 +1855,7 @@ int main(void)
         cmocka_unit_test(test_group_lost),
         cmocka_unit_test(test_migrate_from_1),
         cmocka_unit_test(test_lean_cache),
+        cmocka_unit_test(test_disk_full),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, remove_temp_dirs);
 }

@@ -53,13 +53,18 @@ typedef struct cairn_memories {
 /** Free a list (NULL allowed). */
 CAIRN_API void cairn_memories_free(cairn_memories *m);
 
+/* The longest key and project id a save takes, in bytes (CAIRN_RANGE past them). */
+#define CAIRN_KEY_MAX 1024
+#define CAIRN_PROJECT_MAX 4096
+
 /* The longest ttl a memory can have: 100 years (an expiry past it is no longer a date). */
 #define CAIRN_TTL_MAX_SECONDS 3155760000LL
 
 /**
  * Save key = value in project (a new version if the key exists).
  * metadata_json must be a JSON object or NULL (CAIRN_INVAL naming it);
- * ttl_seconds must be 0 (no expiry) to CAIRN_TTL_MAX_SECONDS (CAIRN_RANGE otherwise).
+ * ttl_seconds must be 0 (no expiry) to CAIRN_TTL_MAX_SECONDS, key and project at most
+ * CAIRN_KEY_MAX and CAIRN_PROJECT_MAX bytes (CAIRN_RANGE otherwise).
  * *out (NULL allowed) receives the saved memory as a one-item list, read back
  * before the commit: CAIRN_CORRUPT, and nothing saved, when the store cannot give
  * it back (a damaged index).

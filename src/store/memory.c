@@ -186,6 +186,12 @@ cairn_rc cairn_memory_save(cairn_store *s, const char *project, const char *key,
         *out = NULL;
     if ((rc = cn_memories_check(project, key ? key : "", err)))
         return rc;
+    /* short enough to name in a request line (REST's paths and queries: 8 KiB, escaped) */
+    if (strlen(key) > CAIRN_KEY_MAX || strlen(project) > CAIRN_PROJECT_MAX)
+        return cn_err_set(err, CAIRN_RANGE, "a memory's %s is at most %d bytes (this one: %zu)",
+                          strlen(key) > CAIRN_KEY_MAX ? "key" : "project id",
+                          strlen(key) > CAIRN_KEY_MAX ? CAIRN_KEY_MAX : CAIRN_PROJECT_MAX,
+                          strlen(key) > CAIRN_KEY_MAX ? strlen(key) : strlen(project));
     if (!value)
         return cn_err_set(err, CAIRN_INVAL, "a memory needs a value");
     if (ttl_seconds < 0 || ttl_seconds > CAIRN_TTL_MAX_SECONDS)

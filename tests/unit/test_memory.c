@@ -513,6 +513,29 @@ static void test_ttl(void **state)
     cairn_store_close(s);
 }
 
+/* Keys and project ids short enough to name in a request: longer ones are refused. */
+static void test_key_limits(void **state)
+{
+    (void)state;
+    cairn_store *s = new_store(NULL, 0);
+    cairn_err e;
+    char *k = malloc(CAIRN_PROJECT_MAX + 2);
+    assert_non_null(k);
+    memset(k, 'k', CAIRN_PROJECT_MAX + 1);
+    k[CAIRN_KEY_MAX] = '\0';
+    save(s, "p", k, "v", NULL, 0); /* the longest key */
+    k[CAIRN_KEY_MAX] = 'k';
+    k[CAIRN_KEY_MAX + 1] = '\0';
+    assert_int_equal(cairn_memory_save(s, "p", k, "v", NULL, 0, NULL, &e), CAIRN_RANGE);
+    assert_non_null(strstr(e.msg, "key is at most 1024 bytes"));
+    k[CAIRN_KEY_MAX + 1] = 'k';
+    k[CAIRN_PROJECT_MAX + 1] = '\0';
+    assert_int_equal(cairn_memory_save(s, k, "key", "v", NULL, 0, NULL, &e), CAIRN_RANGE);
+    assert_non_null(strstr(e.msg, "project id"));
+    free(k);
+    cairn_store_close(s);
+}
+
 static void test_forget_restore(void **state)
 {
     (void)state;
@@ -1856,6 +1879,7 @@ int main(void)
         cmocka_unit_test(test_migrate_from_1),
         cmocka_unit_test(test_lean_cache),
         cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_key_limits),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, remove_temp_dirs);
 }

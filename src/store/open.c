@@ -250,6 +250,14 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
     if (v < cn_store_nmigrations)
         rc = migrate(s, err);
 out:
+    if ((rc == CAIRN_PERM || rc == CAIRN_IO) && err && access(dir.ptr, W_OK) && errno == EROFS) {
+        char was[sizeof err->msg];
+        snprintf(was, sizeof was, "%s", err->msg);
+        rc = cn_err_set(err, CAIRN_PERM,
+                        "%s: the data dir '%s' is on a read-only file system (cairn writes its "
+                        "-wal and -shm files beside the store, even to read it)",
+                        was, dir.ptr);
+    }
     cn_buf_release(&dir);
     if (rc) {
         cairn_store_close(s);

@@ -32,6 +32,7 @@ cleanup()
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
+    mountpoint -q "$WORK/ro" 2>/dev/null && umount "$WORK/ro" # section 12's
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -588,5 +589,18 @@ for r in $(seq 20); do
 done
 assert_eq "$crashes $wrong $unclear" "0 0 0" \
     "a save into a store with a damaged id index: no crash, no other memory echoed, a clear error"
+
+# ---- 12. a data dir on a read-only file system: the message says so ----
+RO=$WORK/ro
+mkdir -p "$RO.src" "$RO"
+run_cairn "$OUT" "$ERR" remember p k v --quiet --data-dir "$RO.src"
+if mount --bind "$RO.src" "$RO" 2>/dev/null && mount -o remount,bind,ro "$RO" 2>/dev/null; then
+    run_cairn "$OUT" "$ERR" recall p --data-dir "$RO"
+    assert_contains "$(cat "$ERR")" "read-only file system" "a read-only data dir: the error says it is read-only"
+    umount "$RO"
+else
+    mountpoint -q "$RO" && umount "$RO"
+    skip "a read-only data dir: the error says it is read-only" "cannot bind-mount here (not root?)"
+fi
 
 done_testing

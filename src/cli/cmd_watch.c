@@ -23,6 +23,8 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
+static bool caught_up; /* ready() was called */
+
 static void changed(void *ud, const cairn_source *s, const cairn_ingest_stats *st, size_t npaths,
                     double lag_ms)
 {
@@ -54,18 +56,21 @@ static void changed(void *ud, const cairn_source *s, const cairn_ingest_stats *s
             cn_jw_null(&w);
         cn_jw_key(&w, "lag_ms");
         cn_jw_f64(&w, lag_ms);
+        cn_jw_key(&w, "catch_up"); /* what changed while nobody watched, read at the start */
+        cn_jw_bool(&w, !caught_up);
         cn_jw_obj_end(&w);
         cli_json_end(&out, &w);
     } else {
-        printf("%s %-11s %zu new, %zu changed, %zu gone, %zu messages; searchable %.0f ms "
-               "after the first change\n",
+        printf("%s %-11s %zu new, %zu changed, %zu gone, %zu messages; ",
                cli_time(cn_now_ms(), t, sizeof t), cairn_agent_name(s->agent), st->sessions_new,
-               st->sessions_changed, st->sessions_gone, st->messages, lag_ms);
+               st->sessions_changed, st->sessions_gone, st->messages);
+        if (caught_up)
+            printf("searchable %.0f ms after the first change\n", lag_ms);
+        else
+            printf("caught up with what changed while nobody watched, in %.0f ms\n", lag_ms);
     }
     fflush(stdout);
 }
-
-static bool caught_up; /* ready() was called */
 
 /* Caught up: from now on every change is one line. */
 static void ready(void *ud, const cn_live_status *st)

@@ -145,12 +145,12 @@ copy_as "$tmp/cl/projects/-w-b/s3.jsonl" 00000000-0000-4000-8000-000000000003
 append "$tmp/cl/projects/-w-b/s3.jsonl" zanzibarfour
 start_watch again --source "claude=$tmp/cl" --data-dir "$tmp/d" --json
 assert_eq "$(hits zanzibarfour "$tmp/d")" 1 "restart: what changed meanwhile is indexed before watching"
-assert_eq "$(jq -c '[.agent, .sessions_new, .sessions_changed, .sessions_gone]' "$tmp/again.out")" '["claude-code",1,0,0]' \
-    "restart --json: one object per change, with its agent and counts"
+assert_eq "$(jq -c '[.agent, .sessions_new, .sessions_changed, .sessions_gone, .catch_up]' "$tmp/again.out")" \
+    '["claude-code",1,0,0,true]' "restart --json: one object per change, with its agent and counts, marked catch_up"
 append "$tmp/cl/projects/-w-b/s3.jsonl" zanzibarsix
 until_ok "found zanzibarsix '$tmp/d'"
-assert_eq "$(tail -n 1 "$tmp/again.out" | jq -c '[.sessions_changed, .files]')" '[1,1]' \
-    "--json: an append re-reads that one file alone (files: 1)"
+assert_eq "$(tail -n 1 "$tmp/again.out" | jq -c '[.sessions_changed, .files, .catch_up]')" '[1,1,false]' \
+    "--json: an append re-reads that one file alone (files: 1), not a catch-up"
 mkdir "$tmp/-w-e" # a project directory moved in whole: its files make no events of their own
 copy_as "$tmp/-w-e/s9.jsonl" 00000000-0000-4000-8000-000000000009
 mv "$tmp/-w-e" "$tmp/cl/projects/-w-e"

@@ -232,16 +232,32 @@ static void recheck_missing(cn_live *l)
     char msg[256], why[1200];
     cairn_err e;
     cn_watch *old = l->w;
+    /* the old roots, to keep with the old watch if the new one cannot be made */
+    size_t nroots = l->nroots, *root_src = malloc(sizeof l->root_src);
+    char(*roots)[4200] = malloc(sizeof l->roots);
+    if (!root_src || !roots) {
+        free(root_src);
+        free(roots);
+        return; /* tried again at the next check */
+    }
+    memcpy(root_src, l->root_src, sizeof l->root_src);
+    memcpy(roots, l->roots, sizeof l->roots);
+    snprintf(why, sizeof why, "%s", l->missing[i]);
     if (watch_roots(l, msg, sizeof msg, &e)) {
-        snprintf(why, sizeof why, "cannot watch '%s': %s", l->missing[i], e.msg);
+        snprintf(why + strlen(why), sizeof why - strlen(why), ": cannot watch it: %s", e.msg);
         warn(l, why);
-        l->w = old; /* its roots are gone from l: marked whole below, so read whole */
+        l->w = old;
+        l->nroots = nroots;
+        memcpy(l->root_src, root_src, sizeof l->root_src);
+        memcpy(l->roots, roots, sizeof l->roots);
     } else {
         cn_watch_close(old);
         if (msg[0])
             warn(l, msg);
     }
-    l->nmissing = 0;
+    free(root_src);
+    free(roots);
+    l->nmissing = 0; /* not tried again: one warning */
     for (size_t r = 0; r < l->nroots; r++)
         cn_dirty_mark(&l->dirty, (int)r, NULL, 0, cn_gen_now(&l->clock), cn_mono_ns());
 }

@@ -87,6 +87,9 @@ struct cairn_store {
     unsigned ckpt_next;   /* the WAL's size in frames at which the next one is due */
     void (*ckpt_due)(void *ud);
     void *ckpt_ud;
+    /* the files under the connection (cn_store_commit: still the ones it opened) */
+    char *wal_path;
+    uint64_t db_dev, db_ino;
 };
 
 /* How long a connection waits for another's write lock (sqlite3_busy_timeout). */

@@ -162,6 +162,31 @@ static cairn_rc migrate(cairn_store *s, cairn_err *err)
     }
 }
 
+/* The store file's identity and its WAL's path (in WAL mode), for cn_store_commit's check. */
+static cairn_rc note_files(cairn_store *s)
+{
+    struct stat st;
+    sqlite3_stmt *q;
+    size_t n = strlen(s->path);
+    bool wal = false;
+    if (stat(s->path, &st))
+        return cn_err_from_errno(errno);
+    s->db_dev = (uint64_t)st.st_dev;
+    s->db_ino = (uint64_t)st.st_ino;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK) {
+        wal = sqlite3_step(q) == SQLITE_ROW &&
+              !sqlite3_stricmp((const char *)sqlite3_column_text(q, 0), "wal");
+        sqlite3_finalize(q);
+    }
+    if (!wal)
+        return CAIRN_OK;
+    if (!(s->wal_path = malloc(n + 5)))
+        return CAIRN_NOMEM;
+    memcpy(s->wal_path, s->path, n);
+    memcpy(s->wal_path + n, "-wal", 5);
+    return CAIRN_OK;
+}
+
 cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **out, cairn_err *err)
 {
     cairn_store *s;
@@ -249,6 +274,9 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
         goto out;
     if (v < cn_store_nmigrations)
         rc = migrate(s, err);
+    if (!rc && (rc = note_files(s)))
+        rc = cn_err_set(err, rc, "store '%s': cannot read what it is: %s", s->path,
+                        strerror(errno));
 out:
     if ((rc == CAIRN_PERM || rc == CAIRN_IO) && err && access(dir.ptr, W_OK) && errno == EROFS) {
         char was[sizeof err->msg];
@@ -283,6 +311,7 @@ void cairn_store_close(cairn_store *s)
     cn_zstd_release(&s->zstd);
     cn_memlive_release(&s->live);
     cn_context_due_release(s);
+    free(s->wal_path);
     free(s->path);
     free(s);
 }

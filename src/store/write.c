@@ -11,8 +11,10 @@
  * content hash changed (a reply streaming into a long session, a line
  * appended to a transcript): the unchanged ones keep their rows and index.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
@@ -213,9 +215,35 @@ cairn_rc cn_store_begin(cairn_store *s, cairn_err *err)
     return begin(s, false, err);
 }
 
+/*
+ * After a commit: the store's files are still the ones the connection opened.
+ * A WAL deleted (or a store file replaced) under a live connection takes what
+ * it writes with it at the next crash, while every commit still succeeds: say
+ * so instead, at each commit, so that nothing more is acknowledged.
+ */
+static cairn_rc files_still_there(cairn_store *s, cairn_err *err)
+{
+    struct stat st;
+    if (!s->db_ino) /* not noted: a store opened read-only */
+        return CAIRN_OK;
+    if (stat(s->path, &st) || (uint64_t)st.st_dev != s->db_dev ||
+        (uint64_t)st.st_ino != s->db_ino)
+        return cn_err_set(err, CAIRN_IO,
+                          "store '%s' was deleted or replaced while cairn had it open: what was "
+                          "just written is not in it; restart cairn",
+                          s->path);
+    if (s->wal_path && stat(s->wal_path, &st) && errno == ENOENT)
+        return cn_err_set(err, CAIRN_IO,
+                          "store '%s': its write-ahead log was deleted while cairn had it open: "
+                          "what was just written may be lost at the next crash; restart cairn",
+                          s->path);
+    return CAIRN_OK;
+}
+
 cairn_rc cn_store_commit(cairn_store *s, cairn_err *err)
 {
-    return cn_store_run(s, "COMMIT", err);
+    cairn_rc rc = cn_store_run(s, "COMMIT", err);
+    return rc ? rc : files_still_there(s, err);
 }
 
 void cn_store_rollback(cairn_store *s)

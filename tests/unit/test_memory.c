@@ -536,6 +536,33 @@ static void test_key_limits(void **state)
     cairn_store_close(s);
 }
 
+/*
+ * The WAL deleted (or the store file replaced) under an open store: commits still
+ * succeed into the unlinked file, and would be lost at the next crash; each save
+ * now fails, saying so, instead of being acknowledged.
+ */
+static void test_wal_deleted(void **state)
+{
+    (void)state;
+    char dir[4096], wal[4200], other[4200];
+    cairn_err e;
+    cairn_store *s = new_store(dir, sizeof dir);
+    save(s, "p", "k1", "v", NULL, 0);
+    snprintf(wal, sizeof wal, "%s-wal", cairn_store_path(s));
+    assert_int_equal(unlink(wal), 0);
+    assert_int_equal(cairn_memory_save(s, "p", "k2", "v", NULL, 0, NULL, &e), CAIRN_IO);
+    assert_non_null(strstr(e.msg, "write-ahead log was deleted"));
+    cairn_store_close(s);
+
+    s = new_store(dir, sizeof dir); /* a fresh store in a fresh dir */
+    save(s, "p", "k1", "v", NULL, 0);
+    snprintf(other, sizeof other, "%s.moved", cairn_store_path(s));
+    assert_int_equal(rename(cairn_store_path(s), other), 0);
+    assert_int_equal(cairn_memory_save(s, "p", "k2", "v", NULL, 0, NULL, &e), CAIRN_IO);
+    assert_non_null(strstr(e.msg, "deleted or replaced"));
+    cairn_store_close(s);
+}
+
 static void test_forget_restore(void **state)
 {
     (void)state;
@@ -1880,6 +1907,7 @@ int main(void)
         cmocka_unit_test(test_lean_cache),
         cmocka_unit_test(test_disk_full),
         cmocka_unit_test(test_key_limits),
+        cmocka_unit_test(test_wal_deleted),
     };
     return cmocka_run_group_tests_name("memory", tests, NULL, remove_temp_dirs);
 }

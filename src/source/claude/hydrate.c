@@ -330,6 +330,12 @@ static void usage(cn_jval u, cairn_tokens *t)
         cn_tokens_clamp(cn_json_i64_or(cn_json_get(u, "cache_creation_input_tokens"), 0));
 }
 
+/* The earlier of two resume points (one that saw no turn is the read's start: earliest). */
+static turn earlier(turn a, turn b)
+{
+    return !a.seen || (b.seen && a.off <= b.off) ? a : b;
+}
+
 /*
  * A later line of the response msg, after a prompt typed while it streamed:
  * a read that began at that prompt would count the response twice, so the
@@ -347,9 +353,7 @@ static void straddled(cc *c, uint32_t msg)
     }
     if (lo == c->resp_turns.n || AT(c->resp_turns, resp_start, lo)->msg != msg)
         return;
-    const turn *at = &AT(c->resp_turns, resp_start, lo)->at;
-    if (at->seen != c->turn.seen || at->off != c->turn.off)
-        c->turn = *at;
+    c->turn = earlier(AT(c->resp_turns, resp_start, lo)->at, c->turn); /* never later */
 }
 
 static int on_assistant(cc *c, cn_jval o, cairn_str uuid, int64_t t)
@@ -669,9 +673,7 @@ static int read_file(cc *c, const cn_unit *u)
     s->tail_hash = cn_hash64(u->content.ptr, (size_t)s->tail_offset);
     /* a prompt typed while the last response streamed: that response's later lines
      * may still come, and they count with its earlier ones, so resume at its turn */
-    turn at = c->resp_seen && (c->resp_turn.seen != c->turn.seen || c->resp_turn.off != c->turn.off)
-                  ? c->resp_turn
-                  : c->turn;
+    turn at = c->resp_seen ? earlier(c->resp_turn, c->turn) : c->turn;
     s->resume_offset = at.seen ? at.off : base;
     s->resume_line = at.seen ? at.line : (base ? u->resume_line : 0);
     s->resume_seq = s->first_seq + (at.seen ? at.msgs : 0);

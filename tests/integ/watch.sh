@@ -133,6 +133,18 @@ append "$tmp/cl/projects/-w-r/s10.jsonl" zanzibarnewfile
 until_ok "found zanzibarnewfile '$tmp/d'"
 assert_eq "$?" 0 "inotify: a new transcript in a renamed folder is searchable"
 assert_eq "$(live $S7)" 1 "inotify: the moved session is still not gone"
+# a copy made in another folder, then the first file deleted: the copy keeps it live
+S11=00000000-0000-4000-8000-000000000011
+copy_as "$tmp/cl/projects/-w-m/s11.jsonl" $S11
+append "$tmp/cl/projects/-w-m/s11.jsonl" zanzibarcopied
+until_ok "found zanzibarcopied '$tmp/d'"
+cp "$tmp/cl/projects/-w-m/s11.jsonl" "$tmp/cl/projects/-w-r/s11.jsonl"
+sleep 0.3
+rm "$tmp/cl/projects/-w-m/s11.jsonl"
+copy_as "$tmp/cl/projects/-w-m/s12.jsonl" 00000000-0000-4000-8000-000000000012 # after the rm
+append "$tmp/cl/projects/-w-m/s12.jsonl" zanzibarmarktwo
+until_ok "found zanzibarmarktwo '$tmp/d'"
+assert_eq "$(live $S11)" 1 "inotify: a transcript deleted while a copy of it lives elsewhere is not gone"
 
 kill -INT "$WPID"
 wait "$WPID"

@@ -182,8 +182,9 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
  *   <S>.jsonl                            a transcript: session S
  *   <S>/subagents/<A>.jsonl|.meta.json   a sub-agent run: session A, both files
  * Another regular file (a temp file, a lock) and anything hidden is passed
- * over; a directory, or a path that is gone and was no transcript, cannot be
- * planned alone.
+ * over; a directory, or a path that is gone, cannot be planned alone (the
+ * session of a transcript deleted may live on in a copy elsewhere: a whole
+ * plan sees it, and it is not gone).
  */
 static cairn_rc plan_path(walk *w, bool tree, const char *rel)
 {
@@ -210,18 +211,18 @@ static cairn_rc plan_path(walk *w, bool tree, const char *rel)
     bool jsonl = has_suffix(name, ".jsonl", &stem);
     if (!jsonl && !has_suffix(name, ".meta.json", &stem)) /* gone and no suffix: a directory? */
         return is_dir || (!exists && !strchr(name, '.')) ? CAIRN_AGAIN : CAIRN_OK;
-    if (is_dir || stem >= sizeof id)
+    if (is_dir || !exists || stem >= sizeof id)
         return CAIRN_AGAIN;
     memcpy(id, name, stem);
     id[stem] = '\0';
     cairn_str project = tree ? cn_str(part[1]) : CAIRN_STR("");
     cairn_rc rc = CAIRN_OK;
-    /* covered already (a transcript moved from one folder to another: both paths
-     * come in one change): this path's files are planned too, once (add) */
+    /* covered already (two files of one session in one change): this path's files
+     * are planned too, once (add) */
     if (np == base + 1 && jsonl) { /* a transcript */
         if (!cn_plan_cover(w->plan, cn_str(id), &rc) && rc)
             return rc;
-        if (exists && stat_file(w, w->rootfd, rel, rel, &st)) /* gone: not an issue */
+        if (stat_file(w, w->rootfd, rel, rel, &st))
             add(w, CAIRN_ITEM_SESSION, rel, cn_str(id), project, &st);
         return w->rc;
     }

@@ -183,7 +183,8 @@ static cairn_rc cx_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
  * Plan one changed path: a rollout directly under sessions/YYYY/MM/DD, with
  * its other form in the same folder (X.jsonl beside X.jsonl.zst) so that the
  * preferred copy wins as in a whole plan.  Archived rollouts (a thread moved
- * there may also be live elsewhere) and directories cannot be planned alone.
+ * there may also be live elsewhere), rollouts that are gone and directories
+ * cannot be planned alone.
  */
 static cairn_rc plan_path(walk *w, int homefd, const char *rel)
 {
@@ -196,6 +197,8 @@ static cairn_rc plan_path(walk *w, int homefd, const char *rel)
         return CAIRN_AGAIN;
     if (!rollout_id(name, &id))
         return !exists && !strchr(name, '.') ? CAIRN_AGAIN : CAIRN_OK;
+    if (!exists) /* its thread may live on in another copy (archived): a whole plan sees it */
+        return CAIRN_AGAIN;
     cairn_rc rc = CAIRN_OK;
     if (!cn_plan_cover(w->plan, id, &rc) && rc) /* covered already: plan this path's files too */
         return rc;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -162,6 +163,28 @@ static cairn_rc migrate(cairn_store *s, cairn_err *err)
     }
 }
 
+/*
+ * An open that failed on the data dir's file system: say what is wrong with it
+ * when that is why (SQLite says "unable to open" or "disk I/O error").
+ */
+static cairn_rc why_not(cairn_err *err, cairn_rc rc, const char *dir)
+{
+    char was[sizeof err->msg];
+    struct statvfs fs;
+    snprintf(was, sizeof was, "%s", err->msg);
+    if (access(dir, W_OK) && errno == EROFS)
+        return cn_err_set(err, CAIRN_PERM,
+                          "%s: the data dir '%s' is on a read-only file system (cairn writes its "
+                          "-wal and -shm files beside the store, even to read it)",
+                          was, dir);
+    if (!statvfs(dir, &fs) && fs.f_bavail == 0)
+        return cn_err_set(err, CAIRN_FULL,
+                          "%s: the disk holding the data dir '%s' is full (cairn writes its -wal "
+                          "and -shm files beside the store, even to read it)",
+                          was, dir);
+    return rc;
+}
+
 /* The store file's identity and its WAL's path (in WAL mode), for cn_store_commit's check. */
 static cairn_rc note_files(cairn_store *s)
 {
@@ -278,14 +301,8 @@ cairn_rc cairn_store_open(const char *data_dir, unsigned flags, cairn_store **ou
         rc = cn_err_set(err, rc, "store '%s': cannot read what it is: %s", s->path,
                         strerror(errno));
 out:
-    if ((rc == CAIRN_PERM || rc == CAIRN_IO) && err && access(dir.ptr, W_OK) && errno == EROFS) {
-        char was[sizeof err->msg];
-        snprintf(was, sizeof was, "%s", err->msg);
-        rc = cn_err_set(err, CAIRN_PERM,
-                        "%s: the data dir '%s' is on a read-only file system (cairn writes its "
-                        "-wal and -shm files beside the store, even to read it)",
-                        was, dir.ptr);
-    }
+    if ((rc == CAIRN_PERM || rc == CAIRN_IO) && err)
+        rc = why_not(err, rc, dir.ptr);
     cn_buf_release(&dir);
     if (rc) {
         cairn_store_close(s);

@@ -32,7 +32,8 @@ cleanup()
         kill -KILL "$p" 2>/dev/null
         wait "$p" 2>/dev/null
     done
-    mountpoint -q "$WORK/ro" 2>/dev/null && umount "$WORK/ro" # section 12's
+    mountpoint -q "$WORK/ro" 2>/dev/null && umount "$WORK/ro" # sections 12 and 13's
+    mountpoint -q "$WORK/full" 2>/dev/null && umount "$WORK/full"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -601,6 +602,23 @@ if mount --bind "$RO.src" "$RO" 2>/dev/null && mount -o remount,bind,ro "$RO" 2>
 else
     mountpoint -q "$RO" && umount "$RO"
     skip "a read-only data dir: the error says it is read-only" "cannot bind-mount here (not root?)"
+fi
+
+# ---- 13. a full disk: a store that cannot even be opened says the disk is full ----
+FULL=$WORK/full
+mkdir -p "$FULL"
+if mount -t tmpfs -o size=2m tmpfs "$FULL" 2>/dev/null; then
+    run_cairn "$OUT" "$ERR" remember p k v --quiet --data-dir "$FULL/d"
+    dd if=/dev/zero of="$FULL/fill" bs=4k 2>/dev/null
+    run_cairn "$OUT" "$ERR" recall p --data-dir "$FULL/d"
+    assert_contains "$(cat "$ERR")" "is full" "a store on a full disk: the error says the disk is full"
+    rm -f "$FULL/fill"
+    run_cairn "$OUT" "$ERR" recall p --data-dir "$FULL/d"
+    assert_eq "$RC" 0 "space back: the store opens and its memory is there"
+    umount "$FULL"
+else
+    skip "a store on a full disk: the error says the disk is full" "cannot mount a tmpfs here (not root?)"
+    skip "space back: the store opens and its memory is there" "cannot mount a tmpfs here (not root?)"
 fi
 
 done_testing

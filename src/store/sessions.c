@@ -26,9 +26,16 @@ cairn_rc cairn_session_create(cairn_store *s, const cairn_session_new *n, char *
     cairn_rc rc;
     int64_t now = cn_now_ms();
 
-    for (size_t i = 0; i < 3; i++)
+    for (size_t i = 0; i < 3; i++) {
         if (!vals[i] || !*vals[i])
             return cn_err_set(err, CAIRN_INVAL, "field '%s' is required", need[i]);
+        if (strlen(vals[i]) > CAIRN_PROJECT_MAX) /* as a memory's project: a request can name it */
+            return cn_err_set(err, CAIRN_RANGE, "field '%s' is at most %d bytes (this one: %zu)",
+                              need[i], CAIRN_PROJECT_MAX, strlen(vals[i]));
+    }
+    if (n->user_id && strlen(n->user_id) > CAIRN_PROJECT_MAX)
+        return cn_err_set(err, CAIRN_RANGE, "field 'user_id' is at most %d bytes (this one: %zu)",
+                          CAIRN_PROJECT_MAX, strlen(n->user_id));
     if (out_size < 29 || cn_random_hex(id + 4, 12))
         return cn_err_set(err, CAIRN_INVAL, "cannot make a session id");
     if ((rc = cn_store_begin_durable(s, err)))

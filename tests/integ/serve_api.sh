@@ -114,6 +114,8 @@ for f in tool_id workspace_path project_id; do
     req POST /sessions "$b"
     expect_error "POST /sessions without $f: 400 naming it" 400 "'$f'"
 done
+req POST /sessions "{\"tool_id\":\"t\",\"workspace_path\":\"/w\",\"project_id\":\"$(printf 'p%.0s' $(seq 4097))\"}"
+expect_error "POST /sessions with a project_id over 4 KiB: 422 naming it" 422 "'project_id'"
 req POST /sessions '{"tool_id":1,"workspace_path":"/w","project_id":"p"}'
 expect_error "POST /sessions with tool_id a number: 400 naming tool_id" 400 "'tool_id'"
 req POST /sessions '{"tool_id":"t","workspace_path":["/w"],"project_id":"p"}'

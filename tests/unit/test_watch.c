@@ -252,17 +252,27 @@ static void test_plan_paths_claude(void **state)
     put("projects/-w/s1.jsonl.tmp", "{}\n");
 
     const char *one[] = {"projects/-w/s1.jsonl", "projects/-w/s1.jsonl.tmp",
-                         "projects/-w/gone.jsonl", "projects/-w/.s1.jsonl.swp", "projects/.trash"};
-    cairn_plan *p = plan_paths(CAIRN_AGENT_CLAUDE, one, 5, CAIRN_OK);
+                         "projects/-w/.s1.jsonl.swp", "projects/.trash"};
+    cairn_plan *p = plan_paths(CAIRN_AGENT_CLAUDE, one, 4, CAIRN_OK);
     assert_true(cairn_plan_is_partial(p));
     assert_int_equal(cairn_plan_count(p), 1); /* s1 only: temp and hidden files are passed over */
     cairn_plan_item *it = cairn_plan_item_at(p, 0);
     assert_true(cn_str_eqc(it->id, "s1"));
     assert_true(cn_str_eqc(it->parent_id, "-w"));
     assert_int_equal(it->size, 3);
-    assert_int_equal(cairn_plan_ncovered(p), 2); /* s1, and gone (named, not there) */
-    assert_true(covers(p, "s1") && covers(p, "gone") && !covers(p, "s2"));
+    assert_int_equal(cairn_plan_ncovered(p), 1);
+    assert_true(covers(p, "s1") && !covers(p, "s2"));
     cairn_plan_free(p);
+
+    /* one session's two files in one change (a copy): both planned, covered once */
+    put("projects/-v/s1.jsonl", "{}\n");
+    const char *copies[] = {"projects/-w/s1.jsonl", "projects/-v/s1.jsonl",
+                            "projects/-w/s1.jsonl"};
+    p = plan_paths(CAIRN_AGENT_CLAUDE, copies, 3, CAIRN_OK);
+    assert_int_equal(cairn_plan_count(p), 2);
+    assert_int_equal(cairn_plan_ncovered(p), 1);
+    cairn_plan_free(p);
+    gone("projects/-v/s1.jsonl");
 
     /* a sub-agent: its transcript and its .meta.json, whichever changed */
     const char *sub[] = {"projects/-w/s1/subagents/agent-a.meta.json",
@@ -278,12 +288,14 @@ static void test_plan_paths_claude(void **state)
     assert_int_not_equal(cairn_plan_item_at(p, 0)->kind, cairn_plan_item_at(p, 1)->kind);
     cairn_plan_free(p);
 
-    /* directories, and a path gone that may have been one: planned whole */
+    /* directories, a path gone that may have been one, and a transcript gone (a copy
+     * of its session may live elsewhere): planned whole */
     const char *dirs[][1] = {{"projects/-w"},
                              {"projects/-w/s1/subagents"},
                              {"projects/-x"},
                              {"projects"},
-                             {"elsewhere/s.jsonl"}};
+                             {"elsewhere/s.jsonl"},
+                             {"projects/-w/gone.jsonl"}};
     for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
         assert_null(plan_paths(CAIRN_AGENT_CLAUDE, dirs[i], 1, CAIRN_AGAIN));
     /* opencode is always planned whole */
@@ -362,20 +374,25 @@ static void test_ingest_paths(void **state)
     assert_int_equal(st.sessions_new, 3);
     assert_int_equal(st.sources_partial, 0);
 
-    /* two and three are deleted, one grows; only one and two are named */
-    gone("c/projects/-w/two.jsonl");
-    gone("c/projects/-w/three.jsonl");
+    /* one grows, and only it is named */
     put("c/projects/-w/one.jsonl", LINE("one", "alpha") LINE("one", "delta"));
-    const char *changed[] = {"projects/-w/one.jsonl", "projects/-w/two.jsonl"};
-    assert_int_equal(ingest(s, changed, 2, &st), 0);
+    const char *changed[] = {"projects/-w/one.jsonl"};
+    assert_int_equal(ingest(s, changed, 1, &st), 0);
     assert_int_equal(st.sources_partial, 1);
     assert_int_equal(st.sessions_changed, 1);
-    assert_int_equal(st.sessions_gone, 1);      /* two; three was not named */
     assert_int_equal(st.sessions_unchanged, 0); /* nothing else was even looked at */
 
-    /* the whole source then finds three gone too */
+    /* two and three are deleted, and two is named: a path gone is planned with the
+     * whole source (a copy of its session may live elsewhere), which finds both */
+    gone("c/projects/-w/two.jsonl");
+    gone("c/projects/-w/three.jsonl");
+    const char *deleted[] = {"projects/-w/two.jsonl"};
+    assert_int_equal(ingest(s, deleted, 1, &st), 0);
+    assert_int_equal(st.sources_partial, 0);
+    assert_int_equal(st.sessions_gone, 2);
+    assert_int_equal(st.sessions_unchanged, 1);
     assert_int_equal(ingest(s, NULL, 0, &st), 0);
-    assert_int_equal(st.sessions_gone, 1);
+    assert_int_equal(st.sessions_gone, 0);
     assert_int_equal(st.sessions_unchanged, 1);
 
     /* paths with several sources are refused */

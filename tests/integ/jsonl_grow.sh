@@ -200,4 +200,21 @@ run_cairn "$tmp/out" "$tmp/err" usage --data-dir "$tmp/ls" --json
 assert_eq "$(jq -c '.total | [.input, .output, .cache_read, .responses]' "$tmp/out")" \
     "[360,22976,66925567,170]" \
     "claude, a response split by a typed prompt, read in pieces: its usage counted once (EXPECTED.md)"
+# Claude: one transcript copied to another project folder is one session, read from the
+# newest copy, and the copy is no issue (README: "read once, from the preferred or newest")
+mkdir -p "$tmp/dc/projects/a" "$tmp/dc/projects/b"
+cp "$SHARED/fixtures/claude/episodic-memory/tiny-conversation.jsonl" "$tmp/dc/projects/a/$S.jsonl"
+cp -p "$tmp/dc/projects/a/$S.jsonl" "$tmp/dc/projects/b/$S.jsonl"
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/dc" --data-dir "$tmp/ds"
+assert_eq "$RC $(grep -c 'issue' "$tmp/err")" "0 0" "claude, two copies of a transcript: exit 0, no issue"
+assert_contains "$(cat "$tmp/out")" "1 new, 0 changed" "claude, two copies of a transcript: one session"
+keep=$f
+f=$tmp/dc/projects/b/$S.jsonl
+append newestcopy
+f=$keep
+run_cairn "$tmp/out" "$tmp/err" search newestcopy --data-dir "$tmp/ds" --json
+before=$(jq '.hits | length' "$tmp/out")
+run_cairn "$tmp/out" "$tmp/err" ingest --source "claude=$tmp/dc" --data-dir "$tmp/ds"
+run_cairn "$tmp/out" "$tmp/err" search newestcopy --data-dir "$tmp/ds" --json
+assert_eq "$before $(jq '.hits | length' "$tmp/out")" "0 2" "claude, two copies: the one that grew (the newest) is read (its prompt and answer)"
 done_testing

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/err.h"
+#include "base/map.h"
 #include "base/str.h"
 #include "source/claude/claude.h"
 
@@ -26,6 +27,7 @@ typedef struct walk {
     cairn_report *rep;
     int rootfd;
     cairn_rc rc;
+    cn_map ids; /* transcript id -> plan index of the copy read (the newest) */
 } walk;
 
 static bool has_suffix(const char *name, const char *suf, size_t *stem)
@@ -37,8 +39,9 @@ static bool has_suffix(const char *name, const char *suf, size_t *stem)
     return true;
 }
 
-static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str parent,
-                const struct stat *st)
+/* Plan a file (once: a partial plan may name it twice); the item, NULL if not added. */
+static cairn_plan_item *add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str parent,
+                            const struct stat *st)
 {
     cairn_plan_item it = {.kind = kind,
                           .origin = CAIRN_ORIGIN_JSONL,
@@ -48,7 +51,34 @@ static void add(walk *w, uint8_t kind, const char *rel, cairn_str id, cairn_str 
                           .session_id = id,
                           .size = st->st_size,
                           .mtime_ns = cn_stat_mtime_ns(st)};
-    if (!cn_plan_has_path(w->plan, rel) && !cn_plan_add(w->plan, &it))
+    cairn_plan_item *p = NULL;
+    if (!cn_plan_has_path(w->plan, rel) && !(p = cn_plan_add(w->plan, &it)))
+        w->rc = CAIRN_NOMEM;
+    return p;
+}
+
+/*
+ * Plan a transcript of project.  Two copies of one (projects/A/S.jsonl and
+ * projects/B/S.jsonl): the newest is read, the other is its shadow (README:
+ * read once, from the newest copy).
+ */
+static void add_transcript(walk *w, const char *rel, cairn_str id, cairn_str project,
+                           const struct stat *st)
+{
+    cairn_plan_item *p = add(w, CAIRN_ITEM_SESSION, rel, id, project, st);
+    if (!p)
+        return;
+    uint32_t k = (uint32_t)(p - w->plan->items), prev = cn_map_get(&w->ids, p->id);
+    if (prev != UINT32_MAX) {
+        cairn_plan_item *q = &w->plan->items[prev];
+        bool newer = p->mtime_ns > q->mtime_ns || (p->mtime_ns == q->mtime_ns && p->size > q->size);
+        cairn_plan_item *lose = newer ? q : p;
+        lose->shadowed = true;
+        lose->selected = false;
+        if (lose == p)
+            return;
+    }
+    if (cn_map_put(&w->ids, p->id, k))
         w->rc = CAIRN_NOMEM;
 }
 
@@ -142,7 +172,7 @@ static void walk_dir(walk *w, const char *dir, cairn_str project)
             continue;
         memcpy(id, de->d_name, stem);
         id[stem] = '\0';
-        add(w, CAIRN_ITEM_SESSION, path, cn_str(id), project, &st);
+        add_transcript(w, path, cn_str(id), project, &st);
         join(path, sizeof path, dir, id);
         walk_subagents(w, path, cn_str(id));
     }
@@ -152,6 +182,7 @@ static void walk_dir(walk *w, const char *dir, cairn_str project)
 static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
 {
     walk w = {.plan = p, .rep = rep};
+    cn_map_init(&w.ids);
     struct stat st;
 
     w.rootfd = open(p->src.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -174,6 +205,7 @@ static cairn_rc cc_plan(cairn_plan *p, cairn_report *rep, cairn_err *err)
         walk_dir(&w, ".", CAIRN_STR(""));
     }
     close(w.rootfd);
+    cn_map_release(&w.ids);
     return w.rc ? cn_err_set(err, w.rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;
 }
 
@@ -223,7 +255,7 @@ static cairn_rc plan_path(walk *w, bool tree, const char *rel)
         if (!cn_plan_cover(w->plan, cn_str(id), &rc) && rc)
             return rc;
         if (stat_file(w, w->rootfd, rel, rel, &st))
-            add(w, CAIRN_ITEM_SESSION, rel, cn_str(id), project, &st);
+            add_transcript(w, rel, cn_str(id), project, &st);
         return w->rc;
     }
     if (np != base + 3 || strcmp(part[base + 1], "subagents"))
@@ -251,6 +283,7 @@ static cairn_rc cc_plan_paths(cairn_plan *p, const char *const *paths, size_t n,
                               cairn_err *err)
 {
     walk w = {.plan = p, .rep = rep};
+    cn_map_init(&w.ids);
     struct stat st;
     cairn_rc rc = CAIRN_OK;
 
@@ -263,6 +296,7 @@ static cairn_rc cc_plan_paths(cairn_plan *p, const char *const *paths, size_t n,
     while (i < n && !(rc = plan_path(&w, tree, paths[i])))
         i++;
     close(w.rootfd);
+    cn_map_release(&w.ids);
     if (rc == CAIRN_AGAIN)
         return cn_err_set(err, rc, "'%s' is planned with its whole source", paths[i]);
     return rc ? cn_err_set(err, rc, "out of memory planning '%s'", p->src.path) : CAIRN_OK;

@@ -12,6 +12,8 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/hash.h"
+#include "base/str.h"
 #include "cli/cli.h"
 #include "watch/live.h"
 
@@ -85,9 +87,45 @@ static void ready(void *ud, const cn_live_status *st)
                 st->backend);
 }
 
+/*
+ * Issues already said by this watch: a bad line in a transcript's last turn is
+ * read again at each change of the file, and is said once.  A hash of each
+ * "where: what", up to SAID_MAX of them (past it, every issue is said).
+ */
+#define SAID_MAX 4096
+static uint64_t said[SAID_MAX];
+static size_t nsaid;
+
+static bool said_before(const cairn_issue *is)
+{
+    uint64_t h = cn_hash_str(cn_str(is->where)) * 31 + cn_hash_str(cn_str(is->what));
+    for (size_t i = 0; i < nsaid; i++)
+        if (said[i] == h)
+            return true;
+    if (nsaid < SAID_MAX)
+        said[nsaid++] = h;
+    return false;
+}
+
 static void issues(void *ud, const cairn_report *rep)
 {
-    cli_print_issues(ud, rep);
+    const cli *c = ud;
+    size_t n = cairn_report_count(rep), shown = 0, more = 0;
+    if (c->quiet)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const cairn_issue *is = cairn_report_get(rep, i);
+        if (said_before(is))
+            continue;
+        if (c->verbose || shown < 20) {
+            fprintf(stderr, "cairn: issue: %s: %s\n", is->where, is->what);
+            shown++;
+        } else {
+            more++;
+        }
+    }
+    if (more)
+        fprintf(stderr, "cairn: ... and %zu more issues (--verbose shows all)\n", more);
 }
 
 static void warn(void *ud, const char *msg)

@@ -145,6 +145,24 @@ copy_as "$tmp/cl/projects/-w-m/s12.jsonl" 00000000-0000-4000-8000-000000000012 #
 append "$tmp/cl/projects/-w-m/s12.jsonl" zanzibarmarktwo
 until_ok "found zanzibarmarktwo '$tmp/d'"
 assert_eq "$(live $S11)" 1 "inotify: a transcript deleted while a copy of it lives elsewhere is not gone"
+# a bad line in a transcript's last turn is read again at each change: said once
+S13=00000000-0000-4000-8000-000000000013
+copy_as "$tmp/cl/projects/-w-m/s13.jsonl" $S13
+append "$tmp/cl/projects/-w-m/s13.jsonl" zanzibarbadbefore
+until_ok "found zanzibarbadbefore '$tmp/d'"
+grep -c ' 1 changed' "$tmp/ino.out" >"$tmp/changed.n"
+cp "$tmp/cl/projects/-w-m/s13.jsonl" "$tmp/s13.before"
+echo '{"type":"user", oops' >>"$tmp/cl/projects/-w-m/s13.jsonl"
+tail -n 1 "$tmp/s13.before" >>"$tmp/cl/projects/-w-m/s13.jsonl" # the line before, again, after it
+until_ok "grep -q 's13.jsonl:' '$tmp/ino.err'"
+until_ok "[ \$(grep -c ' 1 changed' '$tmp/ino.out') -gt \$(cat '$tmp/changed.n') ]"
+grep -c ' 1 changed' "$tmp/ino.out" >"$tmp/changed.n"
+for w in one two; do # more lines after it, each with a uuid of its own
+    tail -n 1 "$tmp/s13.before" | sed 's/"uuid": *"[^"]*"/"uuid": "more-'$w'"/' >>"$tmp/cl/projects/-w-m/s13.jsonl"
+    until_ok "[ \$(grep -c ' 1 changed' '$tmp/ino.out') -gt \$(cat '$tmp/changed.n' 2>/dev/null || echo 0) ]"
+    grep -c ' 1 changed' "$tmp/ino.out" >"$tmp/changed.n"
+done
+assert_eq "$(grep -c 's13.jsonl:' "$tmp/ino.err")" 1 "inotify: a bad line read again at each append is reported once"
 
 kill -INT "$WPID"
 wait "$WPID"

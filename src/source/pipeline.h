@@ -39,6 +39,8 @@ typedef struct cn_unit {
     int64_t resume_offset, resume_line;
     uint32_t resume_seq;
     cairn_str resume_id; /* the session's id as stored: a resumed read keeps it */
+    cairn_tokens resume_tokens; /* the stored messages' usage before resume_seq (Codex: the
+                                 * running total there, which token_counts grow from) */
 } cn_unit;
 
 struct cairn_resolved {

@@ -351,10 +351,15 @@ static void set_resume(run *r, cairn_resolved *res)
 {
     sqlite3_stmt *st;
     if (r->o->full || sqlite3_prepare_v2(r->s->db,
-                                         "SELECT tail_offset, tail_hash, resume_offset,"
-                                         " resume_line, resume_seq, session_id FROM sessions WHERE"
-                                         " source_id = ?1 AND source_key = ?2 AND gone_at IS"
-                                         " NULL AND tail_offset > 0",
+                                         "SELECT s.tail_offset, s.tail_hash, s.resume_offset,"
+                                         " s.resume_line, s.resume_seq, s.session_id,"
+                                         " total(m.tokens_input), total(m.tokens_output),"
+                                         " total(m.tokens_reasoning), total(m.tokens_cache_read),"
+                                         " total(m.tokens_cache_write) FROM sessions s LEFT JOIN"
+                                         " messages m ON m.session_rowid = s.id AND m.seq <"
+                                         " s.resume_seq WHERE s.source_id = ?1 AND s.source_key ="
+                                         " ?2 AND s.gone_at IS NULL AND s.tail_offset > 0 GROUP"
+                                         " BY s.id",
                                          -1, &st, NULL) != SQLITE_OK)
         return;
     for (size_t i = 0; i < res->n; i++) {
@@ -378,6 +383,9 @@ static void set_resume(run *r, cairn_resolved *res)
         u->resume_offset = sqlite3_column_int64(st, 2);
         u->resume_line = sqlite3_column_int64(st, 3);
         u->resume_seq = (uint32_t)sqlite3_column_int64(st, 4);
+        u->resume_tokens = (cairn_tokens){sqlite3_column_int64(st, 6), sqlite3_column_int64(st, 7),
+                                          sqlite3_column_int64(st, 8), sqlite3_column_int64(st, 9),
+                                          sqlite3_column_int64(st, 10)};
     }
     sqlite3_finalize(st);
 }

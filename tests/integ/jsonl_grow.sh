@@ -123,6 +123,13 @@ assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$totals")" "$(sqlite3 "$tmp/cfresh/cair
 rows="SELECT s.session_id, m.seq, m.message_id, m.role, count(p.id) FROM messages m JOIN sessions s ON s.id = m.session_rowid LEFT JOIN parts p ON p.message_rowid = m.id GROUP BY m.id ORDER BY 1, 2"
 assert_eq "$(sqlite3 "$tmp/cs/cairn.db" "$rows")" "$(sqlite3 "$tmp/cfresh/cairn.db" "$rows")" \
     "codex: the same messages in the same order with the same parts"
+# usage by day: each token_count's growth goes to its response, so a thread that ran
+# over midnight (thread D) splits as ccusage splits it (ccusage 20.0.24, `codex daily`)
+daily() { "$CAIRN" usage --data-dir "$1" --agent codex --json | jq -c '[.groups[] | [.key, .input, .output, .cache_read]]'; }
+assert_eq "$(daily "$tmp/cfresh")" \
+    '[["2026-02-23",1692546,156921,32389760],["2026-02-24",1458055,66257,14299392]]' \
+    "codex: usage by day splits a thread across midnight (as ccusage does)"
+assert_eq "$(daily "$tmp/cs")" "$(daily "$tmp/cfresh")" "codex: and so does a read in two pieces"
 
 # Codex: a rollout whose header names another id than its file name (reported, and the
 # header's id kept) is grown: the resumed read, which does not see the header, keeps it

@@ -62,6 +62,8 @@ typedef struct cx_hy {
     uint32_t s;          /* its session (index in sess) */
     uint32_t first_msg;  /* its first message */
     uint32_t open;       /* the assistant message items are added to, or CAIRN_NONE */
+    uint32_t last_reply; /* the session's latest assistant message, or CAIRN_NONE */
+    cairn_tokens owed;   /* usage counted before any assistant message (hydrate.c) */
     uint32_t pending;    /* the last user message not yet confirmed by an event */
     bool confirm_next;   /* an event confirmed a prompt before its item came */
     bool confirmed_any;  /* the file has prompt events: unconfirmed user items are harness */

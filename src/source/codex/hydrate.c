@@ -15,6 +15,8 @@
  * the last turn_context, tokens from the LAST token_count total (running totals, often
  * repeated: never summed; token_usage_record's thread total when there is no
  * token_count), title from the first real prompt, key = the plan item (file name) id.
+ * Each token_count's growth of the total also goes to the assistant message before it:
+ * usage is then by response, at its time, as for the other agents.
  * Codex keeps no project id: the project is the working directory.
  *
  * Strings stay spans into the rollout text unless they hold escapes (decoded into the
@@ -120,15 +122,53 @@ static void turn_context(cx_hy *h, cn_jval p)
         s->directory = s->project_id = S(h, cn_json_get(p, "cwd"));
 }
 
+/* a - b, each count at least 0 (a total that went down adds nothing) */
+static cairn_tokens growth(cairn_tokens a, cairn_tokens b)
+{
+    return (cairn_tokens){a.input > b.input ? a.input - b.input : 0,
+                          a.output > b.output ? a.output - b.output : 0,
+                          a.reasoning > b.reasoning ? a.reasoning - b.reasoning : 0,
+                          a.cache_read > b.cache_read ? a.cache_read - b.cache_read : 0,
+                          a.cache_write > b.cache_write ? a.cache_write - b.cache_write : 0};
+}
+
+static void add_tokens(cairn_tokens *to, cairn_tokens d)
+{
+    to->input = cn_tokens_clamp(to->input + d.input);
+    to->output = cn_tokens_clamp(to->output + d.output);
+    to->reasoning = cn_tokens_clamp(to->reasoning + d.reasoning);
+    to->cache_read = cn_tokens_clamp(to->cache_read + d.cache_read);
+    to->cache_write = cn_tokens_clamp(to->cache_write + d.cache_write);
+}
+
+/*
+ * A token_count: the running total is the thread's (the last one wins), and what it
+ * grew by since the one before goes to the latest assistant message, so that usage by
+ * day splits a thread as it went (a repeated total adds nothing).  A read resumed mid
+ * file grows from the usage its stored messages before the resume point hold (the
+ * store gives it: cn_unit.resume_tokens).
+ */
+static void token_count(cx_hy *h, cn_jval info)
+{
+    cn_jval total = cn_json_get(info, "total_token_usage");
+    if (!cn_json_is(total, CN_JSON_OBJECT))
+        return;
+    cairn_session *s = &h->sess[h->s];
+    cairn_tokens t = tokens(total), d = {0};
+    if (h->have_total)
+        d = growth(t, s->tokens);
+    else
+        d = growth(t, h->base ? h->u->resume_tokens : (cairn_tokens){0});
+    s->tokens = t;
+    h->have_total = true;
+    add_tokens(h->last_reply != CAIRN_NONE ? &h->msgs[h->last_reply].tokens : &h->owed, d);
+}
+
 static void event_msg(cx_hy *h, cn_jval p)
 {
     cn_jval type = cn_json_get(p, "type");
     if (cn_json_str_eq(type, "token_count")) {
-        cn_jval total = cn_json_path(p, "info", "total_token_usage", NULL);
-        if (cn_json_is(total, CN_JSON_OBJECT)) {
-            h->sess[h->s].tokens = tokens(total); /* running total: the last one wins */
-            h->have_total = true;
-        }
+        token_count(h, cn_json_get(p, "info"));
     } else if (cn_json_str_eq(type, "user_message") ||
                (cn_json_str_eq(type, "item_completed") &&
                 cn_json_str_eq(cn_json_path(p, "item", "type", NULL), "UserMessage"))) {
@@ -221,7 +261,8 @@ static bool start_unit(cx_hy *h, const cn_unit *u)
     s->source_path = u->path;
     s->project = s->parent = CAIRN_NONE;
     h->first_msg = (uint32_t)h->nmsgs;
-    h->open = h->pending = CAIRN_NONE;
+    h->open = h->pending = h->last_reply = CAIRN_NONE;
+    h->owed = (cairn_tokens){0};
     h->confirm_next = h->confirmed_any = h->have_meta = h->have_total = false;
     h->first_ts = h->last_ts = h->ts = 0;
     h->line = 0;
@@ -248,6 +289,12 @@ static void finish_unit(cx_hy *h, size_t good)
     if (cn_str_eqc(h->u->parent_id, "archived_sessions"))
         s->time_archived_ms = h->u->mtime_ns / 1000000 > 0 ? h->u->mtime_ns / 1000000 : 1;
     cn_cx_mark_harness(h);
+    /* usage counted before the first reply: to the first reply, if there is one */
+    for (size_t m = h->first_msg; m < h->nmsgs; m++)
+        if (cn_str_eqc(h->msgs[m].role, "assistant")) {
+            add_tokens(&h->msgs[m].tokens, h->owed);
+            break;
+        }
     s->first_message = h->first_msg;
     s->nmessages = (uint32_t)(h->nmsgs - h->first_msg);
     for (size_t m = h->first_msg; m < h->nmsgs; m++) {

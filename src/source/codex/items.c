@@ -115,6 +115,7 @@ static uint32_t assistant(cx_hy *h)
     h->msgs[m].model_id = h->model;
     h->msgs[m].provider_id = h->sess[h->s].provider_id;
     h->msgs[m].time_completed_ms = h->ts;
+    h->last_reply = m;
     return h->open = m;
 }
 

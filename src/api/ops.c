@@ -530,7 +530,8 @@ const cn_op cn_ops[] = {
      "counts, time span, files touched, tools used, decisions, last messages (rule-based)"},
     {"memory_suggestions", "GET", "/api/memory_suggestions", 200, false,
      {{"session_id", CN_ARG_STR, Q | R, 0, 0, "the session"}}, suggestions,
-     "candidate memories found by rules in a session, with the text they came from"},
+     "candidate memories found by rules in a session, the newest first, at most 20 (truncated: "
+     "more were found), each with the text it came from (start, end: UTF-8 byte offsets)"},
     {"search", "GET", "/search", 200, false,
      {{"q", CN_ARG_STR, Q | R, 0, 0, "words, \"phrases\", prefix*, -excluded, a OR b"},
       {"project_id", CN_ARG_STR, Q, 0, 0, "project id or a part of its directory"},

@@ -115,7 +115,9 @@ static const struct {
      NULL, 0},
     {"memory_suggestions", "memory_suggestions", true,
      "Candidate memories found in a session (decisions, 'always', 'never', 'use X instead "
-     "of Y', config facts), with their source. Nothing is saved.",
+     "of Y', config facts), the newest first, at most 20 ('truncated' says when more were "
+     "found), each with its source (start and end: UTF-8 byte offsets in the part's text). "
+     "Nothing is saved.",
      NULL, 0},
 };
 #define NTOOLS (sizeof tools / sizeof tools[0])

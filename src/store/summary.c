@@ -8,6 +8,7 @@
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/hash.h"
 #include "base/err.h"
 #include "base/map.h"
 #include "base/str.h"
@@ -237,23 +238,87 @@ cairn_rc cairn_session_summary(cairn_store *s, const char *sid, char **json, siz
 
 /* ---- suggestions ---- */
 
-/* Rules: a phrase that makes a sentence worth remembering. */
+/*
+ * Rules: a phrase that makes a sentence worth remembering, tried in this order.
+ * A "normative" phrase counts only at the sentence's start or after a word that
+ * makes it a rule ("always run ...", "we never ...", not "it is always hard").
+ */
 static const struct {
     const char *rule;
-    const char *const phrases[6];
+    bool normative;
+    const char *const phrases[9];
 } rules[] = {
-    {"use-instead", {" instead of ", " rather than ", NULL}},
-    {"always", {"always ", NULL}},
-    {"never", {"never ", "don't ", "do not ", "must not ", NULL}},
-    {"preference", {"prefer ", "we use ", "i use ", "should use ", NULL}},
-    {"config", {" port ", " is set to ", " defaults to ", "version ", "=", NULL}},
+    {"decision",
+     false,
+     {"we decided", "decided to ", "decision: ", "we'll go with ", "we will go with ",
+      "let's go with ", "we chose ", "we agreed ", NULL}},
+    {"never", true, {"never ", "don't ", "do not ", "must not ", NULL}},
+    {"use-instead", false, {" instead of ", " rather than ", NULL}},
+    {"always", true, {"always ", NULL}},
+    {"preference", false, {"prefer ", "we use ", "i use ", "should use ", NULL}},
+    {"config", false, {" port ", " is set to ", " defaults to ", "version ", NULL}},
 };
 
-static bool has_phrase(const char *lower, size_t n, const char *phrase)
+/* Words after which an "always" or a "never" makes a rule. */
+static const char *const rule_words[] = {" we ",   " you ", " i ",      " should ",
+                                         " must ", " to ",  " please ", " they "};
+
+/* Where phrase is in lower[0..n) (lower[0] is a space), or -1. */
+static long find_phrase(const char *lower, size_t n, const char *phrase, size_t from)
 {
     size_t k = strlen(phrase);
-    for (size_t i = 0; i + k <= n; i++)
+    for (size_t i = from; i + k <= n; i++)
         if (!memcmp(lower + i, phrase, k))
+            return (long)i;
+    return -1;
+}
+
+static bool rule_at(const char *lower, size_t at)
+{
+    if (at <= 1) /* the sentence's first word */
+        return true;
+    for (size_t w = 0; w < sizeof rule_words / sizeof rule_words[0]; w++) {
+        size_t k = strlen(rule_words[w]);
+        if (at + 1 >= k && !memcmp(lower + at + 1 - k, rule_words[w], k))
+            return true;
+    }
+    return false;
+}
+
+static bool has_phrase(const char *lower, size_t n, const char *phrase, bool normative)
+{
+    for (long at = find_phrase(lower, n, phrase, 0); at >= 0;
+         at = find_phrase(lower, n, phrase, (size_t)at + 1))
+        if (!normative || rule_at(lower, (size_t)at))
+            return true;
+    return false;
+}
+
+/* An environment-style setting in text: NAME=value, NAME in capitals (OPENAI_API_KEY=). */
+static bool has_setting(const char *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] != '=' || i < 2 || i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '=')
+            continue;
+        size_t a = i;
+        while (a > 0 && (isupper((unsigned char)t[a - 1]) || isdigit((unsigned char)t[a - 1]) ||
+                         t[a - 1] == '_'))
+            a--;
+        if (i - a >= 2 && isupper((unsigned char)t[a]) &&
+            (a == 0 || !isalnum((unsigned char)t[a - 1])))
+            return true;
+    }
+    return false;
+}
+
+/* Not a sentence to remember: a question, or a line of program output or code. */
+static bool not_a_statement(const char *t, size_t n)
+{
+    static const char *const marks[] = {"\xe2\x94\x82" /* │ */, "();", "{", "}", "=>"};
+    if (t[n - 1] == '?' || t[0] == '/' || t[0] == '>' || t[0] == '$' || t[0] == '|' || t[0] == '#')
+        return true;
+    for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+        if (find_phrase(t, n, marks[m], 0) >= 0)
             return true;
     return false;
 }
@@ -281,13 +346,37 @@ static void key_of(const char *s, size_t n, char *key, size_t size)
     key[k] = '\0';
 }
 
-static size_t scan_text(cn_jw *w, sqlite3_stmt *st, size_t found)
+/* The suggestions being written: at most MAX_SUGGESTIONS, each text once. */
+typedef struct found {
+    cn_jw *w;
+    size_t n;
+    bool truncated; /* more were found than are given */
+    uint64_t text[MAX_SUGGESTIONS];
+} found;
+
+/* Whether text may be given: false when said already or past the limit (truncated). */
+static bool take(found *f, cairn_str text)
+{
+    uint64_t h = cn_hash_str(text);
+    for (size_t i = 0; i < f->n; i++)
+        if (f->text[i] == h)
+            return false;
+    if (f->n == MAX_SUGGESTIONS) {
+        f->truncated = true;
+        return false;
+    }
+    f->text[f->n++] = h;
+    return true;
+}
+
+static void scan_text(found *f, sqlite3_stmt *st)
 {
     const char *t = (const char *)sqlite3_column_text(st, 2);
     size_t n = t ? (size_t)sqlite3_column_bytes(st, 2) : 0;
     size_t start = 0;
     char lower[1024], key[96];
-    for (size_t i = 0; i <= n && found < MAX_SUGGESTIONS; i++) {
+    cn_jw *w = f->w;
+    for (size_t i = 0; i <= n && !f->truncated; i++) {
         bool end = i == n || t[i] == '\n' || ((t[i] == '.' || t[i] == '!' || t[i] == '?') &&
                                               (i + 1 == n || t[i + 1] == ' ' || t[i + 1] == '\n'));
         if (!end)
@@ -296,18 +385,20 @@ static size_t scan_text(cn_jw *w, sqlite3_stmt *st, size_t found)
         start = i + 1;
         while (a < b && isspace((unsigned char)t[a]))
             a++;
-        if (b - a < 12 || b - a > sizeof lower - 2)
+        if (b - a < 12 || b - a > sizeof lower - 2 || not_a_statement(t + a, b - a))
             continue;
         lower[0] = ' ';
         for (size_t k = a; k < b; k++)
             lower[k - a + 1] = (char)tolower((unsigned char)t[k]);
         size_t ln = b - a + 1;
         for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
-            bool hit = false;
+            bool hit = !strcmp(rules[r].rule, "config") && has_setting(t + a, b - a);
             for (int p = 0; rules[r].phrases[p] && !hit; p++)
-                hit = has_phrase(lower, ln, rules[r].phrases[p]);
+                hit = has_phrase(lower, ln, rules[r].phrases[p], rules[r].normative);
             if (!hit)
                 continue;
+            if (!take(f, (cairn_str){t + a, b - a}))
+                break;
             key_of(t + a, b - a, key, sizeof key);
             cn_jw_obj(w);
             cn_jw_key(w, "text");
@@ -322,17 +413,15 @@ static size_t scan_text(cn_jw *w, sqlite3_stmt *st, size_t found)
             text_col(w, st, 0, 512);
             cn_jw_key(w, "part_id");
             text_col(w, st, 1, 512);
-            cn_jw_key(w, "start");
+            cn_jw_key(w, "start"); /* UTF-8 byte offsets in the part's text */
             cn_jw_i64(w, (int64_t)a);
             cn_jw_key(w, "end");
             cn_jw_i64(w, (int64_t)b);
             cn_jw_obj_end(w);
             cn_jw_obj_end(w);
-            found++;
             break;
         }
     }
-    return found;
 }
 
 cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, size_t *len,
@@ -343,13 +432,13 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
     sqlite3_stmt *st;
     cn_buf out;
     cn_jw w;
-    size_t found = 0;
 
     *json = NULL;
     if ((rc = session_rowid(s, sid, &row, err)))
         return rc;
     cn_buf_init(&out, (size_t)16 << 20);
     cn_jw_init(&w, &out, false);
+    found f = {.w = &w};
     cn_jw_obj(&w);
     cn_jw_key(&w, "session_id");
     cn_jw_cstr(&w, sid);
@@ -360,10 +449,12 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
     ctxdoc_load(s, sid, &d);
     cn_jiter it = cn_json_iter(cn_json_get(d.ctx, "decisions"));
     cn_jval k, v;
-    while (found < MAX_SUGGESTIONS && cn_json_next(&it, &k, &v)) {
+    while (!f.truncated && cn_json_next(&it, &k, &v)) {
         cairn_str text = cn_json_str_or(cn_json_get(v, "decision"), &d.a);
         cairn_str at = cn_json_raw(cn_json_get(v, "timestamp")); /* as the document wrote it */
         char key[96];
+        if (!text.ptr || !take(&f, text))
+            continue;
         key_of(text.ptr, text.len, key, sizeof key);
         cn_jw_obj(&w);
         cn_jw_key(&w, "text");
@@ -381,23 +472,25 @@ cairn_rc cairn_memory_suggestions(cairn_store *s, const char *sid, char **json, 
             cn_jw_null(&w);
         cn_jw_obj_end(&w);
         cn_jw_obj_end(&w);
-        found++;
     }
     ctxdoc_free(&d);
-    /* then sentences of what the user typed and the assistant said */
-    if (sqlite3_prepare_v2(s->db, "SELECT m.message_id, p.part_id, p.body FROM parts p JOIN"
-                                  " messages m ON m.id = p.message_rowid WHERE p.session_rowid ="
-                                  " ?1 AND p.type = 'text' AND p.synthetic = 0 AND p.body IS NOT"
-                                  " NULL ORDER BY m.seq, p.seq",
+    /* then sentences of what the user typed and the assistant said, the newest first */
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT m.message_id, p.part_id, p.body FROM parts p JOIN"
+                           " messages m ON m.id = p.message_rowid WHERE p.session_rowid ="
+                           " ?1 AND p.type = 'text' AND p.synthetic = 0 AND p.body IS NOT"
+                           " NULL ORDER BY m.seq DESC, p.seq",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, row);
-        while (found < MAX_SUGGESTIONS && sqlite3_step(st) == SQLITE_ROW)
-            found = scan_text(&w, st, found);
+        while (!f.truncated && sqlite3_step(st) == SQLITE_ROW)
+            scan_text(&f, st);
         sqlite3_finalize(st);
     }
     cn_jw_arr_end(&w);
     cn_jw_key(&w, "count");
-    cn_jw_i64(&w, (int64_t)found);
+    cn_jw_i64(&w, (int64_t)f.n);
+    cn_jw_key(&w, "truncated"); /* more were found than the MAX_SUGGESTIONS given */
+    cn_jw_bool(&w, f.truncated);
     cn_jw_obj_end(&w);
     if (cn_jw_take(&w, json, len))
         return cn_err_set(err, CAIRN_TOOBIG, "suggestions for '%s' are too large", sid);

@@ -111,6 +111,32 @@ assert_eq "$(body '.suggestions[0].suggested_key')" '"always-rotate-them-with-th
 get "/api/memory_suggestions?session_id=$S" >/dev/null
 assert_eq "$(body '[.suggestions[] | {rule, text}]')" '[{"rule":"decision","text":"Use WAL mode for the store."}]' \
     "suggestions: a decision of the context"
+
+# the rules: decisions said in the conversation; questions, remarks and code are no rules;
+# a sentence said twice is suggested once; past 20, the answer says it was cut
+turn() { # turn SESSION USER ASSISTANT: post it and wait until it is indexed
+    post /api/auto_index "$(jq -nc --arg s "$1" --arg u "$2" --arg a "$3" \
+        '{session_id: $s, project_id: "shop", user_message: $u, assistant_message: $a}')" >/dev/null
+    wait_indexed "$(field .id)"
+}
+turn rules "Which database should we use for the ledger?" \
+    "We decided to use Postgres for the ledger service. It is always hard to say. I would never do that."
+turn rules "Should we always run the linter? Always run make check before pushing." \
+    "Do not use yarn instead of npm. Run export OPENAI_API_KEY=your-key first. 37 │ x = JSON.parse(t);"
+turn rules "again?" "We decided to use Postgres for the ledger service."
+get "/api/memory_suggestions?session_id=rules" >/dev/null
+assert_eq "$(body '[.suggestions[] | [.rule, .text]]')" \
+    '[["decision","We decided to use Postgres for the ledger service."],["never","Do not use yarn instead of npm."],["config","Run export OPENAI_API_KEY=your-key first."],["always","Always run make check before pushing."]]' \
+    "suggestions: a decision said in the conversation, newest first, each once; no questions, remarks or code"
+assert_eq "$(body '[.count, .truncated]')" '[4,false]' "suggestions: the count, not cut"
+for i in $(seq 1 22); do
+    post /api/auto_index "{\"session_id\":\"many\",\"project_id\":\"shop\",\"user_message\":\"Always run check number $i before pushing.\",\"assistant_message\":\"ok\"}" >/dev/null
+done
+wait_indexed "$(field .id)"
+get "/api/memory_suggestions?session_id=many" >/dev/null
+assert_eq "$(body '[.count, .truncated, .suggestions[0].text]')" '[20,true,"Always run check number 22 before pushing."]' \
+    "suggestions: at most 20, the newest, and the answer says more were found"
+
 get "/projects/shop/memories" >/dev/null
 assert_eq "$(body .count)" 0 "nothing is saved by suggesting"
 done_testing

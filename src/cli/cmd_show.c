@@ -358,6 +358,18 @@ static bool from_store(cli *c, cli_load *l, char *id, size_t size)
     return true;
 }
 
+/* Whether the store holds a session id names that was made over the API (no agent files). */
+static bool made_over_api(const cli *c, char *id, size_t size)
+{
+    cairn_store *s;
+    cairn_err e;
+    if (cairn_store_open(c->data_dir, CAIRN_STORE_READONLY, &s, &e))
+        return false;
+    bool api = cairn_session_resolve(s, c->args[0], id, size, &e) == CAIRN_OK;
+    cairn_store_close(s);
+    return api;
+}
+
 int cmd_show(cli *c)
 {
     cli_load l;
@@ -387,8 +399,12 @@ int cmd_show(cli *c)
                       "there now (moved or deleted; 'cairn search --session %s' still finds its "
                       "text)",
                       stored, c->sources[0].path, stored);
+        else if (made_over_api(c, stored, sizeof stored))
+            cli_error("session '%s' was made over the API, not read from an agent: 'cairn "
+                      "context %s' shows its context, GET /sessions/%s its fields",
+                      stored, stored, stored);
         else
-            cli_error("no session '%s'; 'cairn sessions' lists them", c->args[0]);
+            cli_error("no session '%s'; 'cairn sessions' lists the agents' sessions", c->args[0]);
         cli_load_free(&l);
         return EXIT_FATAL;
     }

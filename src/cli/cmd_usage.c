@@ -35,7 +35,13 @@ static void jw_group(cn_jw *w, const cairn_usage_group *g)
 
 static void print_group(const cairn_usage_group *g)
 {
-    printf("%-40.40s %12lld %10lld %10lld %13lld %12lld %10.4f%s\n", g->key,
+    char key[48]; /* a longer key keeps its end, where a path's project is: "…/app" */
+    size_t n = strlen(g->key);
+    if (n > 40)
+        snprintf(key, sizeof key, "\xe2\x80\xa6%s", g->key + n - 39);
+    else
+        snprintf(key, sizeof key, "%s", g->key);
+    printf("%-*s %12lld %10lld %10lld %13lld %12lld %10.4f%s\n", n > 40 ? 42 : 40, key,
            (long long)g->tokens.input, (long long)g->tokens.output,
            (long long)g->tokens.reasoning, (long long)g->tokens.cache_read,
            (long long)g->tokens.cache_write, g->cost,

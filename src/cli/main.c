@@ -52,7 +52,8 @@ static const cli_cmd commands[] = {
      "[--by day|week|month|project|model|session] [--agent A] [--project P] [--since T]"
      " [--until T] [--prices FILE] [--json]",
      "tokens and cost per day, week, month, project, model or session",
-     "  --by G              group by day (default), week, month, project, model or session\n"
+     "  --by G              group by day (default), week, month (all in UTC), project, model\n"
+     "                      or session\n"
      "  --agent A           opencode, claude-code or codex\n"
      "  --project P         project id, or a part of the project directory\n"
      "  --since T           at or after T (2026-11-20, 7d, ...)\n"

@@ -57,6 +57,9 @@ assert_eq "$(body '[.hits[] | .session_id] | unique')" '["turns-shop"]' "search 
 run_cairn "$WORK/cli.out" "$WORK/cli.err" search zorblax --agent api --json --data-dir "$D"
 assert_eq "$(jq -c '[.hits[] | .session_id] | unique' "$WORK/cli.out" 2>&1)" '["turns-shop"]' \
     "cairn search --agent api finds it too (the same as GET /search)"
+HOME=$WORK/home run_cairn "$WORK/cli.out" "$WORK/cli.err" show turns-shop --data-dir "$D"
+assert_contains "$(cat "$WORK/cli.err")" "made over the API" \
+    "cairn show of a session made over the API says so, and what shows it"
 get '/search?q=zorblax&agent=opencode' >/dev/null
 assert_eq "$(body '.hits | length')" 0 "search with agent=opencode does not"
 get '/search?q=vault' >/dev/null

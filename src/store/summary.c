@@ -97,6 +97,19 @@ static void ctxdoc_free(ctxdoc *d)
  * files_touched: the paths of the session's parts in first-seen order, then the
  * context's file paths (first-seen order) not already listed; at most 100.
  */
+/*
+ * A file's path as the summary lists it: a file:// URL as its path; nothing for
+ * what is no file (another URL, an inline image, a redaction marker "[...]").
+ */
+static cairn_str as_path(cairn_str p)
+{
+    if (cn_str_starts(p, "file://"))
+        p = (cairn_str){p.ptr + 7, p.len - 7};
+    if (!p.len || p.ptr[0] == '[' || cn_str_starts(p, "data:") || memmem(p.ptr, p.len, "://", 3))
+        return (cairn_str){NULL, 0};
+    return p;
+}
+
 static void files_touched(cairn_store *s, cn_jw *w, int64_t row, ctxdoc *d)
 {
     sqlite3_stmt *st;
@@ -110,11 +123,13 @@ static void files_touched(cairn_store *s, cn_jw *w, int64_t row, ctxdoc *d)
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, row);
         while (sqlite3_step(st) == SQLITE_ROW) {
-            cairn_str p =
-                cn_arena_strdup(&d->a, (cairn_str){(const char *)sqlite3_column_text(st, 0),
-                                                   (size_t)sqlite3_column_bytes(st, 0)});
-            if (p.ptr && cn_map_put(&seen, p, 1) == CAIRN_OK)
-                text_col(w, st, 0, 4096), n++;
+            cairn_str p = as_path((cairn_str){(const char *)sqlite3_column_text(st, 0),
+                                              (size_t)sqlite3_column_bytes(st, 0)});
+            if (p.len && (p = cn_arena_strdup(&d->a, p)).ptr &&
+                cn_map_get(&seen, p) == UINT32_MAX && cn_map_put(&seen, p, 1) == CAIRN_OK) {
+                cn_jw_str(w, cn_str_cut(p, 4096));
+                n++;
+            }
         }
         sqlite3_finalize(st);
     }

@@ -40,6 +40,7 @@ SRC=$WORK/oc
 BODY_F=$WORK/body
 HDR_F=$WORK/headers
 AGENT_S1=ses_e035dec6effeeawMfBf3ow9Lhu
+AGENT_S4=ses_e035d8e55ffe9Gs48272emcUqO
 AGENT_PROJECT=d41da699e8788335ca5b902edfcebdbd25640be8
 ISO='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$'
 
@@ -355,6 +356,9 @@ expect "POST context to an agent session: 200" 200
 req GET "/sessions/$AGENT_S1/context"
 assert_eq "$(jb '[.session_id, (.context.files_accessed | map([.path, .importance])), (.context.decisions | map(.decision))]')" \
     "[\"$AGENT_S1\",[[\"shop/cart.py\",0.7]],[\"cache prices\"]]" "GET context of the agent session shows the appended items"
+req GET "/api/session_summary?session_id=$AGENT_S4"
+assert_eq "$(jb '.files_touched | sort')" '["/home/dev/src/webshop/README.md","/home/dev/src/webshop/hello.txt"]' \
+    "session_summary of an agent session: the files it read and wrote, a file:// url as its path, each once"
 
 # ---- 4. project memories ----
 

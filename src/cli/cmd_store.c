@@ -164,9 +164,20 @@ int cmd_search(cli *c)
         cn_buf_release(&qs);
         return status;
     }
+    /* --session: an id, or a start of one that no other id has (as show and context take) */
+    char sid[256];
+    const char *session = c->session;
+    if (session && cairn_session_resolve(s, session, sid, sizeof sid, &e) == CAIRN_OK)
+        session = sid;
+    else if (session && e.rc == CAIRN_INVAL) {
+        cli_error("--session: %s", e.msg);
+        cairn_store_close(s);
+        cn_buf_release(&qs);
+        return EXIT_FATAL;
+    }
     cairn_search_opts o = {.query = &q, .project = c->project, .agent = c->agent,
                            .tool_id = c->agent_tool,
-                           .session = c->session, .since_ms = c->since_ms,
+                           .session = session, .since_ms = c->since_ms,
                            .until_ms = c->until_ms, .role = c->role, .tool = c->tool,
                            .type = c->type, .limit = c->limit};
     if (cairn_store_search(s, &o, &h, &e)) {

@@ -33,7 +33,7 @@ static const cli_cmd commands[] = {
      "  --project P         project id, or a part of the project directory\n"
      "  --agent A           opencode, claude-code, codex, or the tool_id of sessions made over\n"
      "                      the REST API (api: posted turns)\n"
-     "  --session S         one session id\n"
+     "  --session S         one session: its id, or a start of it that no other id has\n"
      "  --since T           at or after T (2026-11-20, 2026-11-20T10:00Z, 7d, 12h)\n"
      "  --until T           before T\n"
      "  --role R            user or assistant\n"

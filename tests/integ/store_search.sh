@@ -237,6 +237,8 @@ assert_eq "$(nhits "$ALL" hello --project nosuchproject)" "0" "ALL: --project no
 assert_eq "$(sessions "$ALL" hello --session ses_e035dec6effeeawMfBf3ow9Lhu)" '["ses_e035dec6effeeawMfBf3ow9Lhu"]' \
     "ALL: --session: only hits of that session"
 assert_eq "$(q '.hits | length')" "2" "ALL: --session ses_e035dec6…: its prompt and its bash output"
+assert_eq "$(sessions "$ALL" hello --session ses_e035dec)" '["ses_e035dec6effeeawMfBf3ow9Lhu"]' \
+    "ALL: --session takes a start of an id that no other id has, as show does"
 assert_eq "$(nhits "$ALL" hello --session ses_nosuchsessionxxxxxxxxxxxxx)" "0" "ALL: --session of an unknown id: no hit"
 
 # times: the webshop sessions ran 05:44:02-05:44:29Z, the ledger-api ones from 05:44:38Z

@@ -32,8 +32,9 @@ static void print_memories(const cli *c, const cairn_memories *m, const char *li
         const cairn_memory *x = &m->items[i];
         printf("%s = ", x->key);
         cli_put_line(stdout, cn_str(x->value), 200);
-        printf("\n  %s  v%lld  used %lld times, last %s", x->memory_id, (long long)x->version,
-               (long long)x->accessed_count, cli_time(x->last_accessed_ms, t, sizeof t));
+        printf("\n  %s  v%lld  used %lld time%s, last %s", x->memory_id, (long long)x->version,
+               (long long)x->accessed_count, x->accessed_count == 1 ? "" : "s",
+               cli_time(x->last_accessed_ms, t, sizeof t));
         if (x->expires_ms)
             printf("  expires %s", cli_time(x->expires_ms, t, sizeof t));
         if (x->deleted_ms)

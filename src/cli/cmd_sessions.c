@@ -292,7 +292,7 @@ int cmd_sessions(cli *c)
             putchar('\n');
         }
         if (!c->quiet)
-            fprintf(stderr, "%zu sessions\n", n);
+            fprintf(stderr, "%zu session%s\n", n, n == 1 ? "" : "s");
     }
     free(refs);
     cli_print_issues(c, l.rep);

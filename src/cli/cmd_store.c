@@ -341,7 +341,7 @@ int cmd_prune(cli *c)
         return EXIT_FATAL;
     }
     if (!c->quiet)
-        printf("prune: removed %zu sessions whose agent files are gone\n", n);
+        printf("prune: removed %zu session%s whose agent files are gone\n", n, n == 1 ? "" : "s");
     cairn_store_close(s);
     return EXIT_OK;
 }

@@ -275,8 +275,8 @@ static const struct {
 };
 
 /* Words after which an "always" or a "never" makes a rule. */
-static const char *const rule_words[] = {" we ",   " you ", " i ",      " should ",
-                                         " must ", " to ",  " please ", " they "};
+static const char *const rule_words[] = {" we ", " you ",    " should ", " must ",
+                                         " to ", " please ", " they "};
 
 /* Where phrase is in lower[0..n) (lower[0] is a space), or -1. */
 static long find_phrase(const char *lower, size_t n, const char *phrase, size_t from)
@@ -294,7 +294,7 @@ static bool rule_at(const char *lower, size_t at)
         return true;
     for (size_t w = 0; w < sizeof rule_words / sizeof rule_words[0]; w++) {
         size_t k = strlen(rule_words[w]);
-        if (at + 1 >= k && !memcmp(lower + at + 1 - k, rule_words[w], k))
+        if (at >= k && !memcmp(lower + at - k, rule_words[w], k))
             return true;
     }
     return false;

@@ -127,11 +127,12 @@ turn rules "Which database should we use for the ledger?" \
 turn rules "Should we always run the linter? Always run make check before pushing." \
     "Do not use yarn instead of npm. Run export OPENAI_API_KEY=your-key first. 37 │ x = JSON.parse(t);"
 turn rules "again?" "We decided to use Postgres for the ledger service."
+turn rules "We never push on Fridays. I don't know about that one." "ok"
 get "/api/memory_suggestions?session_id=rules" >/dev/null
 assert_eq "$(body '[.suggestions[] | [.rule, .text]]')" \
-    '[["decision","We decided to use Postgres for the ledger service."],["never","Do not use yarn instead of npm."],["config","Run export OPENAI_API_KEY=your-key first."],["always","Always run make check before pushing."]]' \
+    '[["never","We never push on Fridays."],["decision","We decided to use Postgres for the ledger service."],["never","Do not use yarn instead of npm."],["config","Run export OPENAI_API_KEY=your-key first."],["always","Always run make check before pushing."]]' \
     "suggestions: a decision said in the conversation, newest first, each once; no questions, remarks or code"
-assert_eq "$(body '[.count, .truncated]')" '[4,false]' "suggestions: the count, not cut"
+assert_eq "$(body '[.count, .truncated]')" '[5,false]' "suggestions: the count, not cut"
 for i in $(seq 1 22); do
     post /api/auto_index "{\"session_id\":\"many\",\"project_id\":\"shop\",\"user_message\":\"Always run check number $i before pushing.\",\"assistant_message\":\"ok\"}" >/dev/null
 done

@@ -123,6 +123,21 @@ bool cn_plan_has_path(const cairn_plan *p, const char *rel)
     return false;
 }
 
+cairn_rc cn_plan_keep_best(cairn_plan *p, cn_map *ids, cairn_plan_item *it,
+                           bool (*better)(const cairn_plan_item *a, const cairn_plan_item *b))
+{
+    uint32_t prev = cn_map_get(ids, it->id);
+    if (prev != UINT32_MAX) {
+        cairn_plan_item *q = &p->items[prev];
+        cairn_plan_item *lose = better(it, q) ? q : it;
+        lose->shadowed = true;
+        lose->selected = false;
+        if (lose == it)
+            return CAIRN_OK;
+    }
+    return cn_map_put(ids, it->id, (uint32_t)(it - p->items));
+}
+
 bool cn_plan_cover(cairn_plan *p, cairn_str id, cairn_rc *rc)
 {
     for (size_t i = 0; i < p->ncovered; i++) /* a handful of paths per change */

@@ -11,6 +11,7 @@
 
 #include "base/arena.h"
 #include "base/file.h"
+#include "base/map.h"
 #include "cairn/source.h"
 
 struct cairn_plan {
@@ -76,6 +77,13 @@ cairn_plan_item *cn_plan_add(cairn_plan *p, const cairn_plan_item *it);
  * of one session can each plan its files; a whole plan lists each once).
  */
 bool cn_plan_has_path(const cairn_plan *p, const char *rel);
+/**
+ * One copy of a session read: it, just added to p, against the copy ids (id ->
+ * item index) holds for its id.  The copy better() prefers stays; the other is
+ * shadowed and unselected.  CAIRN_NOMEM.
+ */
+cairn_rc cn_plan_keep_best(cairn_plan *p, cn_map *ids, cairn_plan_item *it,
+                           bool (*better)(const cairn_plan_item *a, const cairn_plan_item *b));
 /**
  * Record that a partial plan speaks for session id (copied); false when it
  * already did.  CAIRN_NOMEM in *rc.

@@ -57,6 +57,12 @@ static cairn_plan_item *add(walk *w, uint8_t kind, const char *rel, cairn_str id
     return p;
 }
 
+/* a is the newer copy: written later, or as late and longer. */
+static bool newer(const cairn_plan_item *a, const cairn_plan_item *b)
+{
+    return a->mtime_ns > b->mtime_ns || (a->mtime_ns == b->mtime_ns && a->size > b->size);
+}
+
 /*
  * Plan a transcript of project.  Two copies of one (projects/A/S.jsonl and
  * projects/B/S.jsonl): the newest is read, the other is its shadow (README:
@@ -66,19 +72,7 @@ static void add_transcript(walk *w, const char *rel, cairn_str id, cairn_str pro
                            const struct stat *st)
 {
     cairn_plan_item *p = add(w, CAIRN_ITEM_SESSION, rel, id, project, st);
-    if (!p)
-        return;
-    uint32_t k = (uint32_t)(p - w->plan->items), prev = cn_map_get(&w->ids, p->id);
-    if (prev != UINT32_MAX) {
-        cairn_plan_item *q = &w->plan->items[prev];
-        bool newer = p->mtime_ns > q->mtime_ns || (p->mtime_ns == q->mtime_ns && p->size > q->size);
-        cairn_plan_item *lose = newer ? q : p;
-        lose->shadowed = true;
-        lose->selected = false;
-        if (lose == p)
-            return;
-    }
-    if (cn_map_put(&w->ids, p->id, k))
+    if (p && cn_plan_keep_best(w->plan, &w->ids, p, newer))
         w->rc = CAIRN_NOMEM;
 }
 

@@ -92,6 +92,11 @@ static int rank(const cairn_plan_item *it)
     return (archived ? 2 : 0) + (cn_str_ends(it->path, ".zst") ? 1 : 0);
 }
 
+static bool preferred(const cairn_plan_item *a, const cairn_plan_item *b)
+{
+    return rank(a) < rank(b);
+}
+
 static void add(walk *w, const char *rel, const char *name, const struct stat *st)
 {
     cairn_str id;
@@ -110,16 +115,7 @@ static void add(walk *w, const char *rel, const char *name, const struct stat *s
         w->rc = CAIRN_NOMEM;
         return;
     }
-    uint32_t k = (uint32_t)(p - w->plan->items), prev = cn_map_get(&w->ids, p->id);
-    if (prev != UINT32_MAX) {
-        cairn_plan_item *q = &w->plan->items[prev];
-        cairn_plan_item *lose = rank(p) < rank(q) ? q : p;
-        lose->shadowed = true;
-        lose->selected = false;
-        if (lose == p)
-            return;
-    }
-    if (cn_map_put(&w->ids, p->id, k))
+    if (cn_plan_keep_best(w->plan, &w->ids, p, preferred))
         w->rc = CAIRN_NOMEM;
 }
 

@@ -29,6 +29,16 @@ static inline int64_t cn_tokens_clamp(int64_t v)
     return v < 0 ? 0 : v > CN_TOKENS_MAX ? CN_TOKENS_MAX : v;
 }
 
+/* to += d, count by count (sums of clamped counts: no overflow). */
+static inline void cn_tokens_add(cairn_tokens *to, const cairn_tokens *d)
+{
+    to->input += d->input;
+    to->output += d->output;
+    to->reasoning += d->reasoning;
+    to->cache_read += d->cache_read;
+    to->cache_write += d->cache_write;
+}
+
 /** A new empty batch for agent, or NULL when out of memory. */
 cairn_batch *cn_batch_new(cairn_agent agent);
 /** The batch's arena, for records and strings that live as long as it. */

@@ -349,18 +349,22 @@ static cairn_rc write_chunk(run *r, const cairn_batch *b, uint32_t chunk, bool c
  */
 static void set_resume(run *r, cairn_resolved *res)
 {
+    /* Codex's token counts grow from the usage of the messages kept before the point
+     * (cn_unit.resume_tokens): summed for Codex only, as each grown file is re-read */
+    static const char *const sql[] = {
+        "SELECT tail_offset, tail_hash, resume_offset, resume_line, resume_seq, session_id, 0,"
+        " 0, 0, 0, 0 FROM sessions WHERE source_id = ?1 AND source_key = ?2 AND gone_at IS"
+        " NULL AND tail_offset > 0",
+        "SELECT s.tail_offset, s.tail_hash, s.resume_offset, s.resume_line, s.resume_seq,"
+        " s.session_id, total(m.tokens_input), total(m.tokens_output),"
+        " total(m.tokens_reasoning), total(m.tokens_cache_read), total(m.tokens_cache_write)"
+        " FROM sessions s LEFT JOIN messages m ON m.session_rowid = s.id AND m.seq <"
+        " s.resume_seq WHERE s.source_id = ?1 AND s.source_key = ?2 AND s.gone_at IS NULL"
+        " AND s.tail_offset > 0 GROUP BY s.id",
+    };
     sqlite3_stmt *st;
-    if (r->o->full || sqlite3_prepare_v2(r->s->db,
-                                         "SELECT s.tail_offset, s.tail_hash, s.resume_offset,"
-                                         " s.resume_line, s.resume_seq, s.session_id,"
-                                         " total(m.tokens_input), total(m.tokens_output),"
-                                         " total(m.tokens_reasoning), total(m.tokens_cache_read),"
-                                         " total(m.tokens_cache_write) FROM sessions s LEFT JOIN"
-                                         " messages m ON m.session_rowid = s.id AND m.seq <"
-                                         " s.resume_seq WHERE s.source_id = ?1 AND s.source_key ="
-                                         " ?2 AND s.gone_at IS NULL AND s.tail_offset > 0 GROUP"
-                                         " BY s.id",
-                                         -1, &st, NULL) != SQLITE_OK)
+    if (r->o->full || sqlite3_prepare_v2(r->s->db, sql[r->plan->src.agent == CAIRN_AGENT_CODEX], -1,
+                                         &st, NULL) != SQLITE_OK)
         return;
     for (size_t i = 0; i < res->n; i++) {
         cn_unit *u = &res->units[i];

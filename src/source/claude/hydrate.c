@@ -693,10 +693,7 @@ static int read_file(cc *c, const cn_unit *u)
     s->totals_computed = true;
     for (uint32_t mi = first_msg; mi < c->messages.n; mi++) {
         cairn_message *m = msg_at(c, mi);
-        s->tokens.input += m->tokens.input;
-        s->tokens.output += m->tokens.output;
-        s->tokens.cache_read += m->tokens.cache_read;
-        s->tokens.cache_write += m->tokens.cache_write;
+        cn_tokens_add(&s->tokens, &m->tokens);
         if (!s->model_id.len && m->model_id.len) {
             s->model_id = m->model_id;
             s->provider_id = m->provider_id;

@@ -132,15 +132,6 @@ static cairn_tokens growth(cairn_tokens a, cairn_tokens b)
                           a.cache_write > b.cache_write ? a.cache_write - b.cache_write : 0};
 }
 
-static void add_tokens(cairn_tokens *to, cairn_tokens d)
-{
-    to->input = cn_tokens_clamp(to->input + d.input);
-    to->output = cn_tokens_clamp(to->output + d.output);
-    to->reasoning = cn_tokens_clamp(to->reasoning + d.reasoning);
-    to->cache_read = cn_tokens_clamp(to->cache_read + d.cache_read);
-    to->cache_write = cn_tokens_clamp(to->cache_write + d.cache_write);
-}
-
 /*
  * A token_count: the running total is the thread's (the last one wins), and what it
  * grew by since the one before goes to the latest assistant message, so that usage by
@@ -161,7 +152,7 @@ static void token_count(cx_hy *h, cn_jval info)
         d = growth(t, h->base ? h->u->resume_tokens : (cairn_tokens){0});
     s->tokens = t;
     h->have_total = true;
-    add_tokens(h->last_reply != CAIRN_NONE ? &h->msgs[h->last_reply].tokens : &h->owed, d);
+    cn_tokens_add(h->last_reply != CAIRN_NONE ? &h->msgs[h->last_reply].tokens : &h->owed, &d);
 }
 
 static void event_msg(cx_hy *h, cn_jval p)
@@ -292,7 +283,7 @@ static void finish_unit(cx_hy *h, size_t good)
     /* usage counted before the first reply: to the first reply, if there is one */
     for (size_t m = h->first_msg; m < h->nmsgs; m++)
         if (cn_str_eqc(h->msgs[m].role, "assistant")) {
-            add_tokens(&h->msgs[m].tokens, h->owed);
+            cn_tokens_add(&h->msgs[m].tokens, &h->owed);
             break;
         }
     s->first_message = h->first_msg;

@@ -519,11 +519,7 @@ static void finish_sessions(hy *h, const cn_map *sess)
         double cost = 0;
         for (uint32_t m = s->first_message; m < s->first_message + s->nmessages; m++) {
             const cairn_message *msg = &b->messages[m];
-            sum.input += msg->tokens.input;
-            sum.output += msg->tokens.output;
-            sum.reasoning += msg->tokens.reasoning;
-            sum.cache_read += msg->tokens.cache_read;
-            sum.cache_write += msg->tokens.cache_write;
+            cn_tokens_add(&sum, &msg->tokens);
             cost += msg->cost;
         }
         s->tokens = sum;

@@ -85,6 +85,8 @@ bool cli_newer_copy(const cairn_session *a, const cairn_session *b);
 void cli_store_error(const cairn_err *e);
 /** Print the report's issues to stderr (all with --verbose, else the first 20). */
 void cli_print_issues(const cli *c, const cairn_report *rep);
+/** The same, for the issues keep() takes (NULL: all). */
+void cli_print_issues_if(const cli *c, const cairn_report *rep, bool (*keep)(const cairn_issue *));
 /** The exit status for a finished command: EXIT_ISSUES when the report is not empty. */
 int cli_status(const cairn_report *rep);
 

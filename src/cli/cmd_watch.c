@@ -96,36 +96,21 @@ static void ready(void *ud, const cn_live_status *st)
 static uint64_t said[SAID_MAX];
 static size_t nsaid;
 
-static bool said_before(const cairn_issue *is)
+/* Whether is is new to this watch (then it is remembered). */
+static bool not_said(const cairn_issue *is)
 {
     uint64_t h = cn_hash_str(cn_str(is->where)) * 31 + cn_hash_str(cn_str(is->what));
     for (size_t i = 0; i < nsaid; i++)
         if (said[i] == h)
-            return true;
+            return false;
     if (nsaid < SAID_MAX)
         said[nsaid++] = h;
-    return false;
+    return true;
 }
 
 static void issues(void *ud, const cairn_report *rep)
 {
-    const cli *c = ud;
-    size_t n = cairn_report_count(rep), shown = 0, more = 0;
-    if (c->quiet)
-        return;
-    for (size_t i = 0; i < n; i++) {
-        const cairn_issue *is = cairn_report_get(rep, i);
-        if (said_before(is))
-            continue;
-        if (c->verbose || shown < 20) {
-            fprintf(stderr, "cairn: issue: %s: %s\n", is->where, is->what);
-            shown++;
-        } else {
-            more++;
-        }
-    }
-    if (more)
-        fprintf(stderr, "cairn: ... and %zu more issues (--verbose shows all)\n", more);
+    cli_print_issues_if(ud, rep, not_said);
 }
 
 static void warn(void *ud, const char *msg)

@@ -67,17 +67,29 @@ void cli_load_free(cli_load *l)
     memset(l, 0, sizeof *l);
 }
 
+void cli_print_issues_if(const cli *c, const cairn_report *rep, bool (*keep)(const cairn_issue *))
+{
+    size_t n = cairn_report_count(rep), shown = 0, more = 0;
+    if (c->quiet)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const cairn_issue *is = cairn_report_get(rep, i);
+        if (keep && !keep(is))
+            continue;
+        if (c->verbose || shown < 20) {
+            fprintf(stderr, "cairn: issue: %s: %s\n", is->where, is->what);
+            shown++;
+        } else {
+            more++;
+        }
+    }
+    if (more)
+        fprintf(stderr, "cairn: ... and %zu more issues (--verbose shows all)\n", more);
+}
+
 void cli_print_issues(const cli *c, const cairn_report *rep)
 {
-    size_t n = cairn_report_count(rep), shown = c->verbose ? n : (n < 20 ? n : 20);
-    if (c->quiet || !n)
-        return;
-    for (size_t i = 0; i < shown; i++) {
-        const cairn_issue *is = cairn_report_get(rep, i);
-        fprintf(stderr, "cairn: issue: %s: %s\n", is->where, is->what);
-    }
-    if (shown < n)
-        fprintf(stderr, "cairn: ... and %zu more issues (--verbose shows all)\n", n - shown);
+    cli_print_issues_if(c, rep, NULL);
 }
 
 int cli_status(const cairn_report *rep)

@@ -594,15 +594,11 @@ static long long list_cursor(req *r)
     if (!cn_json_exists(v) || cn_json_is(v, CN_JSON_NULL))
         return 0;
     cairn_str c = cn_json_str_or(v, &r->m->a);
-    long long off = 0;
-    if (!c.ptr || !c.len || c.len > 12)
-        return -1;
-    for (size_t i = 0; i < c.len; i++) {
-        if (c.ptr[i] < '0' || c.ptr[i] > '9')
-            return -1;
-        off = off * 10 + (c.ptr[i] - '0');
-    }
-    return off;
+    int64_t off;
+    return c.ptr && c.len <= 12 && c.ptr[0] != '-' && c.ptr[0] != '+' &&
+                   cn_str_to_i64(c, &off) == CAIRN_OK
+               ? off
+               : -1;
 }
 
 static void resources_list(req *r)

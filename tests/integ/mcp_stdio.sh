@@ -22,9 +22,17 @@ assert_eq "$RC" 0 "ingest of the opencode fixture"
 # stderr in NAME.err, the exit status in RC; OUT names the output
 mcp()
 {
-    OUT=$WORK/$1.out
+    mcp_with "$1" --project p
+}
+# mcp_with NAME [ARGS...]: the same, with ARGS instead of --project p (none: the project
+# comes from the client's roots or the working directory)
+mcp_with()
+{
+    local name=$1
+    shift
+    OUT=$WORK/$name.out
     RC=0
-    { timeout 20 "$CAIRN" mcp --data-dir "$D" --project p <"$WORK/$1.in" >"$OUT" 2>"$WORK/$1.err" || RC=$?; } 2>/dev/null
+    { timeout 20 "$CAIRN" mcp --data-dir "$D" "$@" <"$WORK/$name.in" >"$OUT" 2>"$WORK/$name.err" || RC=$?; } 2>/dev/null
 }
 # req ID METHOD [PARAMS]: one request line
 req()
@@ -308,9 +316,7 @@ assert_eq "$(ans 3 '.error.code')" -32602 "max_tokens 2^62+1: refused with -3260
     printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-3","result":{"roots":[]}}'
     call 6 memory_save '{"key":"rk2","value":"no roots"}'
 } >"$WORK/roots.in"
-OUT=$WORK/roots.out
-RC=0
-{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/roots.in" >"$OUT" 2>"$WORK/roots.err" || RC=$?; } 2>/dev/null
+mcp_with roots
 assert_eq "$RC" 0 "roots: exit 0 at EOF"
 all_jsonrpc roots
 assert_eq "$(jq -c 'select(.method == "roots/list") | .id' "$OUT" | tr '\n' ' ')" '"cairn-roots-1" "cairn-roots-2" "cairn-roots-3" ' \
@@ -343,9 +349,7 @@ assert_eq "$(wc -c <"$OUT")" 0 "EOF at once: nothing on stdout"
     printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file:///srv/early"}]}}'
     call 4 memory_recall '{"key":"early"}'
 } >"$WORK/early.in"
-OUT=$WORK/early.out
-RC=0
-{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/early.in" >"$OUT" 2>"$WORK/early.err" || RC=$?; } 2>/dev/null
+mcp_with early
 assert_eq "$RC $(text 2 .project_id) $(text 4 .project_id)" '0 "/srv/early" "/srv/early"' \
     "roots: a call sent before the roots' answer waits for it, and goes to the root's project"
 assert_eq "$(jq -c 'select(type == "object") | .id' "$OUT" | tr '\n' ' ')" '1 "cairn-roots-1" 2 3 4 ' \
@@ -373,9 +377,7 @@ assert_eq "$(text 3 .project_id)" '"/srv/late"' "roots: an answer that comes lat
     printf '%s\n' '{"jsonrpc":"2.0","id":"cairn-roots-1","result":{"roots":[{"uri":"file://localhost/srv/lh"}]}}'
     call 2 memory_save '{"key":"lh","value":"v"}'
 } >"$WORK/lh.in"
-OUT=$WORK/lh.out
-RC=0
-{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/lh.in" >"$OUT" 2>"$WORK/lh.err" || RC=$?; } 2>/dev/null
+mcp_with lh
 assert_eq "$RC $(text 2 .project_id)" '0 "/srv/lh"' "roots: file://localhost/srv/lh is the path /srv/lh"
 
 # ---- resources of a project that is a path; answers that stay within the budget ----
@@ -403,9 +405,7 @@ BIG=$(python3 -c 'print("w" * 3000)')
     req 30 initialize '{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}'
     printf '%s\n' '[{"jsonrpc":"2.0","id":31,"method":"initialize","params":{"protocolVersion":"2025-03-26","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}]'
 } >"$WORK/paths.in"
-OUT=$WORK/paths.out
-RC=0
-{ timeout 20 "$CAIRN" mcp --data-dir "$D" <"$WORK/paths.in" >"$OUT" 2>"$WORK/paths.err" || RC=$?; } 2>/dev/null
+mcp_with paths
 assert_eq "$RC" 0 "paths: exit 0 at EOF"
 all_jsonrpc paths
 assert_eq "$(jq -s -c '[.[] | select(type == "array") | .[] | has("method")] | any' "$OUT")" false \
